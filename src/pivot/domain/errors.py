@@ -1,0 +1,46 @@
+class PivotError(Exception):
+    """Base of every error Pivot reports to a user as one clear message."""
+
+
+class ProjectNotFoundError(PivotError):
+    """No `.pivot/` directory was found walking up from the working directory."""
+
+
+class StageDefinitionError(PivotError):
+    """A stage function, its annotations or its registration arguments are invalid."""
+
+
+class PipelineDefinitionError(PivotError):
+    """A pipeline file could not be loaded or does not define a pipeline."""
+
+
+class CycleError(PivotError):
+    """The stages' dependencies form a cycle."""
+
+
+class OverlapError(PivotError):
+    """Two outputs claim the same path, or one output lies inside another."""
+
+
+class StageNotFoundError(PivotError):
+    """A stage name given by the user is not part of the pipeline."""
+
+
+class TargetError(PivotError):
+    """A CLI target (identity or path) does not name anything Pivot knows."""
+
+
+class CacheCorruptError(PivotError):
+    """A cache object's content does not match its digest."""
+
+
+class CacheMissError(PivotError):
+    """A content digest that should be in the cache is not."""
+
+
+class LockFileError(PivotError):
+    """A lock file exists but cannot be read."""
+
+
+class OutputError(PivotError):
+    """A stage did not produce what it declared."""

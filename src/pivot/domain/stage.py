@@ -1,0 +1,74 @@
+import dataclasses
+import pathlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pivot.domain import identity, specs
+from pivot.domain import loader as loader_mod
+from pivot.domain import params as params_mod
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DepBinding:
+    """A dependency of a registered stage, with absolute paths."""
+
+    name: str
+    paths: tuple[pathlib.Path, ...]
+    loader: loader_mod.Loader[Any]
+    multi: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OutBinding:
+    """An output of a registered stage, with its absolute workspace path."""
+
+    key: str | None
+    path: pathlib.Path
+    spec: specs.Out
+    placed: bool = False
+    """True when the workspace store chose the path (the spec declared none)."""
+
+    @property
+    def kind(self) -> specs.OutKind:
+        return self.spec.kind
+
+    @property
+    def cached(self) -> bool:
+        return self.spec.cache
+
+    @property
+    def loader(self) -> loader_mod.Loader[Any]:
+        return self.spec.loader
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Stage:
+    """A stage as registered in a pipeline: function, bound paths, effective params."""
+
+    name: str
+    func: Callable[..., Any]
+    pipeline: str
+    root: pathlib.Path
+    deps: tuple[DepBinding, ...]
+    outs: tuple[OutBinding, ...]
+    params: params_mod.StageParams | None = None
+    params_arg: str | None = None
+    mutex: tuple[str, ...] = ()
+    incremental_args: Mapping[str, specs.IncrementalOut] = dataclasses.field(
+        default_factory=dict[str, specs.IncrementalOut]
+    )
+    state_dir_override: pathlib.Path | None = None
+
+    @property
+    def state_dir(self) -> pathlib.Path:
+        """Where this stage's lock file lives: its own pipeline's `.pivot/`."""
+        return self.state_dir_override or self.root / ".pivot"
+
+    def out_identity(self, out: OutBinding) -> identity.ArtifactIdentity:
+        return identity.ArtifactIdentity(self.name, out.key)
+
+    def dep_paths(self) -> list[pathlib.Path]:
+        return [p for dep in self.deps for p in dep.paths]
+
+    def params_dict(self) -> dict[str, Any]:
+        return {} if self.params is None else self.params.model_dump(mode="json")

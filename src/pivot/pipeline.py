@@ -1,0 +1,1 @@
+from pivot.domain.pipeline import Pipeline as Pipeline

@@ -1,0 +1,49 @@
+import enum
+import pathlib
+from collections.abc import Iterator, Mapping
+from typing import Protocol
+
+
+class LinkMode(enum.StrEnum):
+    HARDLINK = "hardlink"
+    SYMLINK = "symlink"
+    COPY = "copy"
+    REFLINK = "reflink"
+
+
+class ContentCache(Protocol):
+    """Content-addressed store of file bytes and directory manifests; must be picklable."""
+
+    def has(self, digest: str) -> bool:
+        """True when an object with `digest` is stored."""
+        ...
+
+    def put_file(self, path: pathlib.Path, digest: str) -> None:
+        """Store the bytes of `path` under `digest`; an existing object is never overwritten."""
+        ...
+
+    def put_tree(self, manifest: Mapping[str, str], digest: str) -> None:
+        """Store a directory manifest (relative path → file digest) under `digest`."""
+        ...
+
+    def read_tree(self, digest: str) -> dict[str, str]:
+        """The manifest stored under a directory digest."""
+        ...
+
+    def materialize(
+        self, digest: str, dest: pathlib.Path, modes: tuple[LinkMode, ...]
+    ) -> LinkMode:
+        """Create `dest` (absent) from the object, trying `modes` in order; returns the one used."""
+        ...
+
+    def iter_digests(self) -> Iterator[str]:
+        """Every stored digest."""
+        ...
+
+    def remove(self, digest: str) -> None:
+        """Delete the object (gc)."""
+        ...
+
+    def verify(self, digest: str) -> bool:
+        """Re-hash the object; False when its bytes no longer match the digest."""
+        ...

@@ -1,0 +1,11 @@
+from typing import Protocol
+
+from pivot.domain import events
+
+
+class EventSink(Protocol):
+    """Receives progress events from a run (console, JSON Lines, tests)."""
+
+    def emit(self, event: events.Event) -> None:
+        """Handle one event; called from the scheduling thread only."""
+        ...

@@ -1,0 +1,30 @@
+import concurrent.futures
+import pathlib
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+A = TypeVar("A")
+R = TypeVar("R")
+
+
+class Executor(Protocol):
+    """Runs stage jobs, possibly in other processes."""
+
+    @property
+    def max_workers(self) -> int:
+        """How many jobs may run at once."""
+        ...
+
+    def submit(
+        self, fn: Callable[[A], R], arg: A, *, import_root: pathlib.Path
+    ) -> concurrent.futures.Future[R]:
+        """Run `fn(arg)`; `import_root` is importable while `arg` is loaded and run.
+
+        Any failure to transfer or run the job surfaces as the future's exception; it never
+        breaks later submissions.
+        """
+        ...
+
+    def shutdown(self) -> None:
+        """Stop accepting jobs and release workers."""
+        ...

@@ -1,0 +1,18 @@
+import pathlib
+from collections.abc import Iterable
+from typing import Protocol
+
+DIR_SUFFIX = ".dir"
+"""Directory digests end with this, so a digest says whether it names a tree."""
+
+
+class Hasher(Protocol):
+    """Content digests; must be picklable (workers hash outputs)."""
+
+    def file_digest(self, path: pathlib.Path) -> str:
+        """Digest of the file's bytes (hex)."""
+        ...
+
+    def tree_digest(self, entries: Iterable[tuple[str, str]]) -> str:
+        """Digest of a directory from its sorted (relative POSIX path, file digest) entries."""
+        ...

@@ -1,0 +1,29 @@
+import pathlib
+from typing import Protocol
+
+from pivot.domain import identity
+from pivot.ports import content_cache
+
+
+class WorkspaceStore(Protocol):
+    """Maps artifact identities to workspace paths and restores them from the cache."""
+
+    def path_of(self, ident: identity.ArtifactIdentity) -> pathlib.Path:
+        """Absolute workspace path of a stage output."""
+        ...
+
+    def restore(
+        self,
+        path: pathlib.Path,
+        digest: str,
+        modes: tuple[content_cache.LinkMode, ...] = (
+            content_cache.LinkMode.HARDLINK,
+            content_cache.LinkMode.COPY,
+        ),
+    ) -> content_cache.LinkMode:
+        """Replace whatever is at `path` with the cached object `digest` (atomically)."""
+        ...
+
+    def remove(self, path: pathlib.Path) -> None:
+        """Delete a file or directory output before its stage runs (no error if absent)."""
+        ...
