@@ -1,0 +1,79 @@
+import os
+import pathlib
+import secrets
+import shutil
+import stat
+from collections.abc import Callable
+from typing import Any
+
+
+def temp_sibling(path: pathlib.Path, tag: str = "tmp") -> pathlib.Path:
+    """A fresh hidden name next to `path`, on the same filesystem so renames stay atomic."""
+    return path.with_name(f".{path.name}.pivot-{tag}-{secrets.token_hex(6)}")
+
+
+def atomic_write_bytes(path: pathlib.Path, data: bytes) -> None:
+    """Write `data` to `path` so readers see the old or the new content, never a torn file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_sibling(path)
+    # os.open with 0o666 lets the umask decide the final mode, as a plain open() would.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def remove_path(path: pathlib.Path) -> None:
+    """Delete a file, symlink or directory tree; no error if absent, read-only entries too."""
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
+        return
+    if not stat.S_ISDIR(st.st_mode):
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return
+        except PermissionError:
+            _make_writable(path.parent)
+            _make_writable(path)
+            path.unlink(missing_ok=True)
+        return
+    shutil.rmtree(path, onerror=_writable_retrier())
+
+
+def _make_writable(path: pathlib.Path) -> None:
+    st = path.lstat()
+    if stat.S_ISLNK(st.st_mode):
+        return
+    extra = stat.S_IRWXU if stat.S_ISDIR(st.st_mode) else stat.S_IRUSR | stat.S_IWUSR
+    os.chmod(path, stat.S_IMODE(st.st_mode) | extra)
+
+
+def _writable_retrier() -> Callable[[Callable[..., Any], str, Any], None]:
+    retried: set[str] = set()
+
+    def retry(_func: Callable[..., Any], failed: str, exc_info: Any) -> None:
+        # Entries in read-only directories cannot be removed until their parent (and, for
+        # directories, the entry itself) is writable again; a second failure is real.
+        exc = exc_info[1]
+        if isinstance(exc, FileNotFoundError):
+            return
+        if not isinstance(exc, PermissionError) or failed in retried:
+            raise exc
+        retried.add(failed)
+        target = pathlib.Path(failed)
+        _make_writable(target.parent)
+        if target.is_dir() and not target.is_symlink():
+            _make_writable(target)
+            shutil.rmtree(target, onerror=retry)
+        else:
+            target.unlink(missing_ok=True)
+
+    return retry

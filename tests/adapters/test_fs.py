@@ -1,0 +1,78 @@
+import os
+import pathlib
+import stat
+
+import pytest
+
+from pivot.adapters import fs
+
+
+def test_atomic_write_creates_parents_and_leaves_no_temp(tmp_path: pathlib.Path) -> None:
+    target = tmp_path / "a" / "b" / "file.json"
+    fs.atomic_write_bytes(target, b"one")
+    fs.atomic_write_bytes(target, b"two")
+    assert target.read_bytes() == b"two"
+    assert os.listdir(target.parent) == ["file.json"]
+
+
+def test_atomic_write_keeps_old_content_and_cleans_temp_on_failure(
+    tmp_path: pathlib.Path,
+) -> None:
+    target = tmp_path / "file"
+    fs.atomic_write_bytes(target, b"old")
+    with pytest.raises(TypeError):
+        fs.atomic_write_bytes(target, "not bytes")  # pyright: ignore[reportArgumentType]
+    assert target.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["file"]
+
+
+def test_atomic_write_uses_umask_mode_not_private_temp_mode(tmp_path: pathlib.Path) -> None:
+    target = tmp_path / "file"
+    fs.atomic_write_bytes(target, b"x")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
+
+
+def test_remove_path_absent_is_fine(tmp_path: pathlib.Path) -> None:
+    fs.remove_path(tmp_path / "missing")
+
+
+def test_remove_path_file_symlink_and_dangling_symlink(tmp_path: pathlib.Path) -> None:
+    target = tmp_path / "target"
+    target.write_text("x")
+    target.chmod(0o444)
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "nowhere")
+    fs.remove_path(link)
+    fs.remove_path(dangling)
+    assert target.exists()
+    assert not link.is_symlink()
+    assert not dangling.is_symlink()
+    fs.remove_path(target)
+    assert not target.exists()
+
+
+def test_remove_path_symlink_to_directory_keeps_the_directory(tmp_path: pathlib.Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "f").write_text("x")
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    fs.remove_path(link)
+    assert (real / "f").exists()
+
+
+def test_remove_path_tree_with_read_only_files_and_directories(tmp_path: pathlib.Path) -> None:
+    tree = tmp_path / "tree"
+    sub = tree / "sub"
+    sub.mkdir(parents=True)
+    (sub / "f").write_text("x")
+    (tree / "g").write_text("y")
+    (sub / "f").chmod(0o444)
+    (tree / "g").chmod(0o444)
+    sub.chmod(0o555)
+    fs.remove_path(tree)
+    assert not tree.exists()
