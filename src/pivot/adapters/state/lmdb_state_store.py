@@ -1,0 +1,229 @@
+import os
+import pathlib
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+import lmdb
+import xxhash
+
+from pivot.ports import state_store
+
+T = TypeVar("T")
+
+_STAMP = struct.Struct("<QQq")
+_KEY_LEN = struct.Struct("<I")
+# Generic namespaces are non-empty and free of NUL, so their prefixes never start with NUL.
+_HASH_PREFIX = b"\x00hash\x00"
+# UTF-8 never produces 0xff: a key part starting with it is a hashed stand-in for a key too long
+# for LMDB, whose real bytes lead the value.
+_LONG_KEY = b"\xff"
+_DEFAULT_MAP_SIZE = 1 << 30
+_MAX_MAP_SIZE = 1 << 42
+# A reused read snapshot is refreshed after this long so other processes' writes show up and
+# old pages can be reclaimed.
+_SNAPSHOT_MAX_AGE = 0.5
+
+
+class _SharedEnv:
+    """One LMDB environment per path per process, shared by every store opened on it."""
+
+    __slots__ = ("env", "lock", "max_key", "reader", "reader_born", "refs")
+
+    def __init__(self, env: lmdb.Environment) -> None:
+        self.env = env
+        self.lock = threading.Lock()
+        self.max_key = env.max_key_size()
+        self.reader: lmdb.Transaction[bytes] | None = None
+        self.reader_born = 0.0
+        self.refs = 0
+
+    def snapshot(self) -> "lmdb.Transaction[bytes]":
+        """A read transaction reused until the next write or until it grows old (lock held)."""
+        now = time.monotonic()
+        if self.reader is not None and now - self.reader_born < _SNAPSHOT_MAX_AGE:
+            return self.reader
+        self.drop_snapshot()
+        try:
+            self.reader = self.env.begin()
+        except lmdb.MapResizedError:
+            # Another process grew the map; adopt its size.
+            self.env.set_mapsize(0)
+            self.reader = self.env.begin()
+        self.reader_born = now
+        return self.reader
+
+    def drop_snapshot(self) -> None:
+        if self.reader is not None:
+            self.reader.abort()
+            self.reader = None
+
+
+_registry: dict[tuple[int, str], _SharedEnv] = {}
+_registry_lock = threading.Lock()
+
+
+def _acquire(path: pathlib.Path, map_size: int) -> tuple[tuple[int, str], _SharedEnv]:
+    # The pid is part of the key: an environment inherited through fork must not be reused.
+    key = (os.getpid(), str(path.resolve()))
+    with _registry_lock:
+        shared = _registry.get(key)
+        if shared is None:
+            path.mkdir(parents=True, exist_ok=True)
+            env = lmdb.open(
+                key[1],
+                map_size=map_size,
+                subdir=True,
+                writemap=False,
+                # The store is only an optimisation: a crash may lose the last writes, which
+                # costs a re-hash, while an fsync per transaction would cost every run.
+                sync=False,
+                metasync=False,
+                readahead=False,
+                max_dbs=0,
+            )
+            shared = _registry[key] = _SharedEnv(env)
+        shared.refs += 1
+        return key, shared
+
+
+def _release(key: tuple[int, str], shared: _SharedEnv) -> None:
+    with _registry_lock:
+        shared.refs -= 1
+        if shared.refs > 0:
+            return
+        _registry.pop(key, None)
+        with shared.lock:
+            shared.drop_snapshot()
+            shared.env.close()
+
+
+class LmdbStateStore:
+    """State store in an LMDB environment at `<project>/.pivot/state.lmdb`."""
+
+    def __init__(self, path: pathlib.Path, *, map_size: int = _DEFAULT_MAP_SIZE) -> None:
+        self._path = path
+        self._key, self._shared = _acquire(path, map_size)
+        self._closed = False
+
+    def lookup_hash(self, path: str, stamp: state_store.FileStamp) -> str | None:
+        """Digest recorded for `path` when it had exactly `stamp`, else None."""
+        value = self._read(lambda txn: self._get(txn, _HASH_PREFIX, path))
+        if value is None or value[: _STAMP.size] != _STAMP.pack(*stamp):
+            return None
+        return value[_STAMP.size :].decode()
+
+    def record_hashes(self, entries: Iterable[tuple[str, state_store.FileStamp, str]]) -> None:
+        """Remember (path, stamp) → digest for each entry, in one transaction."""
+        items = [(path, _STAMP.pack(*stamp) + digest.encode()) for path, stamp, digest in entries]
+        self._write(lambda txn: self._put_all(txn, _HASH_PREFIX, items))
+
+    def get(self, namespace: str, key: str) -> bytes | None:
+        """Value stored under (namespace, key), else None."""
+        prefix = _prefix(namespace)
+        return self._read(lambda txn: self._get(txn, prefix, key))
+
+    def put_many(self, namespace: str, items: Iterable[tuple[str, bytes]]) -> None:
+        """Store each (key, value) under `namespace`, in one transaction."""
+        prefix = _prefix(namespace)
+        materialized = [(key, bytes(value)) for key, value in items]
+        self._write(lambda txn: self._put_all(txn, prefix, materialized))
+
+    def keys(self, namespace: str) -> list[str]:
+        """Every key stored under `namespace`."""
+        prefix = _prefix(namespace)
+        return self._read(lambda txn: _scan_keys(txn, prefix))
+
+    def close(self) -> None:
+        """Release the environment once no other store in this process uses it."""
+        if self._closed:
+            return
+        self._closed = True
+        _release(self._key, self._shared)
+
+    def _read(self, fn: Callable[["lmdb.Transaction[bytes]"], T]) -> T:
+        shared = self._live()
+        with shared.lock:
+            return fn(shared.snapshot())
+
+    def _write(self, fn: Callable[["lmdb.Transaction[bytes]"], None]) -> None:
+        shared = self._live()
+        with shared.lock:
+            # set_mapsize needs every transaction of this process closed, and a later read
+            # must see this write.
+            shared.drop_snapshot()
+            resized = 0
+            while True:
+                try:
+                    with shared.env.begin(write=True) as txn:
+                        fn(txn)
+                    return
+                except lmdb.MapFullError:
+                    size = shared.env.info()["map_size"]
+                    if size >= _MAX_MAP_SIZE:
+                        raise
+                    shared.env.set_mapsize(size * 2)
+                except lmdb.MapResizedError:
+                    resized += 1
+                    if resized > 3:
+                        raise
+                    shared.env.set_mapsize(0)
+
+    def _get(self, txn: "lmdb.Transaction[bytes]", prefix: bytes, key: str) -> bytes | None:
+        raw = prefix + key.encode()
+        if len(raw) <= self._shared.max_key:
+            return txn.get(raw)
+        value = txn.get(_long_key(prefix, raw))
+        if value is None:
+            return None
+        (length,) = _KEY_LEN.unpack_from(value)
+        start = _KEY_LEN.size
+        if value[start : start + length] != raw:
+            return None
+        return value[start + length :]
+
+    def _put_all(
+        self, txn: "lmdb.Transaction[bytes]", prefix: bytes, items: list[tuple[str, bytes]]
+    ) -> None:
+        max_key = self._shared.max_key
+        for key, value in items:
+            raw = prefix + key.encode()
+            if len(raw) <= max_key:
+                txn.put(raw, value)
+            else:
+                txn.put(_long_key(prefix, raw), _KEY_LEN.pack(len(raw)) + raw + value)
+
+    def _live(self) -> _SharedEnv:
+        if self._closed:
+            raise ValueError(f"state store {self._path} is closed")
+        return self._shared
+
+
+def _prefix(namespace: str) -> bytes:
+    if not namespace or "\0" in namespace:
+        raise ValueError(f"invalid state namespace {namespace!r}: use a non-empty name")
+    return namespace.encode() + b"\0"
+
+
+def _long_key(prefix: bytes, raw: bytes) -> bytes:
+    return prefix + _LONG_KEY + xxhash.xxh3_128_digest(raw)
+
+
+def _scan_keys(txn: "lmdb.Transaction[bytes]", prefix: bytes) -> list[str]:
+    found: list[str] = []
+    with txn.cursor() as cursor:
+        if not cursor.set_range(prefix):
+            return found
+        for raw, value in cursor:
+            if not raw.startswith(prefix):
+                break
+            rest = raw[len(prefix) :]
+            if rest[:1] == _LONG_KEY:
+                (length,) = _KEY_LEN.unpack_from(value)
+                rest = value[_KEY_LEN.size : _KEY_LEN.size + length][len(prefix) :]
+            found.append(rest.decode())
+    # Hashed stand-ins for long keys sort apart from the rest; callers get one order.
+    found.sort()
+    return found
