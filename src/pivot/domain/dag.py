@@ -5,20 +5,21 @@ from collections.abc import Iterable, Mapping
 
 import pygtrie
 
-from pivot.domain import errors, paths, stage
+from pivot.domain import errors, paths
+from pivot.domain import stage as stage_mod
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Producer:
     stage: str
-    out: stage.OutBinding
+    out: stage_mod.OutBinding
 
 
 @dataclasses.dataclass(frozen=True)
 class Dag:
     """Stages linked through the artifacts they write and read, in topological order."""
 
-    stages: Mapping[str, stage.Stage]
+    stages: Mapping[str, stage_mod.Stage]
     upstream: Mapping[str, frozenset[str]]
     downstream: Mapping[str, frozenset[str]]
     order: tuple[str, ...]
@@ -61,7 +62,7 @@ def _display(path: pathlib.Path, root: pathlib.Path) -> str:
     return paths.relative(path, root)
 
 
-def build(stages: Mapping[str, stage.Stage], project_root: pathlib.Path) -> Dag:
+def build(stages: Mapping[str, stage_mod.Stage], project_root: pathlib.Path) -> Dag:
     """Link stages by paths; raise on overlapping outputs and on cycles."""
     trie: pygtrie.Trie = pygtrie.Trie()
     producers: dict[pathlib.Path, Producer] = {}
@@ -75,7 +76,7 @@ def build(stages: Mapping[str, stage.Stage], project_root: pathlib.Path) -> Dag:
                     + f"'{_display(out.path, project_root)}'; each path has one producer"
                 )
             inner = trie.shortest_prefix(key)
-            if inner.key is not None:
+            if inner:
                 _raise_nested(name, out.path, inner.value, project_root)
             if trie.has_subtrie(key):
                 _raise_nested(name, out.path, next(iter(trie.values(prefix=key))), project_root)
@@ -88,7 +89,7 @@ def build(stages: Mapping[str, stage.Stage], project_root: pathlib.Path) -> Dag:
         for dep_path in st.dep_paths():
             key = dep_path.parts
             found = trie.shortest_prefix(key)
-            if found.key is not None:
+            if found:
                 upstream[name].add(found.value.stage)
             if trie.has_subtrie(key):
                 upstream[name].update(p.stage for p in trie.values(prefix=key))
@@ -103,7 +104,8 @@ def build(stages: Mapping[str, stage.Stage], project_root: pathlib.Path) -> Dag:
     except graphlib.CycleError as exc:
         cycle: list[str] = list(reversed(exc.args[1]))
         raise errors.CycleError(
-            "dependency cycle between stages: " + " → ".join(cycle)
+            "dependency cycle between stages: "
+            + " → ".join(cycle)
             + "; break it by removing one of these dependencies"
         ) from None
     return Dag(

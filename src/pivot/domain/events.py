@@ -36,7 +36,9 @@ class RunSummary:
 
     @property
     def ok(self) -> bool:
-        return not (self.counts.get(StageStatus.FAILED, 0) or self.counts.get(StageStatus.BLOCKED, 0))
+        return not (
+            self.counts.get(StageStatus.FAILED, 0) or self.counts.get(StageStatus.BLOCKED, 0)
+        )
 
 
 Event = StageStarted | StageFinished | RunSummary

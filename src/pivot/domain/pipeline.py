@@ -7,6 +7,7 @@ from typing import Any
 import pydantic
 
 from pivot.domain import definition, errors, paths, placement, specs, stage
+from pivot.domain import params as params_mod
 
 ParamsArg = Any
 """A StageParams instance, or a mapping of field overrides for the stage's StageParams."""
@@ -53,8 +54,8 @@ def check_stage_name(name: str) -> None:
 
 
 def effective_params(
-    name: str, params_type: type[pydantic.BaseModel] | None, given: ParamsArg
-) -> pydantic.BaseModel | None:
+    name: str, params_type: type[params_mod.StageParams] | None, given: ParamsArg
+) -> params_mod.StageParams | None:
     if params_type is None:
         if given is not None:
             raise errors.StageDefinitionError(
@@ -69,8 +70,7 @@ def effective_params(
         return params_type(**overrides)
     except pydantic.ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(params)'}: {e['msg']}"
-            for e in exc.errors()
+            f"{'.'.join(str(p) for p in e['loc']) or '(params)'}: {e['msg']}" for e in exc.errors()
         )
         raise errors.StageDefinitionError(
             f"stage '{name}': invalid params for {params_type.__name__}: {problems}"

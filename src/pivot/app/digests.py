@@ -1,0 +1,71 @@
+import os
+import pathlib
+import stat as stat_mod
+
+from pivot.ports import hasher as hasher_port
+from pivot.ports import state_store
+
+
+def stamp_of(st: os.stat_result) -> state_store.FileStamp:
+    return state_store.FileStamp(st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def walk_files(root: pathlib.Path) -> list[tuple[str, pathlib.Path]]:
+    """Every file under `root` as (relative POSIX path, absolute path), sorted."""
+    found: list[tuple[str, pathlib.Path]] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        base = pathlib.Path(dirpath)
+        found.extend(
+            (pathlib.PurePath(os.path.relpath(base / n, root)).as_posix(), base / n)
+            for n in filenames
+        )
+    found.sort()
+    return found
+
+
+class DigestService:
+    """Content digests of workspace paths, memoised by file stamp in the state store."""
+
+    def __init__(self, state: state_store.StateStore, hasher: hasher_port.Hasher) -> None:
+        self._state = state
+        self._hasher = hasher
+        self._pending: list[tuple[str, state_store.FileStamp, str]] = []
+        self._seen: dict[str, tuple[state_store.FileStamp, str]] = {}
+
+    def digest(self, path: pathlib.Path) -> str | None:
+        """Digest of a file or directory; None when nothing exists at `path`."""
+        try:
+            st = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if stat_mod.S_ISDIR(st.st_mode):
+            return self.tree(path)[0]
+        return self._file(str(path), stamp_of(st), path)
+
+    def tree(self, path: pathlib.Path) -> tuple[str, dict[str, str]]:
+        """Digest and manifest (relative path → file digest) of a directory."""
+        manifest = {rel: self._file(str(p), stamp_of(os.stat(p)), p) for rel, p in walk_files(path)}
+        return self._hasher.tree_digest(sorted(manifest.items())), manifest
+
+    def _file(self, key: str, stamp: state_store.FileStamp, path: pathlib.Path) -> str:
+        seen = self._seen.get(key)
+        if seen is not None and seen[0] == stamp:
+            return seen[1]
+        digest = self._state.lookup_hash(key, stamp)
+        if digest is None:
+            digest = self._hasher.file_digest(path)
+            self._pending.append((key, stamp, digest))
+        self._seen[key] = (stamp, digest)
+        return digest
+
+    def remember(self, key: str, stamp: state_store.FileStamp, digest: str) -> None:
+        """Record a digest computed elsewhere (a worker) so the file is never re-read."""
+        self._seen[key] = (stamp, digest)
+        self._pending.append((key, stamp, digest))
+
+    def flush(self) -> None:
+        """Persist new memo entries in one transaction."""
+        if self._pending:
+            self._state.record_hashes(self._pending)
+            self._pending = []

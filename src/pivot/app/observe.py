@@ -1,0 +1,82 @@
+import dataclasses
+from collections.abc import Mapping
+
+from pivot.app import digests, stage_job
+from pivot.domain import change, lock, manifest, paths, stage
+from pivot.ports import code_fingerprinter, content_cache, lock_store
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Evaluation:
+    stage: stage.Stage
+    record: lock.LockRecord | None
+    observation: change.Observation
+    decision: change.Decision
+
+
+class Observer:
+    """Gathers what a stage looks like now and decides what to do with it."""
+
+    def __init__(
+        self,
+        *,
+        locks: lock_store.LockStore,
+        digest_service: digests.DigestService,
+        cache: content_cache.ContentCache,
+        fingerprinter: code_fingerprinter.CodeFingerprinter,
+    ) -> None:
+        self._locks = locks
+        self._digests = digest_service
+        self._cache = cache
+        self._fingerprinter = fingerprinter
+
+    @property
+    def digests(self) -> digests.DigestService:
+        return self._digests
+
+    def code(self, st: stage.Stage) -> manifest.CodeManifest:
+        custom = getattr(st.func, "__pivot_fingerprint__", None)
+        if callable(custom):
+            entries: Mapping[str, str] = custom()  # pyright: ignore[reportAssignmentType]
+            return manifest.CodeManifest(entries=dict(entries))
+        return self._fingerprinter.fingerprint(st)
+
+    def evaluate(self, st: stage.Stage, *, force: bool = False) -> Evaluation:
+        record = self._locks.read(st)
+        now = self.observe(st, record)
+        return Evaluation(st, record, now, change.decide(record, now, force=force))
+
+    def observe(self, st: stage.Stage, record: lock.LockRecord | None) -> change.Observation:
+        deps = {paths.relative(p, st.root): self._digests.digest(p) for p in st.dep_paths()}
+        outs = {str(st.out_identity(o)): paths.relative(o.path, st.root) for o in st.outs}
+        outputs: dict[str, change.OutputObservation] = {}
+        for ident, out in (record or {"outs": {}})["outs"].items():
+            now = self._digests.digest(paths.normalize(out["path"], st.root))
+            in_cache = now != out["hash"] and out["cached"] and self._cache.has(out["hash"])
+            outputs[ident] = change.OutputObservation(out["path"], now, in_cache)
+        return change.Observation(
+            code=self.code(st), params=st.params_dict(), deps=deps, outs=outs, outputs=outputs
+        )
+
+
+def lock_record(
+    st: stage.Stage, observation: change.Observation, outcome: stage_job.StageOutcome
+) -> lock.LockRecord:
+    """The lock record of a successful run, from what was observed before it and produced."""
+    produced = {r.identity: r.digest for r in outcome.outputs}
+    return lock.LockRecord(
+        schema_version=lock.SCHEMA_VERSION,
+        stage=st.name,
+        code=dict(observation.code.entries),
+        params=dict(observation.params),
+        deps={path: digest for path, digest in observation.deps.items() if digest is not None},
+        outs={
+            str(st.out_identity(o)): lock.OutRecord(
+                path=paths.relative(o.path, st.root),
+                hash=produced[str(st.out_identity(o))],
+                kind=str(o.kind),
+                cached=o.cached,
+            )
+            for o in st.outs
+        },
+    )

@@ -1,0 +1,47 @@
+import pathlib
+
+from pivot.domain import errors, pipeline
+from pivot.ports import pipeline_source
+
+STATE_DIR = ".pivot"
+GITIGNORE = "# Pivot's local cache and state: never commit these.\n/cache/\n/state.lmdb/\n"
+
+
+def find_root(start: pathlib.Path) -> pathlib.Path:
+    """The project root: the top-most directory holding `.pivot/` at or above `start`."""
+    found: pathlib.Path | None = None
+    for directory in (start, *start.parents):
+        if (directory / STATE_DIR).is_dir():
+            found = directory
+    if found is None:
+        raise errors.ProjectNotFoundError(
+            f"not inside a Pivot project: no {STATE_DIR}/ directory in '{start}' or any parent; "
+            + "run `pivot init` in your project's root directory"
+        )
+    return found
+
+
+def init(directory: pathlib.Path) -> bool:
+    """Create `.pivot/` in `directory`; False when it already existed."""
+    state = directory / STATE_DIR
+    existed = state.is_dir()
+    state.mkdir(parents=True, exist_ok=True)
+    gitignore = state / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text(GITIGNORE)
+    return not existed
+
+
+def load_pipeline(
+    source: pipeline_source.PipelineSource, start: pathlib.Path, project_root: pathlib.Path
+) -> pipeline.Pipeline:
+    """Load the pipeline defined in `start` or the nearest parent up to the project root."""
+    for directory in (start, *start.parents):
+        if source.find(directory) is not None:
+            return source.load(directory)
+        if directory == project_root:
+            break
+    raise errors.PipelineDefinitionError(
+        f"no pipeline found in '{start}' or its parents up to the project root '{project_root}': "
+        + "create pipeline.py (defining `pipeline = Pipeline(...)`) or pivot.yaml"
+    )

@@ -1,0 +1,213 @@
+import concurrent.futures
+import dataclasses
+import pathlib
+import time
+from collections.abc import Iterable
+
+from pivot.app import observe, stage_job, targets
+from pivot.domain import change, dag, events, paths, pipeline, stage
+from pivot.ports import content_cache, event_sink, executor, hasher, lock_store, workspace_store
+
+Status = events.StageStatus
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RunOptions:
+    stages: tuple[str, ...] = ()
+    force: bool = False
+    dry_run: bool = False
+    jobs: int | None = None
+    keep_going: bool = False
+    single_stage: bool = False
+
+
+class RunService:
+    """Runs the stale stages of a pipeline in dependency order, in parallel where possible."""
+
+    def __init__(
+        self,
+        *,
+        project_root: pathlib.Path,
+        observer: observe.Observer,
+        locks: lock_store.LockStore,
+        cache: content_cache.ContentCache,
+        hasher_: hasher.Hasher,
+        workspace: workspace_store.WorkspaceStore,
+        executor_: executor.Executor,
+        sink: event_sink.EventSink,
+    ) -> None:
+        self._root = project_root
+        self._observer = observer
+        self._locks = locks
+        self._cache = cache
+        self._hasher = hasher_
+        self._workspace = workspace
+        self._executor = executor_
+        self._sink = sink
+
+    def run(self, pipe: pipeline.Pipeline, options: RunOptions) -> events.RunSummary:
+        graph = dag.build(pipe.stages, self._root)
+        selected = targets.select(graph, options.stages, single_stage=options.single_stage)
+        return _Scheduler(self, graph, selected, options).run()
+
+
+class _Scheduler:
+    def __init__(
+        self, svc: RunService, graph: dag.Dag, selected: Iterable[str], options: RunOptions
+    ) -> None:
+        self._svc = svc
+        self._graph = graph
+        self._options = options
+        self._selected = graph.ordered(selected)
+        chosen = set(self._selected)
+        self._waiting = {n: set(graph.upstream[n]) & chosen for n in self._selected}
+        self._ready = [n for n in self._selected if not self._waiting[n]]
+        self._done: dict[str, Status] = {}
+        self._running: dict[
+            concurrent.futures.Future[stage_job.StageOutcome], observe.Evaluation
+        ] = {}
+        self._mutex_held: set[str] = set()
+        self._stopped = False
+        self._jobs = max(1, options.jobs or svc._executor.max_workers)
+
+    def run(self) -> events.RunSummary:
+        started = time.perf_counter()
+        try:
+            while self._ready or self._running:
+                self._launch()
+                if not self._running:
+                    if self._ready and not self._stopped:
+                        continue
+                    break
+                finished, _ = concurrent.futures.wait(
+                    self._running, return_when=concurrent.futures.FIRST_COMPLETED
+                )
+                for future in finished:
+                    self._complete(self._running.pop(future), future)
+        finally:
+            self._svc._observer.digests.flush()
+        for name in self._selected:
+            if name not in self._done:
+                self._finish(
+                    name,
+                    Status.BLOCKED,
+                    message="not started: an earlier stage failed "
+                    + "(use --keep-going to run independent stages)",
+                )
+        counts: dict[str, int] = {}
+        for status in self._done.values():
+            counts[status] = counts.get(status, 0) + 1
+        summary = events.RunSummary(counts, time.perf_counter() - started)
+        self._svc._sink.emit(summary)
+        return summary
+
+    def _launch(self) -> None:
+        while self._ready and not self._stopped:
+            name = next(
+                (n for n in self._ready if not set(self._graph.stages[n].mutex) & self._mutex_held),
+                None,
+            )
+            if name is None or len(self._running) >= self._jobs:
+                return
+            self._ready.remove(name)
+            self._start(name)
+
+    def _start(self, name: str) -> None:
+        st = self._graph.stages[name]
+        evaluation = self._svc._observer.evaluate(st, force=self._options.force)
+        decision = evaluation.decision
+        stale_upstream = [
+            up for up in self._graph.upstream[name] if self._done.get(up) is Status.WOULD_RUN
+        ]
+        if stale_upstream and not decision.stale:
+            decision = change.Decision(
+                change.Action.RUN,
+                tuple(change.Reason(change.ReasonKind.UPSTREAM_STALE, u) for u in stale_upstream),
+            )
+        match decision.action:
+            case change.Action.SKIP:
+                self._finish(name, Status.SKIPPED)
+                return
+            case change.Action.RESTORE:
+                self._restore(st, evaluation)
+                return
+            case change.Action.RUN:
+                pass
+        if self._options.dry_run:
+            self._finish(name, Status.WOULD_RUN, decision.reasons)
+            return
+        missing = [p for p, d in evaluation.observation.deps.items() if d is None]
+        if missing:
+            self._finish(
+                name,
+                Status.FAILED,
+                decision.reasons,
+                message="missing dependencies: "
+                + ", ".join(missing)
+                + " (no stage produces them; create them or track them with `pivot track`)",
+            )
+            return
+        self._svc._sink.emit(events.StageStarted(name, decision.reasons))
+        job = stage_job.job_for(st, self._svc._cache, self._svc._hasher)
+        future = self._svc._executor.submit(stage_job.run, job, import_root=st.root)
+        self._running[future] = dataclasses.replace(evaluation, decision=decision)
+        self._mutex_held.update(st.mutex)
+
+    def _restore(self, st: stage.Stage, evaluation: observe.Evaluation) -> None:
+        assert evaluation.record is not None
+        restored: list[str] = []
+        for ident in evaluation.decision.restore:
+            out = evaluation.record["outs"][ident]
+            path = paths.normalize(out["path"], st.root)
+            self._svc._workspace.restore(path, out["hash"])
+            restored.append(f"{ident} → {paths.relative(path, self._svc._root)}")
+        self._finish(st.name, Status.SKIPPED, message="restored from cache: " + ", ".join(restored))
+
+    def _complete(
+        self,
+        evaluation: observe.Evaluation,
+        future: concurrent.futures.Future[stage_job.StageOutcome],
+    ) -> None:
+        st = evaluation.stage
+        self._mutex_held.difference_update(st.mutex)
+        try:
+            outcome = future.result()
+        except BaseException as exc:  # worker died, job could not be transferred, ...
+            outcome = stage_job.StageOutcome(st.name, False, error=f"{type(exc).__name__}: {exc}")
+        if not outcome.ok:
+            self._finish(
+                st.name, Status.FAILED, evaluation.decision.reasons, outcome.error, outcome.duration
+            )
+            return
+        for result in outcome.outputs:
+            for key, stamp, digest in result.stamps:
+                self._svc._observer.digests.remember(key, stamp, digest)
+        self._svc._locks.write(st, observe.lock_record(st, evaluation.observation, outcome))
+        self._finish(st.name, Status.RAN, evaluation.decision.reasons, duration=outcome.duration)
+
+    def _finish(
+        self,
+        name: str,
+        status: Status,
+        reasons: tuple[change.Reason, ...] = (),
+        message: str = "",
+        duration: float = 0.0,
+    ) -> None:
+        self._done[name] = status
+        self._svc._sink.emit(events.StageFinished(name, status, reasons, message, duration))
+        if status is Status.FAILED and not self._options.keep_going:
+            self._stopped = True
+        for child in self._graph.ordered(self._graph.downstream[name]):
+            waiting = self._waiting.get(child)
+            if waiting is None or name not in waiting or child in self._done:
+                continue
+            waiting.discard(name)
+            if status in (Status.FAILED, Status.BLOCKED):
+                self._finish(
+                    child,
+                    Status.BLOCKED,
+                    message=f"upstream stage '{name}' "
+                    + ("failed" if status is Status.FAILED else "was blocked"),
+                )
+            elif not waiting and child not in self._done:
+                self._ready.append(child)

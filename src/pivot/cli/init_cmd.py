@@ -1,0 +1,15 @@
+from typing import Annotated
+
+import cyclopts
+
+from pivot.cli import session as session_mod
+
+
+def init(*, session: Annotated[session_mod.Session, cyclopts.Parameter(parse=False)]) -> int:
+    """Make the current directory a Pivot project (creates .pivot/)."""
+    from pivot.app import project
+
+    created = project.init(session.cwd)
+    state = session.cwd / project.STATE_DIR
+    print(f"{'Initialized' if created else 'Already initialized:'} Pivot project in {state}")
+    return 0

@@ -1,0 +1,68 @@
+import os
+from typing import Annotated
+
+import cyclopts
+
+from pivot.cli import session as session_mod
+
+
+def run(
+    *stages: str,
+    force: Annotated[bool, cyclopts.Parameter(name=["--force", "-f"])] = False,
+    dry_run: Annotated[bool, cyclopts.Parameter(name=["--dry-run", "-n"])] = False,
+    explain: bool = False,
+    jobs: Annotated[int | None, cyclopts.Parameter(name=["--jobs", "-j"])] = None,
+    keep_going: Annotated[bool, cyclopts.Parameter(name=["--keep-going", "-k"])] = False,
+    single_stage: Annotated[bool, cyclopts.Parameter(name=["--single-stage", "-s"])] = False,
+    json: bool = False,
+    session: Annotated[session_mod.Session, cyclopts.Parameter(parse=False)],
+) -> int:
+    """Run stale stages (all, or the named STAGES and their stale upstream).
+
+    Parameters
+    ----------
+    stages
+        Stage names or globs (`train@*`); default: every stage.
+    force
+        Run the selected stages even if they are up to date.
+    dry_run
+        Print what would run and why; run nothing, write nothing.
+    explain
+        Print every reason a stage runs.
+    jobs
+        Stages to run at once (default: number of CPUs).
+    keep_going
+        After a failure keep running stages that do not depend on it.
+    single_stage
+        Run only the named stages, not their upstream.
+    json
+        Print JSON Lines events (stage_started, stage_finished, summary).
+    """
+    from pivot.app import run as run_app
+
+    if jobs is not None and jobs < 1:
+        from pivot.domain import errors
+
+        raise errors.PivotError(f"--jobs must be at least 1, got {jobs}")
+    container = session.container(executor=os.environ.get("PIVOT_EXECUTOR", "loky"), jobs=jobs)
+    if json:
+        from pivot.adapters.events import jsonl_sink
+
+        container.sink.override(jsonl_sink.JsonlSink())
+    else:
+        from pivot.adapters.events import console_sink
+
+        container.sink.override(console_sink.ConsoleSink(explain=explain or dry_run))
+    pipe = container.pipeline()
+    summary = container.run_service().run(
+        pipe,
+        run_app.RunOptions(
+            stages=stages,
+            force=force,
+            dry_run=dry_run,
+            jobs=jobs,
+            keep_going=keep_going,
+            single_stage=single_stage,
+        ),
+    )
+    return 0 if summary.ok else 1

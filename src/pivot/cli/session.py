@@ -1,0 +1,28 @@
+import pathlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pivot import container as container_mod
+
+
+class Session:
+    """Per-invocation state handed to every command; builds the container on first use."""
+
+    def __init__(self, cwd: pathlib.Path, *, debug: bool = False) -> None:
+        self.cwd = cwd
+        self.debug = debug
+        self._container: container_mod.Container | None = None
+
+    def container(
+        self, *, executor: str = "loky", jobs: int | None = None
+    ) -> "container_mod.Container":
+        if self._container is None:
+            # Imported here: dependency_injector and the adapters are not needed for --help.
+            from pivot import container as container_mod
+
+            self._container = container_mod.build(self.cwd, executor=executor, jobs=jobs)
+        return self._container
+
+    def close(self) -> None:
+        if self._container is not None:
+            self._container.shutdown_resources()

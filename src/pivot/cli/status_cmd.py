@@ -1,0 +1,73 @@
+import json as json_mod
+from typing import Annotated
+
+import cyclopts
+
+from pivot.cli import session as session_mod
+
+
+def status(
+    *stages: str,
+    explain: bool = False,
+    json: bool = False,
+    session: Annotated[session_mod.Session, cyclopts.Parameter(parse=False)],
+) -> int:
+    """Show which stages are stale and why, without running anything.
+
+    Parameters
+    ----------
+    stages
+        Stage names or globs; default: every stage.
+    explain
+        Print every reason, with the file and line of changed code.
+    json
+        Print a JSON object with a `stages` list.
+    """
+    container = session.container()
+    reports = container.status_service().status(container.pipeline(), stages)
+    if json:
+        payload = {
+            "stages": [
+                {
+                    "name": r.name,
+                    "state": r.state,
+                    "stale": r.decision.stale,
+                    "reasons": [reason.to_json() for reason in r.decision.reasons],
+                    "restore": list(r.decision.restore),
+                    "warnings": list(r.warnings),
+                }
+                for r in reports
+            ]
+        }
+        print(json_mod.dumps(payload, indent=2, sort_keys=True))
+        return 0
+    if not reports:
+        print("No stages in this pipeline.")
+        return 0
+    stale = [r for r in reports if r.decision.stale]
+    for report in reports:
+        match report.state:
+            case "stale":
+                reasons = report.decision.reasons
+                summary = reasons[0].describe() if reasons else "stale"
+                more = f" (+{len(reasons) - 1} more)" if len(reasons) > 1 and not explain else ""
+                print(f"{report.name}: stale — {summary}{more}")
+                if explain:
+                    for reason in reasons[1:]:
+                        print(f"    - {reason.describe()}")
+            case "outputs_missing":
+                print(
+                    f"{report.name}: up to date, outputs to restore from cache: "
+                    + ", ".join(report.decision.restore)
+                )
+            case _:
+                if explain:
+                    print(f"{report.name}: up to date")
+        if explain:
+            for warning in report.warnings:
+                print(f"    ! {warning}")
+    if not stale:
+        print(f"All {len(reports)} stages up to date.")
+    else:
+        print(f"{len(stale)} of {len(reports)} stages stale.")
+    return 0

@@ -1,0 +1,129 @@
+import os
+import pathlib
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from dependency_injector import containers, providers
+
+from pivot.app import digests, observe, project, run, status
+from pivot.domain import identity, pipeline
+from pivot.ports import content_cache, hasher, state_store
+
+
+def _hasher() -> hasher.Hasher:
+    from pivot.adapters.hashing import xxh3_hasher
+
+    return xxh3_hasher.Xxh3Hasher()
+
+
+def _state_store(project_root: pathlib.Path) -> Iterator[state_store.StateStore]:
+    from pivot.adapters.state import lmdb_state_store
+
+    store = lmdb_state_store.LmdbStateStore(project_root / project.STATE_DIR / "state.lmdb")
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _cache(project_root: pathlib.Path, hasher_: hasher.Hasher) -> content_cache.ContentCache:
+    from pivot.adapters.cache import local_content_cache
+
+    return local_content_cache.LocalContentCache(
+        project_root / project.STATE_DIR / "cache", hasher_
+    )
+
+
+def _locks() -> Any:
+    from pivot.adapters.lock import json_lock_store
+
+    return json_lock_store.JsonLockStore()
+
+
+def _pipeline_source() -> Any:
+    from pivot.adapters.discovery import python_source
+
+    return python_source.PythonPipelineSource()
+
+
+def _fingerprinter(state: state_store.StateStore, project_root: pathlib.Path) -> Any:
+    from pivot.adapters.fingerprint import ast_fingerprinter
+
+    return ast_fingerprinter.AstFingerprinter(state, project_root)
+
+
+def _output_paths(pipe: pipeline.Pipeline) -> Mapping[identity.ArtifactIdentity, pathlib.Path]:
+    return {st.out_identity(o): o.path for st in pipe.stages.values() for o in st.outs}
+
+
+def _workspace(cache: content_cache.ContentCache, pipe: pipeline.Pipeline) -> Any:
+    from pivot.adapters.workspace import file_workspace_store
+
+    return file_workspace_store.FileWorkspaceStore(cache, _output_paths(pipe))
+
+
+def _loky_executor(jobs: int | None) -> Iterator[Any]:
+    from pivot.adapters.executor import loky_executor
+
+    pool = loky_executor.LokyExecutor(max_workers=jobs or os.cpu_count() or 1)
+    try:
+        yield pool
+    finally:
+        pool.shutdown()
+
+
+def _inline_executor() -> Any:
+    from pivot.adapters.executor import inline_executor
+
+    return inline_executor.InlineExecutor()
+
+
+class Container(containers.DeclarativeContainer):
+    """The composition root: the only place that names concrete adapters."""
+
+    config = providers.Configuration()
+
+    project_root = providers.Singleton(project.find_root, config.cwd)
+    hasher = providers.Singleton(_hasher)
+    state_store = providers.Resource(_state_store, project_root)
+    cache = providers.Singleton(_cache, project_root, hasher)
+    locks = providers.Singleton(_locks)
+    pipeline_source = providers.Singleton(_pipeline_source)
+    pipeline = providers.Singleton(project.load_pipeline, pipeline_source, config.cwd, project_root)
+    fingerprinter = providers.Singleton(_fingerprinter, state_store, project_root)
+    digests = providers.Singleton(digests.DigestService, state_store, hasher)
+    observer = providers.Singleton(
+        observe.Observer,
+        locks=locks,
+        digest_service=digests,
+        cache=cache,
+        fingerprinter=fingerprinter,
+    )
+    workspace = providers.Singleton(_workspace, cache, pipeline)
+    executor = providers.Selector(
+        config.executor,
+        loky=providers.Resource(_loky_executor, config.jobs),
+        inline=providers.Singleton(_inline_executor),
+    )
+    sink = providers.Dependency()
+
+    run_service = providers.Factory(
+        run.RunService,
+        project_root=project_root,
+        observer=observer,
+        locks=locks,
+        cache=cache,
+        hasher_=hasher,
+        workspace=workspace,
+        executor_=executor,
+        sink=sink,
+    )
+    status_service = providers.Factory(
+        status.StatusService, project_root=project_root, observer=observer
+    )
+
+
+def build(cwd: pathlib.Path, *, executor: str = "loky", jobs: int | None = None) -> Container:
+    container = Container()
+    container.config.from_dict({"cwd": cwd, "executor": executor, "jobs": jobs})
+    return container
