@@ -1,0 +1,164 @@
+import importlib
+import os
+import pathlib
+import sys
+import types
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from pivot.adapters.executor import loky_executor
+
+pytestmark = pytest.mark.integration
+
+JOBS_ROOT = pathlib.Path(__file__).resolve().parents[1] / "contracts"
+
+
+def _import_jobs() -> types.ModuleType:
+    # tests/ is not a package: make the shared job module importable here and in the workers.
+    if str(JOBS_ROOT) not in sys.path:
+        sys.path.append(str(JOBS_ROOT))
+    return importlib.import_module("executor_jobs")
+
+
+executor_jobs = _import_jobs()
+
+
+@pytest.fixture
+def ex() -> Iterator[loky_executor.LokyExecutor]:
+    opened = loky_executor.LokyExecutor(max_workers=2)
+    yield opened
+    opened.shutdown()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _interval(stem: pathlib.Path) -> tuple[float, float]:
+    start = float(pathlib.Path(f"{stem}.start").read_text())
+    end = float(pathlib.Path(f"{stem}.end").read_text())
+    return start, end
+
+
+def test_jobs_run_in_worker_processes(ex: loky_executor.LokyExecutor) -> None:
+    pid = ex.submit(executor_jobs.worker_pid, None, import_root=JOBS_ROOT).result(timeout=60)
+
+    assert pid != os.getpid()
+
+
+def test_killed_worker_fails_its_job_and_the_next_submit_runs(
+    ex: loky_executor.LokyExecutor,
+) -> None:
+    killed = ex.submit(executor_jobs.kill_own_worker, None, import_root=JOBS_ROOT)
+
+    exc = killed.exception(timeout=60)
+    assert exc is not None
+    assert "terminated" in str(exc).lower() or "broken" in str(exc).lower()
+    assert ex.submit(executor_jobs.add_one, 1, import_root=JOBS_ROOT).result(timeout=60) == 2
+
+
+def test_function_from_a_module_importable_only_via_import_root_runs(
+    ex: loky_executor.LokyExecutor, tmp_path: pathlib.Path
+) -> None:
+    # Workers start before the module exists on any path the parent gives them at spawn.
+    ex.submit(executor_jobs.add_one, 0, import_root=JOBS_ROOT).result(timeout=60)
+    module_name = f"only_via_root_{uuid.uuid4().hex}"
+    (tmp_path / f"{module_name}.py").write_text("def answer(x):\n    return x * 2\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        module = importlib.import_module(module_name)
+    finally:
+        sys.path.remove(str(tmp_path))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    try:
+        # Pickled by reference: a worker can only load it with the right import root.
+        unloadable = ex.submit(module.answer, 21, import_root=elsewhere)
+        failure = unloadable.exception(timeout=60)
+        assert failure is not None
+        assert module_name in str(failure)
+        loaded = ex.submit(module.answer, 21, import_root=tmp_path)
+        assert loaded.result(timeout=60) == 42
+    finally:
+        sys.modules.pop(module_name, None)
+
+
+def test_two_jobs_overlap_with_two_workers(
+    ex: loky_executor.LokyExecutor, tmp_path: pathlib.Path
+) -> None:
+    # Wait until both workers have run a job, so each is idle and ready for one sleeper.
+    seen: set[int] = set()
+    for attempt in range(30):
+        pair = [
+            ex.submit(
+                executor_jobs.sleep_and_record,
+                (str(tmp_path / f"prime-{attempt}-{i}"), 0.2),
+                import_root=JOBS_ROOT,
+            )
+            for i in range(2)
+        ]
+        seen.update(f.result(timeout=60) for f in pair)
+        if len(seen) == 2:
+            break
+    assert len(seen) == 2
+
+    first, second = (
+        ex.submit(
+            executor_jobs.sleep_and_record, (str(tmp_path / name), 1.0), import_root=JOBS_ROOT
+        )
+        for name in ("a", "b")
+    )
+    assert first.result(timeout=60) != second.result(timeout=60)
+
+    a_start, a_end = _interval(tmp_path / "a")
+    b_start, b_end = _interval(tmp_path / "b")
+    assert a_start < b_end
+    assert b_start < a_end
+
+
+def test_warm_up_then_submit(ex: loky_executor.LokyExecutor) -> None:
+    ex.warm_up()
+    ex.warm_up()
+
+    assert ex.submit(executor_jobs.add_one, 5, import_root=JOBS_ROOT).result(timeout=60) == 6
+
+
+def test_unpicklable_result_fails_the_future_and_the_pool_survives(
+    ex: loky_executor.LokyExecutor,
+) -> None:
+    future = ex.submit(executor_jobs.return_lock, None, import_root=JOBS_ROOT)
+
+    exc = future.exception(timeout=60)
+    assert exc is not None
+    assert "result" in str(exc)
+    assert ex.submit(executor_jobs.add_one, 7, import_root=JOBS_ROOT).result(timeout=60) == 8
+
+
+def test_job_exception_carries_the_worker_traceback(ex: loky_executor.LokyExecutor) -> None:
+    future = ex.submit(executor_jobs.raise_value_error, "no rows", import_root=JOBS_ROOT)
+
+    exc = future.exception(timeout=60)
+    assert isinstance(exc, ValueError)
+    assert "raise_value_error" in str(exc.__cause__)
+
+
+def test_shutdown_leaves_no_worker_running() -> None:
+    ex = loky_executor.LokyExecutor(max_workers=2)
+    pids = {
+        ex.submit(executor_jobs.worker_pid, i, import_root=JOBS_ROOT).result(timeout=60)
+        for i in range(4)
+    }
+
+    ex.shutdown()
+
+    assert not [pid for pid in pids if _alive(pid)]
+    assert "shut down" in str(
+        ex.submit(executor_jobs.add_one, 1, import_root=JOBS_ROOT).exception()
+    )
