@@ -1,0 +1,235 @@
+import errno
+import json
+import os
+import pathlib
+import re
+import shutil
+import sys
+from collections.abc import Iterator, Mapping
+
+from pivot.adapters import fs
+from pivot.domain import errors
+from pivot.ports import content_cache
+from pivot.ports import hasher as hasher_port
+
+_DIGEST = re.compile(r"[0-9a-f]{3,128}(?:\.dir)?")
+# Linux FICLONE ioctl request number (_IOW(0x94, 9, int)).
+_FICLONE = 0x40049409
+_READ_ONLY = 0o444
+_WRITABLE = 0o644
+
+
+class LocalContentCache:
+    """Content-addressed objects under `<project>/.pivot/cache/files/ab/cdef…`."""
+
+    def __init__(self, root: pathlib.Path, hasher: hasher_port.Hasher) -> None:
+        self.root = root
+        self.hasher = hasher
+
+    def object_path(self, digest: str) -> pathlib.Path:
+        """Where the object for `digest` lives (whether or not it exists)."""
+        if not _DIGEST.fullmatch(digest):
+            raise ValueError(f"'{digest}' is not a content digest")
+        return self.root / "files" / digest[:2] / digest[2:]
+
+    def has(self, digest: str) -> bool:
+        """True when an object with `digest` is stored."""
+        return self.object_path(digest).is_file()
+
+    def put_file(self, path: pathlib.Path, digest: str) -> None:
+        """Store the bytes of `path` under `digest`; an existing object is never overwritten."""
+        dest = self.object_path(digest)
+        if dest.exists():
+            return
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = fs.temp_sibling(dest)
+        try:
+            shutil.copyfile(path, tmp)
+            os.chmod(tmp, _READ_ONLY)
+            _publish(tmp, dest)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def put_tree(self, manifest: Mapping[str, str], digest: str) -> None:
+        """Store a directory manifest (relative path → file digest) under `digest`."""
+        if not digest.endswith(hasher_port.DIR_SUFFIX):
+            raise ValueError(
+                f"'{digest}' is not a directory digest (no '{hasher_port.DIR_SUFFIX}')"
+            )
+        dest = self.object_path(digest)
+        if dest.exists():
+            return
+        for relpath in manifest:
+            _check_relpath(relpath, digest)
+        data = json.dumps(dict(manifest), sort_keys=True, separators=(",", ":")).encode()
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = fs.temp_sibling(dest)
+        try:
+            tmp.write_bytes(data)
+            os.chmod(tmp, _READ_ONLY)
+            _publish(tmp, dest)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def read_tree(self, digest: str) -> dict[str, str]:
+        """The manifest stored under a directory digest."""
+        try:
+            data = self.object_path(digest).read_bytes()
+        except FileNotFoundError:
+            raise _missing(digest) from None
+        try:
+            manifest = json.loads(data)
+        except ValueError as exc:
+            raise _corrupt(digest, f"manifest is not JSON ({exc})") from None
+        if not isinstance(manifest, dict) or not all(
+            isinstance(k, str) and isinstance(v, str)
+            for k, v in manifest.items()  # pyright: ignore[reportUnknownVariableType]
+        ):
+            raise _corrupt(digest, "manifest is not a mapping of paths to digests")
+        result: dict[str, str] = manifest  # pyright: ignore[reportUnknownVariableType]
+        for relpath in result:
+            _check_relpath(relpath, digest)
+        return result
+
+    def materialize(
+        self, digest: str, dest: pathlib.Path, modes: tuple[content_cache.LinkMode, ...]
+    ) -> content_cache.LinkMode:
+        """Create `dest` (absent) from the object, trying `modes` in order; returns the one used."""
+        if not modes:
+            raise ValueError("materialize needs at least one link mode")
+        if os.path.lexists(dest):
+            raise FileExistsError(errno.EEXIST, "materialize target already exists", str(dest))
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if not digest.endswith(hasher_port.DIR_SUFFIX):
+            src = self.object_path(digest)
+            if not src.is_file():
+                raise _missing(digest)
+            return _place(src, dest, list(modes))
+        manifest = self.read_tree(digest)
+        sources = {rel: self.object_path(member) for rel, member in manifest.items()}
+        for member, src in zip(manifest.values(), sources.values(), strict=True):
+            if not src.is_file():
+                raise _missing(member, within=digest)
+        remaining = list(modes)
+        used: set[content_cache.LinkMode] = set()
+        dest.mkdir()
+        try:
+            for rel in sorted(sources):
+                target = dest.joinpath(*rel.split("/"))
+                target.parent.mkdir(parents=True, exist_ok=True)
+                used.add(_place(sources[rel], target, remaining))
+        except BaseException:
+            fs.remove_path(dest)
+            raise
+        # Report the weakest mode any member needed.
+        return max(used, key=modes.index, default=modes[0])
+
+    def iter_digests(self) -> Iterator[str]:
+        """Every stored digest."""
+        files = self.root / "files"
+        if not files.is_dir():
+            return
+        for fan in sorted(os.scandir(files), key=lambda e: e.name):
+            if len(fan.name) != 2 or not fan.is_dir():
+                continue
+            for entry in sorted(os.scandir(fan.path), key=lambda e: e.name):
+                digest = fan.name + entry.name
+                # Temp files start with '.', which no digest does.
+                if _DIGEST.fullmatch(digest) and entry.is_file():
+                    yield digest
+
+    def remove(self, digest: str) -> None:
+        """Delete the object (gc); a directory digest removes only its manifest."""
+        fs.remove_path(self.object_path(digest))
+
+    def verify(self, digest: str) -> bool:
+        """Re-hash the object; False when its bytes no longer match the digest."""
+        path = self.object_path(digest)
+        if not path.is_file():
+            raise _missing(digest)
+        if not digest.endswith(hasher_port.DIR_SUFFIX):
+            return self.hasher.file_digest(path) == digest
+        try:
+            manifest = self.read_tree(digest)
+        except errors.CacheCorruptError:
+            return False
+        if self.hasher.tree_digest(manifest.items()) != digest:
+            return False
+        return all(
+            self.has(member) and self.hasher.file_digest(self.object_path(member)) == member
+            for member in set(manifest.values())
+        )
+
+
+def _publish(tmp: pathlib.Path, dest: pathlib.Path) -> None:
+    # A hard link fails when `dest` exists, so a concurrent writer's object is never replaced.
+    try:
+        os.link(tmp, dest)
+    except FileExistsError:
+        return
+    except OSError:
+        os.replace(tmp, dest)
+
+
+def _place(
+    src: pathlib.Path, dest: pathlib.Path, modes: list[content_cache.LinkMode]
+) -> content_cache.LinkMode:
+    """Create `dest` from `src` with the first mode that works; drop modes that fail for good."""
+    last_error: OSError | None = None
+    for mode in list(modes):
+        try:
+            _link(mode, src, dest)
+        except OSError as exc:
+            last_error = exc
+            fs.remove_path(dest)
+            # Too many links is a property of one object; any other failure repeats for every
+            # file of a tree (other device, no link support), so the mode is not retried.
+            if exc.errno != errno.EMLINK and mode is not modes[-1]:
+                modes.remove(mode)
+            continue
+        return mode
+    assert last_error is not None
+    raise last_error
+
+
+def _link(mode: content_cache.LinkMode, src: pathlib.Path, dest: pathlib.Path) -> None:
+    match mode:
+        case content_cache.LinkMode.HARDLINK:
+            os.link(src, dest)
+        case content_cache.LinkMode.SYMLINK:
+            os.symlink(src.absolute(), dest)
+        case content_cache.LinkMode.COPY:
+            shutil.copyfile(src, dest)
+            os.chmod(dest, _WRITABLE)
+        case content_cache.LinkMode.REFLINK:
+            _reflink(src, dest)
+
+
+def _reflink(src: pathlib.Path, dest: pathlib.Path) -> None:
+    if not sys.platform.startswith("linux"):
+        raise OSError(errno.EOPNOTSUPP, "reflinks are only supported on Linux", str(dest))
+    import fcntl
+
+    with open(src, "rb") as s, open(dest, "xb") as d:
+        fcntl.ioctl(d.fileno(), _FICLONE, s.fileno())
+    os.chmod(dest, _WRITABLE)
+
+
+def _check_relpath(relpath: str, digest: str) -> None:
+    parts = relpath.split("/")
+    if not relpath or relpath.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise _corrupt(digest, f"manifest entry '{relpath}' is not a plain relative path")
+
+
+def _missing(digest: str, *, within: str | None = None) -> errors.CacheMissError:
+    where = f" (member of directory {within})" if within else ""
+    return errors.CacheMissError(
+        f"cache object {digest}{where} is not in the local cache: "
+        "run `pivot pull` to fetch it, or re-run the stage that produces it"
+    )
+
+
+def _corrupt(digest: str, why: str) -> errors.CacheCorruptError:
+    return errors.CacheCorruptError(
+        f"cache object {digest} is corrupt: {why}; remove it and re-run the stage that produces it"
+    )

@@ -1,0 +1,99 @@
+import pathlib
+from collections.abc import Iterator, Mapping
+
+from pivot.adapters.hashing import xxh3_hasher
+from pivot.domain import errors
+from pivot.ports import content_cache, hasher
+
+
+class MemoryContentCache:
+    """Content cache holding bytes and manifests in dictionaries (xxh3 digests)."""
+
+    def __init__(self) -> None:
+        self._hasher = xxh3_hasher.Xxh3Hasher()
+        self._blobs: dict[str, bytes] = {}
+        self._trees: dict[str, dict[str, str]] = {}
+
+    def has(self, digest: str) -> bool:
+        """True when an object with `digest` is stored."""
+        return digest in self._blobs or digest in self._trees
+
+    def put_file(self, path: pathlib.Path, digest: str) -> None:
+        """Store the bytes of `path` under `digest`; an existing object is never overwritten."""
+        if digest not in self._blobs:
+            self._blobs[digest] = path.read_bytes()
+
+    def put_tree(self, manifest: Mapping[str, str], digest: str) -> None:
+        """Store a directory manifest (relative path → file digest) under `digest`."""
+        if not digest.endswith(hasher.DIR_SUFFIX):
+            raise ValueError(f"'{digest}' is not a directory digest (no '{hasher.DIR_SUFFIX}')")
+        self._trees.setdefault(digest, dict(manifest))
+
+    def read_tree(self, digest: str) -> dict[str, str]:
+        """The manifest stored under a directory digest."""
+        if digest not in self._trees:
+            raise _missing(digest)
+        return dict(self._trees[digest])
+
+    def materialize(
+        self, digest: str, dest: pathlib.Path, modes: tuple[content_cache.LinkMode, ...]
+    ) -> content_cache.LinkMode:
+        """Write the object's bytes to `dest` (absent); links are impossible from memory."""
+        if not modes:
+            raise ValueError("materialize needs at least one link mode")
+        if dest.exists() or dest.is_symlink():
+            raise FileExistsError(f"materialize target already exists: {dest}")
+        used = content_cache.LinkMode.COPY if content_cache.LinkMode.COPY in modes else modes[0]
+        if not digest.endswith(hasher.DIR_SUFFIX):
+            data = self._blob(digest)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
+            return used
+        manifest = self.read_tree(digest)
+        members = {rel: self._blob(member, within=digest) for rel, member in manifest.items()}
+        dest.mkdir(parents=True)
+        for rel, data in sorted(members.items()):
+            target = dest.joinpath(*rel.split("/"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        return used
+
+    def iter_digests(self) -> Iterator[str]:
+        """Every stored digest."""
+        yield from sorted([*self._blobs, *self._trees])
+
+    def remove(self, digest: str) -> None:
+        """Delete the object (gc)."""
+        self._blobs.pop(digest, None)
+        self._trees.pop(digest, None)
+
+    def verify(self, digest: str) -> bool:
+        """Re-hash the object; False when its bytes no longer match the digest."""
+        if digest in self._blobs:
+            return self._hasher.bytes_digest(self._blobs[digest]) == digest
+        manifest = self.read_tree(digest)
+        if self._hasher.tree_digest(manifest.items()) != digest:
+            return False
+        return all(
+            member in self._blobs and self._hasher.bytes_digest(self._blobs[member]) == member
+            for member in manifest.values()
+        )
+
+    def corrupt(self, digest: str, data: bytes = b"corrupted") -> None:
+        """Replace a stored blob's bytes (tests of verification and recovery)."""
+        if digest not in self._blobs:
+            raise _missing(digest)
+        self._blobs[digest] = data
+
+    def _blob(self, digest: str, *, within: str | None = None) -> bytes:
+        if digest not in self._blobs:
+            raise _missing(digest, within=within)
+        return self._blobs[digest]
+
+
+def _missing(digest: str, *, within: str | None = None) -> errors.CacheMissError:
+    where = f" (member of directory {within})" if within else ""
+    return errors.CacheMissError(
+        f"cache object {digest}{where} is not in the memory cache: "
+        "run `pivot pull` to fetch it, or re-run the stage that produces it"
+    )

@@ -1,0 +1,229 @@
+import os
+import pathlib
+import pickle
+import stat
+import tempfile
+import threading
+
+import pytest
+
+from pivot.adapters.cache import local_content_cache
+from pivot.adapters.hashing import xxh3_hasher
+from pivot.domain import errors
+from pivot.ports import content_cache
+
+HASHER = xxh3_hasher.Xxh3Hasher()
+LinkMode = content_cache.LinkMode
+
+
+@pytest.fixture
+def cache(tmp_path: pathlib.Path) -> local_content_cache.LocalContentCache:
+    return local_content_cache.LocalContentCache(tmp_path / "cache", HASHER)
+
+
+def _put(cache: local_content_cache.LocalContentCache, path: pathlib.Path, data: bytes) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    digest = HASHER.file_digest(path)
+    cache.put_file(path, digest)
+    return digest
+
+
+def _mode(path: pathlib.Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_objects_use_a_two_character_fan_out(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    digest = _put(cache, tmp_path / "a", b"hello")
+    expected = tmp_path / "cache" / "files" / digest[:2] / digest[2:]
+    assert expected.read_bytes() == b"hello"
+    assert cache.object_path(digest) == expected
+    assert os.listdir(expected.parent) == [digest[2:]]
+
+
+def test_stored_blob_is_read_only(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    digest = _put(cache, tmp_path / "a", b"hello")
+    assert _mode(cache.object_path(digest)) == 0o444
+
+
+def test_existing_object_is_never_overwritten(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    digest = _put(cache, tmp_path / "a", b"hello")
+    before = cache.object_path(digest).stat()
+    (tmp_path / "b").write_bytes(b"impostor")
+    cache.put_file(tmp_path / "b", digest)
+    after = cache.object_path(digest).stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert cache.object_path(digest).read_bytes() == b"hello"
+
+
+def test_hardlink_shares_the_object_inode(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    digest = _put(cache, tmp_path / "a", b"hello")
+    used = cache.materialize(digest, tmp_path / "out", (LinkMode.HARDLINK, LinkMode.COPY))
+    assert used is LinkMode.HARDLINK
+    assert (tmp_path / "out").stat().st_ino == cache.object_path(digest).stat().st_ino
+
+
+def test_copy_is_a_separate_writable_file(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    digest = _put(cache, tmp_path / "a", b"hello")
+    assert cache.materialize(digest, tmp_path / "out", (LinkMode.COPY,)) is LinkMode.COPY
+    out = tmp_path / "out"
+    assert out.stat().st_ino != cache.object_path(digest).stat().st_ino
+    assert _mode(out) == 0o644
+    assert not out.is_symlink()
+
+
+def test_symlink_points_at_the_object(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    digest = _put(cache, tmp_path / "a", b"hello")
+    assert cache.materialize(digest, tmp_path / "out", (LinkMode.SYMLINK,)) is LinkMode.SYMLINK
+    out = tmp_path / "out"
+    assert out.is_symlink()
+    assert out.resolve() == cache.object_path(digest).resolve()
+
+
+def test_hardlink_across_devices_falls_back_to_the_next_mode(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    shm = pathlib.Path("/dev/shm")
+    if not shm.is_dir() or shm.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("needs a second filesystem at /dev/shm")
+    digest = _put(cache, tmp_path / "a", b"hello")
+    with tempfile.TemporaryDirectory(dir=shm) as other:
+        dest = pathlib.Path(other) / "out"
+        used = cache.materialize(digest, dest, (LinkMode.HARDLINK, LinkMode.COPY))
+        assert used is LinkMode.COPY
+        assert dest.read_bytes() == b"hello"
+
+
+def test_directory_round_trip_with_hardlinks(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    files = {"a.txt": b"A", "sub/b.txt": b"B"}
+    manifest = {rel: _put(cache, tmp_path / "src" / rel, data) for rel, data in files.items()}
+    digest = HASHER.tree_digest(manifest.items())
+    cache.put_tree(manifest, digest)
+    assert _mode(cache.object_path(digest)) == 0o444
+    assert cache.read_tree(digest) == manifest
+    used = cache.materialize(digest, tmp_path / "out", (LinkMode.HARDLINK, LinkMode.COPY))
+    assert used is LinkMode.HARDLINK
+    for rel, member in manifest.items():
+        restored = tmp_path / "out" / rel
+        assert restored.read_bytes() == files[rel]
+        assert restored.stat().st_ino == cache.object_path(member).stat().st_ino
+
+
+def test_corrupted_blob_fails_verify(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    digest = _put(cache, tmp_path / "a", b"hello")
+    obj = cache.object_path(digest)
+    obj.chmod(0o644)
+    obj.write_bytes(b"bit rot")
+    assert not cache.verify(digest)
+
+
+def test_corrupted_member_fails_tree_verify(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    member = _put(cache, tmp_path / "a", b"A")
+    digest = HASHER.tree_digest([("a", member)])
+    cache.put_tree({"a": member}, digest)
+    assert cache.verify(digest)
+    cache.object_path(member).chmod(0o644)
+    cache.object_path(member).write_bytes(b"rot")
+    assert not cache.verify(digest)
+
+
+def test_manifest_that_is_not_json_is_reported_corrupt(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    digest = HASHER.tree_digest([])
+    cache.put_tree({}, digest)
+    obj = cache.object_path(digest)
+    obj.chmod(0o644)
+    obj.write_text("{not json")
+    with pytest.raises(errors.CacheCorruptError, match=digest):
+        cache.read_tree(digest)
+    assert not cache.verify(digest)
+
+
+def test_manifest_escaping_the_destination_is_rejected(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    member = _put(cache, tmp_path / "a", b"A")
+    manifest = {"../escape": member}
+    with pytest.raises(errors.CacheCorruptError, match="escape"):
+        cache.put_tree(manifest, HASHER.tree_digest(manifest.items()))
+
+
+def test_manifest_tampered_to_escape_is_not_materialized(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    member = _put(cache, tmp_path / "a", b"A")
+    digest = HASHER.tree_digest([("ok", member)])
+    cache.put_tree({"ok": member}, digest)
+    obj = cache.object_path(digest)
+    obj.chmod(0o644)
+    obj.write_text(f'{{"../../escape": "{member}"}}')
+    with pytest.raises(errors.CacheCorruptError):
+        cache.materialize(digest, tmp_path / "out" / "d", (LinkMode.COPY,))
+    assert not (tmp_path / "escape").exists()
+
+
+def test_temp_files_are_not_listed_or_left_behind(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    digest = _put(cache, tmp_path / "a", b"hello")
+    (cache.object_path(digest).parent / ".leftover.pivot-tmp-1234").write_bytes(b"x")
+    assert list(cache.iter_digests()) == [digest]
+    assert sorted(os.listdir(cache.object_path(digest).parent))[1:] == [digest[2:]]
+
+
+def test_remove_deletes_a_read_only_object(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    digest = _put(cache, tmp_path / "a", b"hello")
+    cache.remove(digest)
+    assert not cache.object_path(digest).exists()
+
+
+def test_digest_that_would_escape_the_cache_is_refused(
+    cache: local_content_cache.LocalContentCache,
+) -> None:
+    with pytest.raises(ValueError, match="not a content digest"):
+        cache.has("../../etc/passwd")
+
+
+def test_concurrent_puts_of_the_same_content_leave_one_good_object(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    data = os.urandom(1 << 20)
+    src = tmp_path / "src"
+    src.write_bytes(data)
+    digest = HASHER.file_digest(src)
+    threads = [threading.Thread(target=cache.put_file, args=(src, digest)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert cache.verify(digest)
+    assert os.listdir(cache.object_path(digest).parent) == [digest[2:]]
+
+
+def test_unpickled_cache_writes_to_the_same_root(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    clone: local_content_cache.LocalContentCache = pickle.loads(pickle.dumps(cache))
+    digest = _put(clone, tmp_path / "a", b"from a worker")
+    assert cache.has(digest)

@@ -1,0 +1,213 @@
+import pathlib
+import pickle
+from collections.abc import Callable
+
+import pytest
+
+from pivot.adapters.cache import local_content_cache
+from pivot.adapters.hashing import xxh3_hasher
+from pivot.adapters.memory import content_cache as memory_content_cache
+from pivot.domain import errors
+from pivot.ports import content_cache
+
+HASHER = xxh3_hasher.Xxh3Hasher()
+LinkMode = content_cache.LinkMode
+ALL_MODES = (LinkMode.HARDLINK, LinkMode.SYMLINK, LinkMode.COPY, LinkMode.REFLINK)
+
+
+def _local(tmp_path: pathlib.Path) -> content_cache.ContentCache:
+    return local_content_cache.LocalContentCache(tmp_path / ".pivot" / "cache", HASHER)
+
+
+def _memory(tmp_path: pathlib.Path) -> content_cache.ContentCache:
+    return memory_content_cache.MemoryContentCache()
+
+
+@pytest.fixture(params=[_local, _memory], ids=["local", "memory"])
+def cache(request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> content_cache.ContentCache:
+    factory: Callable[[pathlib.Path], content_cache.ContentCache] = request.param
+    return factory(tmp_path)
+
+
+@pytest.fixture
+def work(tmp_path: pathlib.Path) -> pathlib.Path:
+    path = tmp_path / "work"
+    path.mkdir()
+    return path
+
+
+def _put(cache: content_cache.ContentCache, path: pathlib.Path, data: bytes) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    digest = HASHER.file_digest(path)
+    cache.put_file(path, digest)
+    return digest
+
+
+def _put_tree(
+    cache: content_cache.ContentCache, work: pathlib.Path, files: dict[str, bytes]
+) -> str:
+    manifest = {rel: _put(cache, work / "src" / rel, data) for rel, data in files.items()}
+    digest = HASHER.tree_digest(manifest.items())
+    cache.put_tree(manifest, digest)
+    return digest
+
+
+def test_put_then_has(cache: content_cache.ContentCache, work: pathlib.Path) -> None:
+    digest = _put(cache, work / "a.txt", b"hello")
+    assert cache.has(digest)
+    assert not cache.has(HASHER.bytes_digest(b"other"))
+
+
+def test_put_file_keeps_the_first_object(
+    cache: content_cache.ContentCache, work: pathlib.Path
+) -> None:
+    digest = _put(cache, work / "a.txt", b"first")
+    (work / "b.txt").write_bytes(b"second")
+    cache.put_file(work / "b.txt", digest)
+    cache.materialize(digest, work / "out", (LinkMode.COPY,))
+    assert (work / "out").read_bytes() == b"first"
+
+
+def test_source_changes_after_put_do_not_reach_the_cache(
+    cache: content_cache.ContentCache, work: pathlib.Path
+) -> None:
+    digest = _put(cache, work / "a.txt", b"original")
+    (work / "a.txt").write_bytes(b"edited")
+    assert cache.verify(digest)
+
+
+@pytest.mark.parametrize("modes", [(mode,) for mode in ALL_MODES] + [ALL_MODES], ids=str)
+def test_materialize_file_in_any_mode_gives_the_content(
+    cache: content_cache.ContentCache,
+    work: pathlib.Path,
+    modes: tuple[content_cache.LinkMode, ...],
+) -> None:
+    digest = _put(cache, work / "a.txt", b"payload")
+    try:
+        used = cache.materialize(digest, work / "out" / "deep" / "a.txt", modes)
+    except OSError:
+        if modes != (LinkMode.REFLINK,):
+            raise
+        pytest.skip("this filesystem cannot reflink")
+    assert used in modes or used is LinkMode.COPY
+    assert (work / "out" / "deep" / "a.txt").read_bytes() == b"payload"
+
+
+def test_materialize_empty_file(cache: content_cache.ContentCache, work: pathlib.Path) -> None:
+    digest = _put(cache, work / "empty", b"")
+    cache.materialize(digest, work / "out", (LinkMode.COPY,))
+    assert (work / "out").read_bytes() == b""
+
+
+def test_materialize_copy_is_writable_and_independent(
+    cache: content_cache.ContentCache, work: pathlib.Path
+) -> None:
+    digest = _put(cache, work / "a.txt", b"payload")
+    assert cache.materialize(digest, work / "out", (LinkMode.COPY,)) is LinkMode.COPY
+    (work / "out").write_bytes(b"changed")
+    assert cache.verify(digest)
+
+
+def test_materialize_refuses_an_existing_destination(
+    cache: content_cache.ContentCache, work: pathlib.Path
+) -> None:
+    digest = _put(cache, work / "a.txt", b"payload")
+    (work / "out").write_bytes(b"keep me")
+    with pytest.raises(FileExistsError):
+        cache.materialize(digest, work / "out", (LinkMode.COPY,))
+    assert (work / "out").read_bytes() == b"keep me"
+
+
+def test_materialize_missing_object_names_digest_and_fix(
+    cache: content_cache.ContentCache, work: pathlib.Path
+) -> None:
+    digest = HASHER.bytes_digest(b"never stored")
+    with pytest.raises(errors.CacheMissError, match=digest) as info:
+        cache.materialize(digest, work / "out", (LinkMode.COPY,))
+    assert "pivot pull" in str(info.value)
+    assert not (work / "out").exists()
+
+
+def test_tree_round_trip(cache: content_cache.ContentCache, work: pathlib.Path) -> None:
+    files = {"a.txt": b"A", "sub/b.txt": b"B", "sub/deeper/c.bin": b"\x00\x01", "dup": b"A"}
+    digest = _put_tree(cache, work, files)
+    assert cache.has(digest)
+    assert cache.read_tree(digest) == {
+        rel: HASHER.bytes_digest(data) for rel, data in files.items()
+    }
+    used = cache.materialize(digest, work / "restored", ALL_MODES)
+    assert used in ALL_MODES
+    restored = {
+        p.relative_to(work / "restored").as_posix(): p.read_bytes()
+        for p in (work / "restored").rglob("*")
+        if p.is_file()
+    }
+    assert restored == files
+    assert cache.verify(digest)
+
+
+def test_empty_tree_round_trip(cache: content_cache.ContentCache, work: pathlib.Path) -> None:
+    digest = _put_tree(cache, work, {})
+    assert cache.read_tree(digest) == {}
+    cache.materialize(digest, work / "restored", (LinkMode.COPY,))
+    assert list((work / "restored").iterdir()) == []
+
+
+def test_tree_with_missing_member_is_a_cache_miss(
+    cache: content_cache.ContentCache, work: pathlib.Path
+) -> None:
+    digest = _put_tree(cache, work, {"a": b"A", "b": b"B"})
+    cache.remove(HASHER.bytes_digest(b"B"))
+    with pytest.raises(errors.CacheMissError, match=HASHER.bytes_digest(b"B")):
+        cache.materialize(digest, work / "restored", (LinkMode.COPY,))
+    assert not (work / "restored").exists()
+    assert not cache.verify(digest)
+
+
+def test_read_tree_of_unknown_digest_is_a_cache_miss(
+    cache: content_cache.ContentCache,
+) -> None:
+    with pytest.raises(errors.CacheMissError):
+        cache.read_tree(HASHER.tree_digest([("x", "y")]))
+
+
+def test_put_tree_requires_a_directory_digest(cache: content_cache.ContentCache) -> None:
+    with pytest.raises(ValueError, match=".dir"):
+        cache.put_tree({}, HASHER.bytes_digest(b""))
+
+
+def test_iter_digests_lists_files_and_trees(
+    cache: content_cache.ContentCache, work: pathlib.Path
+) -> None:
+    assert list(cache.iter_digests()) == []
+    one = _put(cache, work / "one", b"1")
+    tree = _put_tree(cache, work, {"x": b"X"})
+    assert set(cache.iter_digests()) == {one, tree, HASHER.bytes_digest(b"X")}
+
+
+def test_remove_forgets_the_object(cache: content_cache.ContentCache, work: pathlib.Path) -> None:
+    digest = _put(cache, work / "one", b"1")
+    cache.remove(digest)
+    assert not cache.has(digest)
+    assert list(cache.iter_digests()) == []
+    cache.remove(digest)
+
+
+def test_verify_detects_a_good_object(
+    cache: content_cache.ContentCache, work: pathlib.Path
+) -> None:
+    assert cache.verify(_put(cache, work / "one", b"1"))
+
+
+def test_verify_of_absent_object_is_a_cache_miss(cache: content_cache.ContentCache) -> None:
+    with pytest.raises(errors.CacheMissError):
+        cache.verify(HASHER.bytes_digest(b"absent"))
+
+
+def test_cache_is_picklable_and_the_copy_sees_the_same_objects(
+    cache: content_cache.ContentCache, work: pathlib.Path
+) -> None:
+    digest = _put(cache, work / "one", b"1")
+    clone: content_cache.ContentCache = pickle.loads(pickle.dumps(cache))
+    assert clone.has(digest)
