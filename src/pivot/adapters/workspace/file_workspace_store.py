@@ -1,0 +1,84 @@
+import difflib
+import os
+import pathlib
+import stat
+from collections.abc import Mapping
+
+from pivot.adapters import fs
+from pivot.domain import errors, identity
+from pivot.ports import content_cache
+
+
+class FileWorkspaceStore:
+    """Stage outputs as files and directories in the workspace, restored from the cache."""
+
+    def __init__(
+        self,
+        cache: content_cache.ContentCache,
+        outputs: Mapping[identity.ArtifactIdentity, pathlib.Path],
+    ) -> None:
+        self._cache = cache
+        self._outputs = dict(outputs)
+
+    def path_of(self, ident: identity.ArtifactIdentity) -> pathlib.Path:
+        """Absolute workspace path of a stage output."""
+        try:
+            return self._outputs[ident]
+        except KeyError:
+            pass
+        known = sorted(str(i) for i in self._outputs)
+        close = difflib.get_close_matches(str(ident), known, n=3)
+        if close:
+            hint = "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+        elif known:
+            hint = "known outputs: " + ", ".join(known[:10]) + (", …" if len(known) > 10 else "")
+        else:
+            hint = "the pipeline declares no outputs"
+        raise errors.TargetError(f"'{ident}' is not a stage output; {hint}")
+
+    def restore(
+        self,
+        path: pathlib.Path,
+        digest: str,
+        modes: tuple[content_cache.LinkMode, ...] = (
+            content_cache.LinkMode.HARDLINK,
+            content_cache.LinkMode.COPY,
+        ),
+    ) -> content_cache.LinkMode:
+        """Replace whatever is at `path` with the cached object `digest` (atomically)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fresh = fs.temp_sibling(path, "new")
+        try:
+            used = self._cache.materialize(digest, fresh, modes)
+            _swap_in(fresh, path)
+        except BaseException:
+            fs.remove_path(fresh)
+            raise
+        return used
+
+    def remove(self, path: pathlib.Path) -> None:
+        """Delete a file or directory output before its stage runs (no error if absent)."""
+        fs.remove_path(path)
+
+
+def _swap_in(fresh: pathlib.Path, path: pathlib.Path) -> None:
+    """Put `fresh` at `path`; readers see the old or the new output, never a mix."""
+    try:
+        old_mode = path.lstat().st_mode
+    except FileNotFoundError:
+        os.replace(fresh, path)
+        return
+    fresh_is_dir = stat.S_ISDIR(fresh.lstat().st_mode)
+    if not fresh_is_dir and not stat.S_ISDIR(old_mode):
+        os.replace(fresh, path)
+        return
+    # A rename cannot replace a non-empty directory, nor swap a file and a directory:
+    # move the old entry aside, rename the new one in, then delete the old.
+    aside = fs.temp_sibling(path, "old")
+    os.rename(path, aside)
+    try:
+        os.rename(fresh, path)
+    except BaseException:
+        os.rename(aside, path)
+        raise
+    fs.remove_path(aside)
