@@ -1,0 +1,152 @@
+import argparse
+import datetime
+import os
+import pathlib
+import platform
+import shutil
+import socket
+import sys
+
+from benchmarks import (
+    dvc_env,
+    generate,
+    hashing,
+    measure,
+    profiling,
+    report,
+    results,
+    shape,
+    suite,
+    tools,
+)
+
+HERE = pathlib.Path(__file__).resolve().parent
+PROFILE_SIZE = 176
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="just bench",
+        description="Pivot side by side with DVC and the no-tool lower bound.",
+    )
+    parser.add_argument("--sizes", default="10,176", help="stage counts, comma-separated")
+    parser.add_argument("--full", action="store_true", help="also N=1000 (slow with --dvc)")
+    parser.add_argument("--dvc", action="store_true", help="also measure DVC (own venv)")
+    parser.add_argument("--reps", type=int, default=3, help="repetitions per measure")
+    parser.add_argument("--dvc-cold-reps", type=int, default=1, help="timed cold DVC runs")
+    parser.add_argument("--no-yaml", action="store_true", help="skip the pivot.yaml cmd form")
+    parser.add_argument("--no-parallel", action="store_true", help="skip the speedup measure")
+    parser.add_argument("--cpu-seconds", type=float, default=0.5, help="CPU per fan-out stage")
+    parser.add_argument("--no-hash", action="store_true", help="skip the hashing measure")
+    parser.add_argument("--hash-mib", type=int, default=1024, help="hashing file size")
+    parser.add_argument("--profile", action="store_true", help="cProfile Pivot at N=176")
+    parser.add_argument("--quick", action="store_true", help="smoke run: N=10, 1 rep, small")
+    parser.add_argument("--work", type=pathlib.Path, default=HERE / ".work")
+    parser.add_argument("--results", type=pathlib.Path, default=HERE / "results")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.reps, args.hash_mib, args.cpu_seconds = "10", 1, 64, 0.2
+    return args
+
+
+def sizes(args: argparse.Namespace) -> list[int]:
+    chosen = {int(s) for s in args.sizes.split(",") if s.strip()}
+    if args.full:
+        chosen.add(1000)
+    return sorted(chosen)
+
+
+def specs(
+    args: argparse.Namespace, out: results.Results, work: pathlib.Path
+) -> list[tools.ToolSpec]:
+    chosen = [tools.pivot(generate.Form.PIVOT_PYTHON)]
+    if not args.no_yaml:
+        chosen.append(tools.pivot(generate.Form.PIVOT_CMD))
+    if args.dvc:
+        installed = dvc_env.ensure(log=work / "dvc-install.log")
+        if isinstance(installed, str):
+            print(f"note: {installed}; DVC columns skipped", flush=True)
+            out.notes.append(f"{installed}; DVC columns skipped")
+            out.meta["dvc"] = "not installed"
+        else:
+            out.meta["dvc"] = installed.version
+            chosen.append(tools.dvc(installed, work / "dvc-site-cache"))
+    else:
+        out.meta["dvc"] = "not measured (add --dvc)"
+    chosen.append(tools.lower_bound())
+    return chosen
+
+
+def profile(ctx: suite.Context, n: int) -> None:
+    spec = tools.pivot(generate.Form.PIVOT_PYTHON)
+    template = ctx.template(spec.form, shape.layered(n))
+    ctx.log(f"profiling Pivot at N={n}")
+    copy = ctx.fresh(template, spec)
+    runs = [
+        (f"`pivot run` cold, N={n} (CLI process only)", ("run",)),
+        (f"`pivot run` no-op, N={n}", ("run",)),
+        (f"`pivot status`, N={n}", ("status",)),
+        ("`pivot --help`", ("--help",)),
+    ]
+    try:
+        for title, args in runs:
+            ctx.out.profiles.append((title, profiling.profile_pivot(args, copy, spec.env)))
+    except measure.CommandFailedError as exc:
+        ctx.fail("profile", exc)
+    shutil.rmtree(copy)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    cores = os.cpu_count() or 1
+    work: pathlib.Path = args.work
+    for stale in ("runs", "templates", "dvc-site-cache"):
+        shutil.rmtree(work / stale, ignore_errors=True)
+    work.mkdir(parents=True, exist_ok=True)
+    today = datetime.date.today().isoformat()
+    host = socket.gethostname().split(".")[0]
+    out = results.Results(
+        meta={
+            "date": today,
+            "host": host,
+            "command": " ".join(["just bench", *(sys.argv[1:] if argv is None else argv)]),
+            "machine": f"{cores} cores {platform.machine()}",
+            "python": platform.python_version(),
+            "pivot": suite.git_describe(HERE.parent),
+            "reps": str(args.reps),
+        }
+    )
+    out.sizes = sizes(args)
+    chosen = specs(args, out, work)
+    out.tools = [s.tool for s in chosen]
+    ctx = suite.Context(work=work, reps=args.reps, dvc_cold_reps=args.dvc_cold_reps, out=out)
+    for n in out.sizes:
+        project = shape.layered(n)
+        for spec in chosen:
+            suite.measure_tool(ctx, spec, project)
+    suite.overheads(out)
+    suite.noop_scaling(out)
+    if not args.no_parallel:
+        suite.measure_parallel(ctx, cores, args.cpu_seconds)
+    if not args.no_hash:
+        ctx.log(f"hashing: {args.hash_mib} MiB file, ×{args.reps}")
+        label, measured = hashing.measure(
+            work / f"hash-{args.hash_mib}MiB.bin", args.hash_mib << 20, args.reps
+        )
+        out.extras.update(measured)
+        out.notes.append(f"hashing: {label}, {args.hash_mib} MiB file in the page cache")
+    suite.measure_startup(ctx)
+    if args.profile:
+        profile(ctx, max([n for n in out.sizes if n <= PROFILE_SIZE] or [min(out.sizes)]))
+    text = report.render(out, cores)
+    args.results.mkdir(parents=True, exist_ok=True)
+    path = args.results / f"{today}-{host}.md"
+    path.write_text(text)
+    print()
+    print(text)
+    print(f"report written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
