@@ -1,0 +1,27 @@
+import dataclasses
+
+from pivot.domain import events as events_mod
+from pivot.domain import manifest, stage
+
+
+class FakeFingerprinter:
+    """Manifest per stage name; tests change `versions` to simulate code edits."""
+
+    def __init__(self) -> None:
+        self.versions: dict[str, str] = {}
+
+    def fingerprint(self, st: stage.Stage) -> manifest.CodeManifest:
+        return manifest.CodeManifest({f"stage:{st.name}": self.versions.get(st.name, "v1")})
+
+
+@dataclasses.dataclass
+class RecordingSink:
+    events: list[events_mod.Event] = dataclasses.field(default_factory=list[events_mod.Event])
+
+    def emit(self, event: events_mod.Event) -> None:
+        self.events.append(event)
+
+    def statuses(self) -> dict[str, str]:
+        return {
+            e.stage: str(e.status) for e in self.events if isinstance(e, events_mod.StageFinished)
+        }

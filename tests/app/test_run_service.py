@@ -1,0 +1,163 @@
+import os
+import pathlib
+
+import pytest
+
+from pivot.adapters.executor import inline_executor
+from pivot.adapters.hashing import xxh3_hasher
+from pivot.adapters.memory import content_cache, lock_store, state_store
+from pivot.adapters.workspace import file_workspace_store
+from pivot.app import digests, observe, run, status
+from pivot.domain import errors
+from pivot.pipeline import Pipeline
+from tests.app import fakes, stage_funcs
+
+
+class World:
+    """A RunService on in-memory stores and the inline executor, over a tmp workspace."""
+
+    def __init__(self, root: pathlib.Path) -> None:
+        self.root = root
+        self.locks = lock_store.MemoryLockStore()
+        self.cache = content_cache.MemoryContentCache()
+        self.fingerprinter = fakes.FakeFingerprinter()
+        hasher = xxh3_hasher.Xxh3Hasher()
+        self.observer = observe.Observer(
+            locks=self.locks,
+            digest_service=digests.DigestService(state_store.MemoryStateStore(), hasher),
+            cache=self.cache,
+            fingerprinter=self.fingerprinter,
+        )
+        self.hasher = hasher
+
+    def pipeline(self, *funcs: object) -> Pipeline:
+        pipe = Pipeline("t", root=self.root)
+        for func in funcs:
+            pipe.register(func)  # pyright: ignore[reportArgumentType]
+        return pipe
+
+    def run(self, pipe: Pipeline, **options: object) -> fakes.RecordingSink:
+        sink = fakes.RecordingSink()
+        outputs = {st.out_identity(o): o.path for st in pipe.stages.values() for o in st.outs}
+        service = run.RunService(
+            project_root=self.root,
+            observer=self.observer,
+            locks=self.locks,
+            cache=self.cache,
+            hasher_=self.hasher,
+            workspace=file_workspace_store.FileWorkspaceStore(self.cache, outputs),
+            executor_=inline_executor.InlineExecutor(),
+            sink=sink,
+        )
+        service.run(pipe, run.RunOptions(**options))  # pyright: ignore[reportArgumentType]
+        return sink
+
+    def calls(self) -> list[str]:
+        log = self.root / stage_funcs.LOG
+        found = log.read_text().split() if log.exists() else []
+        log.unlink(missing_ok=True)
+        return found
+
+
+@pytest.fixture
+def world(tmp_path: pathlib.Path) -> World:
+    (tmp_path / "input.txt").write_text("hi")
+    return World(tmp_path)
+
+
+def test_runs_then_skips(world: World) -> None:
+    pipe = world.pipeline(stage_funcs.make, stage_funcs.use)
+
+    assert world.run(pipe).statuses() == {"make": "ran", "use": "ran"}
+    assert (world.root / "b.txt").read_text() == "HI!"
+    assert world.calls() == ["make", "use"]
+
+    assert world.run(pipe).statuses() == {"make": "skipped", "use": "skipped"}
+    assert world.calls() == []
+
+
+def test_code_change_reruns_stage_and_downstream(world: World) -> None:
+    pipe = world.pipeline(stage_funcs.make, stage_funcs.use)
+    world.run(pipe)
+    world.calls()
+    world.fingerprinter.versions["make"] = "v2"
+
+    world.run(pipe)
+
+    # make re-ran; its output did not change, so use stays skipped (early cut-off)
+    assert world.calls() == ["make"]
+
+
+def test_missing_output_restored_from_cache(world: World) -> None:
+    pipe = world.pipeline(stage_funcs.make, stage_funcs.use)
+    world.run(pipe)
+    world.calls()
+    (world.root / "a.txt").unlink()
+
+    sink = world.run(pipe)
+
+    assert world.calls() == []
+    assert (world.root / "a.txt").read_text() == "HI"
+    assert sink.statuses()["make"] == "skipped"
+
+
+def test_failure_blocks_dependents_and_writes_no_lock(world: World) -> None:
+    pipe = world.pipeline(stage_funcs.make, stage_funcs.fails)
+
+    sink = world.run(pipe)
+
+    assert sink.statuses() == {"make": "ran", "fails": "failed"}
+    assert world.locks.read(pipe.get("fails")) is None
+    assert world.locks.read(pipe.get("make")) is not None
+
+
+def test_missing_dependency_fails_with_message(world: World) -> None:
+    pipe = world.pipeline(stage_funcs.needs_missing)
+
+    sink = world.run(pipe)
+
+    finished = [e for e in sink.events if getattr(e, "status", None) == "failed"]
+    assert "missing dependencies: missing.txt" in finished[0].message  # pyright: ignore[reportAttributeAccessIssue]
+
+
+def test_output_not_created_is_a_failure(world: World) -> None:
+    sink = world.run(world.pipeline(stage_funcs.forgets_output))
+
+    assert sink.statuses() == {"forgets_output": "failed"}
+
+
+def test_dry_run_writes_nothing(world: World) -> None:
+    pipe = world.pipeline(stage_funcs.make, stage_funcs.use)
+
+    sink = world.run(pipe, dry_run=True)
+
+    assert sink.statuses() == {"make": "would_run", "use": "would_run"}
+    assert not (world.root / "a.txt").exists()
+    assert world.locks.read(pipe.get("make")) is None
+
+
+def test_status_marks_downstream_of_stale_stage(world: World) -> None:
+    pipe = world.pipeline(stage_funcs.make, stage_funcs.use)
+    world.run(pipe)
+    world.fingerprinter.versions["make"] = "v2"
+
+    reports = status.StatusService(project_root=world.root, observer=world.observer).status(pipe)
+
+    by_name = {r.name: r for r in reports}
+    assert by_name["make"].decision.stale
+    assert [r.describe() for r in by_name["use"].decision.reasons] == [
+        "upstream stage make is stale"
+    ]
+
+
+def test_unknown_target_is_rejected(world: World) -> None:
+    with pytest.raises(errors.StageNotFoundError, match="did you mean 'make'"):
+        world.run(world.pipeline(stage_funcs.make), stages=("mak",))
+
+
+def test_cwd_is_restored_after_inline_run(world: World) -> None:
+    before = os.getcwd()
+
+    world.run(world.pipeline(stage_funcs.make))
+
+    assert os.getcwd() == before
