@@ -138,8 +138,10 @@ def _dvc_over(n: int, measure: R.Measure, tool: R.Tool) -> Callable[[R.Results],
     def read(out: R.Results) -> float | str:
         dvc = out.get(n, measure, R.Tool.DVC)
         pivot = out.get(n, measure, tool)
-        if dvc is None:
+        if R.Tool.DVC not in out.tools:
             return "DVC not measured (run with --dvc)"
+        if dvc is None:
+            return f"DVC {measure} at N={n} failed or not run"
         if pivot is None:
             return f"{tool} {measure} at N={n} failed or not run"
         return dvc.median / pivot.median

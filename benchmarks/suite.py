@@ -6,7 +6,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from benchmarks import generate, measure, results, shape, tools
 
@@ -241,18 +241,6 @@ def measure_parallel(ctx: Context, cores: int, cpu_seconds: float) -> None:
 HEAVY_FOR_IMPORT = ("networkx", "loky", "lmdb", "ruamel", "dependency_injector")
 HEAVY_FOR_HELP = (*HEAVY_FOR_IMPORT, "pydantic", "rich.progress", "cloudpickle")
 
-_HELP_PROBE = """\
-import contextlib, io, sys
-sys.argv = ["pivot", "--help"]
-from pivot.cli import main as cli_main
-with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-    try:
-        cli_main.main()
-    except SystemExit:
-        pass
-print("HEAVY:" + ",".join(m for m in {heavy!r} if m in sys.modules))
-"""
-
 _IMPORT_PROBE = """\
 import sys
 import pivot
@@ -301,9 +289,40 @@ def measure_startup(ctx: Context, reps: int = 10) -> None:
     except measure.CommandFailedError as exc:
         extras[results.Extra.IMPORT_HEAVY] = ctx.fail("import pivot", exc)
     try:
-        extras[results.Extra.HELP_HEAVY] = heavy_modules(_HELP_PROBE, HEAVY_FOR_HELP)
+        imported = import_times([str(tools.pivot_executable()), "--help"], cwd, env)
     except measure.CommandFailedError as exc:
-        extras[results.Extra.HELP_HEAVY] = ctx.fail("pivot --help probe", exc)
+        extras[results.Extra.HELP_HEAVY] = ctx.fail("pivot --help -X importtime", exc)
+        return
+    loaded = [m for m in HEAVY_FOR_HELP if m in imported]
+    extras[results.Extra.HELP_HEAVY] = ", ".join(loaded) or "none"
+    top = sorted(imported.items(), key=lambda item: item[1], reverse=True)[:15]
+    ctx.out.profiles.append(
+        (
+            "`pivot --help` imports (python -X importtime), top 15 by cumulative time",
+            "\n".join(f"{us / 1000:8.1f} ms  {name}" for name, us in top),
+        )
+    )
+
+
+def parse_import_times(text: str) -> dict[str, int]:
+    """Cumulative microseconds per imported module from `python -X importtime` output."""
+    times: dict[str, int] = {}
+    for line in text.splitlines():
+        if not line.startswith("import time:"):
+            continue
+        fields = line.removeprefix("import time:").split("|")
+        if len(fields) != 3 or not fields[1].strip().isdigit():
+            continue
+        times[fields[2].strip()] = int(fields[1])
+    return times
+
+
+def import_times(
+    command: Sequence[str], cwd: pathlib.Path, env: Mapping[str, str]
+) -> dict[str, int]:
+    """Every module a Python console script imports, with cumulative import time (µs)."""
+    done = measure.run([sys.executable, "-X", "importtime", *command], cwd, env)
+    return parse_import_times(done.stderr)
 
 
 def noop_scaling(out: results.Results) -> None:

@@ -15,3 +15,20 @@ def test_import_pivot_loads_no_heavy_library() -> None:
     )
 
     assert done.stdout.strip() == ""
+
+
+IMPORTTIME = """\
+import time: self [us] | cumulative | imported package
+import time:       120 |        120 |   _io
+import time:      1254 |     256073 |   cyclopts
+import time:      2051 |     285250 | pivot.cli.main
+not an import line
+"""
+
+
+def test_import_times_are_read_per_module() -> None:
+    assert suite.parse_import_times(IMPORTTIME) == {
+        "_io": 120,
+        "cyclopts": 256073,
+        "pivot.cli.main": 285250,
+    }
