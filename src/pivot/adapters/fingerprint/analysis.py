@@ -1,0 +1,62 @@
+import ast
+import dataclasses
+from typing import Any
+
+from pivot.adapters.fingerprint import module_table, normalize, references
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Analysis:
+    """What one definition in one source file contributes, before following its references."""
+
+    kind: str
+    """Binding kind of its first definition (`def`, `class`, `assign`); empty when not found."""
+    line: int
+    digest: str
+    refs: tuple[references.Ref, ...] = ()
+    warnings: tuple[references.Warning, ...] = ()
+
+    @property
+    def found(self) -> bool:
+        return bool(self.kind)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "line": self.line,
+            "digest": self.digest,
+            "refs": [list(ref) for ref in self.refs],
+            "warnings": [list(w) for w in self.warnings],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Analysis":
+        return cls(
+            data["kind"],
+            data["line"],
+            data["digest"],
+            tuple(tuple(ref) for ref in data["refs"]),
+            tuple((line, message) for line, message in data["warnings"]),
+        )
+
+
+NOT_FOUND = Analysis("", 0, "")
+
+
+def analyse(tree: ast.Module, qualname: str) -> Analysis:
+    """Digest and references of the statements defining `qualname` in `tree`."""
+    nodes = module_table.statements(tree, qualname)
+    if not nodes:
+        return NOT_FOUND
+    first = nodes[0]
+    match first:
+        case ast.FunctionDef() | ast.AsyncFunctionDef():
+            kind = module_table.BindingKind.DEF
+        case ast.ClassDef():
+            kind = module_table.BindingKind.CLASS
+        case _:
+            kind = module_table.BindingKind.ASSIGN
+    findings = references.collect(nodes)
+    return Analysis(
+        kind.value, first.lineno, normalize.digest(nodes), findings.refs, findings.warnings
+    )

@@ -1,0 +1,56 @@
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import textwrap
+from collections.abc import Mapping
+from typing import Any
+
+_SCRIPT = pathlib.Path(__file__).with_name("print_manifests.py")
+
+Manifests = dict[str, dict[str, Any]]
+"""Stage name → {"entries": {key: digest}, "sites": {key: {...}}, "warnings": [...]}."""
+
+
+class Project:
+    """A throwaway Pivot project on disk whose manifests are computed in fresh processes."""
+
+    def __init__(self, root: pathlib.Path) -> None:
+        self.root = root / "project"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._runs = 0
+
+    def write(self, files: Mapping[str, str]) -> None:
+        for relative, text in files.items():
+            path = self.root / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text).lstrip("\n"))
+
+    def edit(self, relative: str, old: str, new: str) -> None:
+        path = self.root / relative
+        text = path.read_text()
+        assert text.count(old) == 1, f"{relative}: expected exactly one {old!r}"
+        path.write_text(text.replace(old, new))
+
+    def manifests(self, *args: str, env: Mapping[str, str] | None = None) -> Manifests:
+        """Every stage's manifest, computed by a new interpreter through pipeline.py discovery."""
+        self._runs += 1
+        out = self.root.parent / f"manifests-{self._runs}.json"
+        run_env = {**os.environ, **(env or {})}
+        run_env.pop("PYTHONHASHSEED", None)
+        completed = subprocess.run(
+            [sys.executable, str(_SCRIPT), str(self.root), str(out), *args],
+            capture_output=True,
+            text=True,
+            env=run_env,
+            check=False,
+        )
+        assert completed.returncode == 0, completed.stderr
+        return json.loads(out.read_text())
+
+
+def changed(before: Manifests, after: Manifests, stage: str) -> set[str]:
+    """Manifest keys of `stage` whose digest differs, appeared or disappeared."""
+    old, new = before[stage]["entries"], after[stage]["entries"]
+    return {key for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
