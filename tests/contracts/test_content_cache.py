@@ -211,3 +211,26 @@ def test_cache_is_picklable_and_the_copy_sees_the_same_objects(
     digest = _put(cache, work / "one", b"1")
     clone: content_cache.ContentCache = pickle.loads(pickle.dumps(cache))
     assert clone.has(digest)
+
+
+def test_size_is_the_object_byte_count(
+    cache: content_cache.ContentCache, work: pathlib.Path
+) -> None:
+    digest = _put(cache, work / "a.bin", b"12345")
+
+    assert cache.size(digest) == 5
+    with pytest.raises(errors.CacheMissError):
+        cache.size("ab" * 16)
+
+
+def test_quarantine_removes_the_object_from_service(
+    cache: content_cache.ContentCache, work: pathlib.Path
+) -> None:
+    digest = _put(cache, work / "a.bin", b"abc")
+
+    cache.quarantine(digest)
+
+    assert not cache.has(digest)
+    assert digest not in set(cache.iter_digests())
+    with pytest.raises(errors.CacheMissError):
+        cache.materialize(digest, work / "out.bin", (LinkMode.COPY,))

@@ -30,9 +30,7 @@ class ContentCache(Protocol):
         """The manifest stored under a directory digest."""
         ...
 
-    def materialize(
-        self, digest: str, dest: pathlib.Path, modes: tuple[LinkMode, ...]
-    ) -> LinkMode:
+    def materialize(self, digest: str, dest: pathlib.Path, modes: tuple[LinkMode, ...]) -> LinkMode:
         """Create `dest` (absent) from the object, trying `modes` in order; returns the one used."""
         ...
 
@@ -46,4 +44,12 @@ class ContentCache(Protocol):
 
     def verify(self, digest: str) -> bool:
         """Re-hash the object; False when its bytes no longer match the digest."""
+        ...
+
+    def size(self, digest: str) -> int:
+        """Bytes the object occupies (a directory digest: its manifest only)."""
+        ...
+
+    def quarantine(self, digest: str) -> None:
+        """Move a corrupt object out of the store (kept aside for inspection, never served)."""
         ...

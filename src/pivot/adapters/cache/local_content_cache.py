@@ -160,6 +160,24 @@ class LocalContentCache:
             for member in set(manifest.values())
         )
 
+    def size(self, digest: str) -> int:
+        """Bytes the object occupies (a directory digest: its manifest only)."""
+        try:
+            return self.object_path(digest).stat().st_size
+        except FileNotFoundError:
+            raise _missing(digest) from None
+
+    def quarantine(self, digest: str) -> None:
+        """Move a corrupt object to `<cache>/quarantine/` (kept for inspection, never served)."""
+        src = self.object_path(digest)
+        dest = self.root / "quarantine" / digest
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fs.remove_path(dest)
+        try:
+            os.replace(src, dest)
+        except FileNotFoundError:
+            raise _missing(digest) from None
+
 
 def _publish(tmp: pathlib.Path, dest: pathlib.Path) -> None:
     # A hard link fails when `dest` exists, so a concurrent writer's object is never replaced.

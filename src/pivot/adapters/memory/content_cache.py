@@ -1,3 +1,4 @@
+import json
 import pathlib
 from collections.abc import Iterator, Mapping
 
@@ -13,6 +14,7 @@ class MemoryContentCache:
         self._hasher = xxh3_hasher.Xxh3Hasher()
         self._blobs: dict[str, bytes] = {}
         self._trees: dict[str, dict[str, str]] = {}
+        self.quarantined: dict[str, bytes] = {}
 
     def has(self, digest: str) -> bool:
         """True when an object with `digest` is stored."""
@@ -78,6 +80,19 @@ class MemoryContentCache:
             member in self._blobs and self._hasher.bytes_digest(self._blobs[member]) == member
             for member in manifest.values()
         )
+
+    def size(self, digest: str) -> int:
+        """Bytes the object occupies (a directory digest: its manifest only)."""
+        if digest in self._blobs:
+            return len(self._blobs[digest])
+        return len(json.dumps(self.read_tree(digest), sort_keys=True, separators=(",", ":")))
+
+    def quarantine(self, digest: str) -> None:
+        """Move a corrupt object aside into `quarantined` (never served again)."""
+        if not self.has(digest):
+            raise _missing(digest)
+        self.quarantined[digest] = self._blobs.pop(digest, None) or b""
+        self._trees.pop(digest, None)
 
     def corrupt(self, digest: str, data: bytes = b"corrupted") -> None:
         """Replace a stored blob's bytes (tests of verification and recovery)."""
