@@ -255,3 +255,37 @@ def test_stage_functions_survive_cloudpickle_in_a_fresh_interpreter(
     )
 
     assert json.loads(out.read_text()) == ["ABC!", {"scaled": 10, "via": "OK!"}]
+
+
+def test_postponed_annotations_and_typed_dict_outputs_in_pipeline_py_load(
+    project: pathlib.Path,
+) -> None:
+    _write(
+        project,
+        "pipeline.py",
+        """\
+        from __future__ import annotations
+
+        from typing import Annotated, TypedDict
+
+        from pivot import loaders, outputs
+        from pivot.pipeline import Pipeline
+
+
+        class MakeOutputs(TypedDict):
+            a: Annotated[str, outputs.Out("a.txt", loaders.Text())]
+            b: Annotated[dict, outputs.Out("b.json", loaders.JSON())]
+
+
+        def make(raw: Annotated[str, outputs.Dep("raw.txt", loaders.Text())]) -> MakeOutputs:
+            return MakeOutputs(a=raw, b={})
+
+
+        pipeline = Pipeline("postponed")
+        pipeline.register(make)
+        """,
+    )
+
+    loaded = python_source.PythonPipelineSource().load(project)
+
+    assert [out.key for out in loaded.get("make").outs] == ["a", "b"]
