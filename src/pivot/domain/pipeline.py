@@ -1,3 +1,4 @@
+import dataclasses
 import difflib
 import inspect
 import pathlib
@@ -118,6 +119,29 @@ class Pipeline:
             )
         self._stages[registered.name] = registered
 
+    def include(self, other: "Pipeline") -> list[stage.Stage]:
+        """Add `other`'s stages; a colliding name becomes `other.name/name`. Returns them."""
+        added: list[stage.Stage] = []
+        for st in other.stages.values():
+            name = st.name
+            if name in self._stages:
+                if _same_stage(self._stages[name], st):
+                    continue
+                name = f"{other.name}/{st.name}"
+                if name in self._stages and _same_stage(self._stages[name], st):
+                    continue
+                if name in self._stages:
+                    raise errors.StageDefinitionError(
+                        f"cannot include stage '{st.name}' of pipeline '{other.name}' into "
+                        + f"'{self._name}': both '{st.name}' and '{name}' are taken; rename "
+                        + "one of the stages"
+                    )
+            # Root, pipeline and paths stay: the stage keeps its own lock files and paths.
+            included = st if name == st.name else dataclasses.replace(st, name=name)
+            self.add(included)
+            added.append(included)
+        return added
+
     def register(
         self,
         func: Callable[..., Any],
@@ -181,6 +205,11 @@ class Pipeline:
                 + (", ".join(f"'{k}'" for k in valid) or "none")
             )
         return tuple(bound)
+
+
+def _same_stage(existing: stage.Stage, incoming: stage.Stage) -> bool:
+    """True when `existing` is `incoming`, possibly under a prefixed name (repeat includes)."""
+    return existing == dataclasses.replace(incoming, name=existing.name)
 
 
 def _bind_dep(arg: str, dep: specs.Dep, root: pathlib.Path, stage_name: str) -> stage.DepBinding:
