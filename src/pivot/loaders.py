@@ -1,11 +1,15 @@
 import dataclasses
+import importlib
 import json
 import pathlib
 import pickle
 from typing import Any, ClassVar
 
-from pivot.domain.loader import Loader as Loader
-from pivot.domain.loader import PathOnly as PathOnly
+from pivot.domain import errors
+from pivot.domain import loader as loader_mod
+
+Loader = loader_mod.Loader
+PathOnly = loader_mod.PathOnly
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,8 +56,79 @@ class Pickle(Loader[Any]):
 
     def load(self, path: pathlib.Path) -> Any:
         with path.open("rb") as f:
-            return pickle.load(f)  # noqa: S301 - the user's own cached data
+            return pickle.load(f)  # the user's own cached data
 
     def save(self, value: Any, path: pathlib.Path) -> None:
         with path.open("wb") as f:
             pickle.dump(value, f, protocol=self.protocol)
+
+
+@dataclasses.dataclass(frozen=True)
+class YAML(Loader[Any]):
+    """A YAML document, read and written with ruamel.yaml's safe loader."""
+
+    extension: ClassVar[str] = "yaml"
+
+    def load(self, path: pathlib.Path) -> Any:
+        from ruamel import yaml
+
+        with path.open("rb") as f:
+            return yaml.YAML(typ="safe", pure=True).load(f)
+
+    def save(self, value: Any, path: pathlib.Path) -> None:
+        from ruamel import yaml
+
+        dumper = yaml.YAML(typ="safe", pure=True)
+        dumper.default_flow_style = False
+        with path.open("w", encoding="utf-8") as f:
+            dumper.dump(value, f)
+
+    def empty(self) -> Any:
+        return {}
+
+
+@dataclasses.dataclass(frozen=True)
+class JSONL(Loader[list[dict[str, Any]]]):
+    """JSON Lines: a list of records, one JSON object per line (sorted keys)."""
+
+    extension: ClassVar[str] = "jsonl"
+
+    def load(self, path: pathlib.Path) -> list[dict[str, Any]]:
+        with path.open(encoding="utf-8") as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+    def save(self, value: list[dict[str, Any]], path: pathlib.Path) -> None:
+        with path.open("w", encoding="utf-8") as f:
+            f.writelines(json.dumps(record, sort_keys=True) + "\n" for record in value)
+
+    def empty(self) -> list[dict[str, Any]]:
+        return []
+
+
+def _pandas() -> Any:
+    try:
+        return importlib.import_module("pandas")
+    except ImportError:
+        raise errors.PivotError(
+            "loaders.CSV needs pandas, which is not installed; install it with "
+            + "`pip install 'pivot[csv]'` (or `pip install pandas`)"
+        ) from None
+
+
+@dataclasses.dataclass(frozen=True)
+class CSV(Loader[Any]):
+    """A CSV file as a pandas DataFrame (needs the `csv` extra: `pip install 'pivot[csv]'`)."""
+
+    extension: ClassVar[str] = "csv"
+    index: bool = False
+    """Write the DataFrame's index as the first column."""
+
+    def load(self, path: pathlib.Path) -> Any:
+        return _pandas().read_csv(path)
+
+    def save(self, value: Any, path: pathlib.Path) -> None:
+        _pandas()  # a clear error before touching a value that is not a DataFrame
+        value.to_csv(path, index=self.index)
+
+    def empty(self) -> Any:
+        return _pandas().DataFrame()

@@ -1,8 +1,10 @@
 import dataclasses
+import hashlib
+import json
 from collections.abc import Mapping
 
 from pivot.app import digests, stage_job
-from pivot.domain import change, lock, manifest, paths, stage
+from pivot.domain import change, lock, manifest, paths, specs, stage
 from pivot.ports import code_fingerprinter, content_cache, lock_store
 
 
@@ -59,11 +61,20 @@ class Observer:
         )
 
 
+RUN_CACHE_NAMESPACE = "runcache"
+
+
 def lock_record(
     st: stage.Stage, observation: change.Observation, outcome: stage_job.StageOutcome
 ) -> lock.LockRecord:
     """The lock record of a successful run, from what was observed before it and produced."""
-    produced = {r.identity: r.digest for r in outcome.outputs}
+    return lock_from_digests(st, observation, {r.identity: r.digest for r in outcome.outputs})
+
+
+def lock_from_digests(
+    st: stage.Stage, observation: change.Observation, produced: Mapping[str, str]
+) -> lock.LockRecord:
+    """The lock record of `st` given what it consumed and each output identity's digest."""
     return lock.LockRecord(
         schema_version=lock.SCHEMA_VERSION,
         stage=st.name,
@@ -80,3 +91,40 @@ def lock_record(
             for o in st.outs
         },
     )
+
+
+def uses_run_cache(st: stage.Stage) -> bool:
+    """Stages that extend their own output depend on history, not only on their inputs."""
+    return all(o.kind is not specs.OutKind.INCREMENTAL for o in st.outs)
+
+
+def run_signature(st: stage.Stage, observation: change.Observation) -> str:
+    """Digest of everything a run's result depends on: the run cache key."""
+    payload = {
+        "pipeline": st.pipeline,
+        "stage": st.name,
+        "code": dict(observation.code.entries),
+        "params": dict(observation.params),
+        "deps": dict(observation.deps),
+        "outs": {
+            str(st.out_identity(o)): [paths.relative(o.path, st.root), str(o.kind), o.cached]
+            for o in st.outs
+        },
+    }
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def encode_run_entry(record: lock.LockRecord) -> bytes:
+    return json.dumps(record["outs"], sort_keys=True).encode()
+
+
+def decode_run_entry(raw: bytes) -> dict[str, lock.OutRecord] | None:
+    """The recorded outputs of a run-cache entry; None when it is unreadable."""
+    try:
+        outs = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(outs, dict):
+        return None
+    return outs  # pyright: ignore[reportUnknownVariableType]

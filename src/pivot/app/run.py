@@ -1,12 +1,21 @@
 import concurrent.futures
 import dataclasses
+import os
 import pathlib
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from pivot.app import observe, stage_job, targets
-from pivot.domain import change, dag, events, paths, pipeline, stage
-from pivot.ports import content_cache, event_sink, executor, hasher, lock_store, workspace_store
+from pivot.domain import change, dag, events, lock, paths, pipeline, specs, stage
+from pivot.ports import (
+    content_cache,
+    event_sink,
+    executor,
+    hasher,
+    lock_store,
+    state_store,
+    workspace_store,
+)
 
 Status = events.StageStatus
 
@@ -19,6 +28,8 @@ class RunOptions:
     jobs: int | None = None
     keep_going: bool = False
     single_stage: bool = False
+    no_commit: bool = False
+    """Run, but write neither lock records nor cache objects (`pivot commit` records later)."""
 
 
 class RunService:
@@ -35,6 +46,7 @@ class RunService:
         workspace: workspace_store.WorkspaceStore,
         executor_: executor.Executor,
         sink: event_sink.EventSink,
+        state: state_store.StateStore | None = None,
     ) -> None:
         self._root = project_root
         self._observer = observer
@@ -44,6 +56,8 @@ class RunService:
         self._workspace = workspace
         self._executor = executor_
         self._sink = sink
+        self._state = state
+        """Holds the run cache; without it every stale stage runs."""
 
     def run(self, pipe: pipeline.Pipeline, options: RunOptions) -> events.RunSummary:
         graph = dag.build(pipe.stages, self._root)
@@ -147,8 +161,18 @@ class _Scheduler:
                 + " (no stage produces them; create them or track them with `pivot track`)",
             )
             return
+        run_cache = self._run_cache_enabled(st)
+        if run_cache and not self._options.force and self._from_run_cache(st, evaluation):
+            return
         self._svc._sink.emit(events.StageStarted(name, decision.reasons))
-        job = stage_job.job_for(st, self._svc._cache, self._svc._hasher)
+        job = stage_job.job_for(
+            st,
+            self._svc._cache,
+            self._svc._hasher,
+            store_outputs=not self._options.no_commit,
+            store_uncached=run_cache,
+            previous=_previous_versions(st, evaluation),
+        )
         future = self._svc._executor.submit(stage_job.run, job, import_root=st.root)
         self._running[future] = dataclasses.replace(evaluation, decision=decision)
         self._mutex_held.update(st.mutex)
@@ -162,6 +186,59 @@ class _Scheduler:
             self._svc._workspace.restore(path, out["hash"])
             restored.append(f"{ident} → {paths.relative(path, self._svc._root)}")
         self._finish(st.name, Status.SKIPPED, message="restored from cache: " + ", ".join(restored))
+
+    def _run_cache_enabled(self, st: stage.Stage) -> bool:
+        return (
+            self._svc._state is not None
+            and not self._options.no_commit
+            and observe.uses_run_cache(st)
+        )
+
+    def _from_run_cache(self, st: stage.Stage, evaluation: observe.Evaluation) -> bool:
+        """Restore the outputs of an earlier run with the same inputs; False on a miss."""
+        assert self._svc._state is not None
+        signature = observe.run_signature(st, evaluation.observation)
+        raw = self._svc._state.get(observe.RUN_CACHE_NAMESPACE, signature)
+        outs = observe.decode_run_entry(raw) if raw is not None else None
+        declared = {str(st.out_identity(o)) for o in st.outs}
+        if outs is None or set(outs) != declared:
+            return False
+        if not all(self._svc._cache.has(out["hash"]) for out in outs.values()):
+            return False
+        for out in outs.values():
+            path = paths.normalize(out["path"], st.root)
+            modes = (
+                (content_cache.LinkMode.HARDLINK, content_cache.LinkMode.COPY)
+                if out["cached"]
+                else (content_cache.LinkMode.COPY,)
+            )
+            self._svc._workspace.restore(path, out["hash"], modes)
+            self._remember(path, out["hash"])
+        produced = {ident: out["hash"] for ident, out in outs.items()}
+        self._svc._locks.write(st, observe.lock_from_digests(st, evaluation.observation, produced))
+        self._finish(
+            st.name, Status.RESTORED, evaluation.decision.reasons, message="restored (run cache)"
+        )
+        return True
+
+    def _remember(self, path: pathlib.Path, digest: str) -> None:
+        """Memoise restored files' digests so the next run does not re-read them."""
+        digests = self._svc._observer.digests
+        if not path.is_dir():
+            digests.remember(str(path), _stamp(path), digest)
+            return
+        for rel, member in self._svc._cache.read_tree(digest).items():
+            file = path.joinpath(*rel.split("/"))
+            digests.remember(str(file), _stamp(file), member)
+
+    def _record_run(
+        self, st: stage.Stage, observation: change.Observation, record: lock.LockRecord
+    ) -> None:
+        assert self._svc._state is not None
+        signature = observe.run_signature(st, observation)
+        self._svc._state.put_many(
+            observe.RUN_CACHE_NAMESPACE, [(signature, observe.encode_run_entry(record))]
+        )
 
     def _complete(
         self,
@@ -182,7 +259,11 @@ class _Scheduler:
         for result in outcome.outputs:
             for key, stamp, digest in result.stamps:
                 self._svc._observer.digests.remember(key, stamp, digest)
-        self._svc._locks.write(st, observe.lock_record(st, evaluation.observation, outcome))
+        if not self._options.no_commit:
+            record = observe.lock_record(st, evaluation.observation, outcome)
+            self._svc._locks.write(st, record)
+            if self._run_cache_enabled(st):
+                self._record_run(st, evaluation.observation, record)
         self._finish(st.name, Status.RAN, evaluation.decision.reasons, duration=outcome.duration)
 
     def _finish(
@@ -211,3 +292,20 @@ class _Scheduler:
                 )
             elif not waiting and child not in self._done:
                 self._ready.append(child)
+
+
+def _stamp(path: pathlib.Path) -> state_store.FileStamp:
+    st = os.stat(path)
+    return state_store.FileStamp(st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _previous_versions(st: stage.Stage, evaluation: observe.Evaluation) -> Mapping[str, str]:
+    """Last recorded digest of each IncrementalOut, restored writable before the run."""
+    if evaluation.record is None:
+        return {}
+    recorded = evaluation.record["outs"]
+    return {
+        ident: recorded[ident]["hash"]
+        for o in st.outs
+        if o.kind is specs.OutKind.INCREMENTAL and (ident := str(st.out_identity(o))) in recorded
+    }

@@ -1,6 +1,7 @@
 import dataclasses
 import os
 import pathlib
+import posixpath
 import shutil
 import time
 import traceback
@@ -21,6 +22,10 @@ class OutJob:
     loader: loader.Loader[Any]
     kind: specs.OutKind
     cached: bool
+    store: bool = True
+    """Put the output in the content cache (cached outputs; every output for the run cache)."""
+    previous: str | None = None
+    """IncrementalOut: digest of the version to restore, writable, before the stage runs."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -36,7 +41,8 @@ class StageJob:
     params_arg: str | None
     cache: content_cache.ContentCache
     hasher: hasher.Hasher
-    store_outputs: bool = True
+    incremental: tuple[tuple[str, str], ...] = ()
+    """(argument, output identity) pairs: the argument receives the output's previous value."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -62,22 +68,47 @@ def job_for(
     hasher_: hasher.Hasher,
     *,
     store_outputs: bool = True,
+    store_uncached: bool = False,
+    previous: Mapping[str, str] | None = None,
 ) -> StageJob:
+    """The job for `st`; `previous` maps IncrementalOut identities to their last digest."""
+    previous = previous or {}
+    outs = tuple(
+        OutJob(
+            identity=str(st.out_identity(o)),
+            key=o.key,
+            path=o.path,
+            loader=o.loader,
+            kind=o.kind,
+            cached=o.cached,
+            store=store_outputs and (o.cached or store_uncached),
+            previous=previous.get(str(st.out_identity(o))),
+        )
+        for o in st.outs
+    )
     return StageJob(
         stage=st.name,
         func=st.func,
         root=st.root,
         deps=st.deps,
-        outs=tuple(
-            OutJob(str(st.out_identity(o)), o.key, o.path, o.loader, o.kind, o.cached)
-            for o in st.outs
-        ),
+        outs=outs,
         params=st.params,
         params_arg=st.params_arg,
         cache=cache,
         hasher=hasher_,
-        store_outputs=store_outputs,
+        incremental=incremental_pairs(st),
     )
+
+
+def incremental_pairs(st: stage_mod.Stage) -> tuple[tuple[str, str], ...]:
+    """(argument, output identity) of each IncrementalOut argument of `st`."""
+    pairs: list[tuple[str, str]] = []
+    for arg, spec in st.incremental_args.items():
+        out = next(
+            o for o in st.outs if o.kind is specs.OutKind.INCREMENTAL and o.spec.path == spec.path
+        )
+        pairs.append((arg, str(st.out_identity(out))))
+    return tuple(pairs)
 
 
 def run(job: StageJob) -> StageOutcome:
@@ -87,9 +118,15 @@ def run(job: StageJob) -> StageOutcome:
     try:
         os.chdir(job.root)
         for out in job.outs:
-            _clear(out.path)
             out.path.parent.mkdir(parents=True, exist_ok=True)
+            if out.kind is specs.OutKind.INCREMENTAL:
+                _prepare_incremental(job, out)
+            else:
+                _clear(out.path)
         kwargs: dict[str, Any] = {dep.name: _load(dep) for dep in job.deps}
+        by_identity = {out.identity: out for out in job.outs}
+        for arg, ident in job.incremental:
+            kwargs[arg] = _previous_value(by_identity[ident])
         if job.params_arg is not None:
             kwargs[job.params_arg] = job.params
         result = job.func(**kwargs)
@@ -118,27 +155,120 @@ def _load(dep: stage_mod.DepBinding) -> Any:
     return values if dep.multi else values[0]
 
 
+def _prepare_incremental(job: StageJob, out: OutJob) -> None:
+    """Put the previous version at the output path as a private, writable copy."""
+    if out.previous is not None and job.cache.has(out.previous):
+        _clear(out.path)
+        job.cache.materialize(out.previous, out.path, (content_cache.LinkMode.COPY,))
+    elif out.path.exists():
+        # Not in the cache (e.g. after --no-commit): keep the workspace version, but never
+        # append to a file that is a hardlink into the cache.
+        _make_private(out.path)
+
+
+def _make_private(path: pathlib.Path) -> None:
+    fresh = path.with_name(f".{path.name}.pivot-copy")
+    _clear(fresh)
+    if path.is_dir():
+        shutil.copytree(path, fresh, copy_function=shutil.copyfile)
+        shutil.rmtree(path)
+        fresh.rename(path)
+        return
+    shutil.copyfile(path, fresh)
+    os.replace(fresh, path)
+
+
+def _previous_value(out: OutJob) -> Any:
+    if out.path.exists() or isinstance(out.loader, loader.PathOnly):
+        return out.loader.load(out.path)
+    return out.loader.empty()
+
+
 def _save(job: StageJob, result: Any) -> None:
     if not job.outs:
         return
     if len(job.outs) == 1 and job.outs[0].key is None:
-        job.outs[0].loader.save(result, job.outs[0].path)
-        return
-    if not isinstance(result, Mapping):
-        raise errors.OutputError(
-            f"stage '{job.stage}' must return a dict with keys "
-            + ", ".join(f"'{o.key}'" for o in job.outs)
-            + f", got {type(result).__name__}"
-        )
-    values: Mapping[str, Any] = result
-    missing = [o.key for o in job.outs if o.key not in values]
-    if missing:
-        raise errors.OutputError(
-            f"stage '{job.stage}' returned no value for output(s) "
-            + ", ".join(f"'{k}'" for k in missing)
-        )
+        values = {job.outs[0].identity: result}
+    else:
+        if not isinstance(result, Mapping):
+            raise errors.OutputError(
+                f"stage '{job.stage}' must return a dict with keys "
+                + ", ".join(f"'{o.key}'" for o in job.outs)
+                + f", got {type(result).__name__}"
+            )
+        returned: Mapping[str, Any] = result
+        missing = [o.key for o in job.outs if o.key not in returned]
+        if missing:
+            raise errors.OutputError(
+                f"stage '{job.stage}' returned no value for output(s) "
+                + ", ".join(f"'{k}'" for k in missing)
+            )
+        values = {o.identity: returned[str(o.key)] for o in job.outs}
+    # Check every directory's keys before writing anything, so a bad key leaves no files.
+    entries = {
+        o.identity: directory_entries(job.stage, o.identity, values[o.identity])
+        for o in job.outs
+        if o.kind is specs.OutKind.DIRECTORY
+    }
     for out in job.outs:
-        out.loader.save(values[str(out.key)], out.path)
+        if out.kind is not specs.OutKind.DIRECTORY:
+            out.loader.save(values[out.identity], out.path)
+            continue
+        _clear(out.path)
+        out.path.mkdir(parents=True)
+        for rel, value in entries[out.identity]:
+            target = out.path.joinpath(*rel.split("/"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            out.loader.save(value, target)
+
+
+def directory_entries(stage: str, identity: str, value: Any) -> list[tuple[str, Any]]:
+    """A DirectoryOut's `{relative_key: value}` as sorted (normalised key, value) pairs."""
+    if not isinstance(value, Mapping):
+        raise errors.OutputError(
+            f"stage '{stage}': DirectoryOut '{identity}' must be returned as a dict "
+            + f"{{relative_key: value}}, got {type(value).__name__}"
+        )
+    mapping: Mapping[Any, Any] = value
+    seen: dict[str, str] = {}
+    for key in mapping:
+        rel = _directory_key(stage, identity, key)
+        if rel in seen:
+            raise errors.OutputError(
+                f"stage '{stage}': DirectoryOut '{identity}' keys {seen[rel]!r} and {key!r} "
+                + f"name the same file '{rel}'"
+            )
+        seen[rel] = key
+    for rel, key in seen.items():
+        parent = posixpath.dirname(rel)
+        while parent:
+            if parent in seen:
+                raise errors.OutputError(
+                    f"stage '{stage}': DirectoryOut '{identity}' key {seen[parent]!r} is a "
+                    + f"file but key {key!r} puts a file inside it"
+                )
+            parent = posixpath.dirname(parent)
+    return [(rel, mapping[seen[rel]]) for rel in sorted(seen)]
+
+
+def _directory_key(stage: str, identity: str, key: Any) -> str:
+    problem = ""
+    if not isinstance(key, str) or not key.strip():
+        problem = "keys must be non-empty strings"
+    elif "\\" in key:
+        problem = "use '/' as the separator"
+    elif key.startswith("/") or pathlib.PureWindowsPath(key).is_absolute():
+        problem = "keys must be relative paths, not absolute ones"
+    elif ".." in key.split("/"):
+        problem = "keys may not contain '..'"
+    else:
+        rel = posixpath.normpath(key)
+        if rel != ".":
+            return rel
+        problem = "keys must name a file inside the directory"
+    raise errors.OutputError(
+        f"stage '{stage}': invalid key {key!r} in DirectoryOut '{identity}': {problem}"
+    )
 
 
 def _record(job: StageJob, out: OutJob) -> OutResult:
@@ -152,13 +282,13 @@ def _record(job: StageJob, out: OutJob) -> OutResult:
             pathlib.PurePath(os.path.relpath(p, out.path)).as_posix(): d for p, _, d in stamps
         }
         digest = job.hasher.tree_digest(sorted(manifest.items()))
-        if out.cached and job.store_outputs:
+        if out.store:
             for path, _, file_digest in stamps:
                 job.cache.put_file(pathlib.Path(path), file_digest)
             job.cache.put_tree(manifest, digest)
         return OutResult(out.identity, digest, stamps)
     entry = _hash_file(job.hasher, out.path)
-    if out.cached and job.store_outputs:
+    if out.store:
         job.cache.put_file(out.path, entry[2])
     return OutResult(out.identity, entry[2], (entry,))
 

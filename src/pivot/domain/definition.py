@@ -121,9 +121,11 @@ def extract(
             + (", ".join(f"'{n}'" for n in deps) or "none")
         )
 
+    outs = _extract_outputs(hints.get("return"), stage_name)
+    _check_incremental(incremental, outs, stage_name)
     return StageDefinition(
         deps=deps,
-        outs=_extract_outputs(hints.get("return"), stage_name),
+        outs=outs,
         params_arg=params_arg,
         params_type=params_type,
         incremental_args=incremental,
@@ -150,3 +152,24 @@ def _extract_outputs(return_hint: Any, stage_name: str) -> dict[str | None, spec
             outs[key] = spec
         return outs
     return {}
+
+
+def _check_incremental(
+    args: Mapping[str, specs.IncrementalOut],
+    outs: Mapping[str | None, specs.Out],
+    stage_name: str,
+) -> None:
+    """Each IncrementalOut argument must name an IncrementalOut the stage returns."""
+    returned = [o.path for o in outs.values() if isinstance(o, specs.IncrementalOut)]
+    for arg, spec in args.items():
+        if spec.path is None or spec.path not in returned:
+            raise errors.StageDefinitionError(
+                f"stage '{stage_name}': argument '{arg}' is an IncrementalOut({spec.path!r}) "
+                + "but the return annotation declares no IncrementalOut with that path; "
+                + "declare the same IncrementalOut(path, loader) on the argument and on the "
+                + "return value"
+            )
+        if returned.count(spec.path) > 1:
+            raise errors.StageDefinitionError(
+                f"stage '{stage_name}': IncrementalOut path {spec.path!r} is returned twice"
+            )
