@@ -20,6 +20,9 @@ app.command("pivot.cli.run_cmd:run", name="run", help="Run stale stages (--dry-r
 app.command("pivot.cli.run_cmd:run", name="repro", help="Alias of `pivot run`.")
 app.command("pivot.cli.status_cmd:status", name="status", help="Show stale stages and why.")
 app.command("pivot.cli.list_cmd:list_stages", name="list", help="List stages, deps and outputs.")
+app.command(
+    "pivot.cli.commit_cmd:commit", name="commit", help="Record the workspace as lock records."
+)
 
 
 @app.meta.default
