@@ -15,6 +15,7 @@ def run(
     keep_going: Annotated[bool, cyclopts.Parameter(name=["--keep-going", "-k"])] = False,
     single_stage: Annotated[bool, cyclopts.Parameter(name=["--single-stage", "-s"])] = False,
     json: bool = False,
+    no_commit: bool = False,
     session: Annotated[session_mod.Session, cyclopts.Parameter(parse=False)],
 ) -> int:
     """Run stale stages (all, or the named STAGES and their stale upstream).
@@ -37,6 +38,8 @@ def run(
         Run only the named stages, not their upstream.
     json
         Print JSON Lines events (stage_started, stage_finished, summary).
+    no_commit
+        Write no lock records and no cache objects; record later with `pivot commit`.
     """
     from pivot.app import run as run_app
 
@@ -54,7 +57,9 @@ def run(
 
         container.sink.override(console_sink.ConsoleSink(explain=explain or dry_run))
     pipe = container.pipeline()
-    summary = container.run_service().run(
+    # The run cache lives in the state store.
+    service = container.run_service(state=container.state_store())
+    summary = service.run(
         pipe,
         run_app.RunOptions(
             stages=stages,
@@ -63,6 +68,7 @@ def run(
             jobs=jobs,
             keep_going=keep_going,
             single_stage=single_stage,
+            no_commit=no_commit,
         ),
     )
     return 0 if summary.ok else 1

@@ -1,0 +1,115 @@
+import dataclasses
+import pathlib
+from collections.abc import Sequence
+
+from pivot.app import observe, targets
+from pivot.domain import change, dag, errors, paths, pipeline, stage
+from pivot.ports import content_cache, lock_store, state_store
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CommitReport:
+    name: str
+    committed: bool
+    """False when the lock record already matched the workspace."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Plan:
+    stage: stage.Stage
+    observation: change.Observation
+    produced: dict[str, str]
+
+
+class CommitService:
+    """Records the workspace as stages' lock records (and caches outputs) without running."""
+
+    def __init__(
+        self,
+        *,
+        project_root: pathlib.Path,
+        observer: observe.Observer,
+        locks: lock_store.LockStore,
+        cache: content_cache.ContentCache,
+        state: state_store.StateStore | None = None,
+    ) -> None:
+        self._root = project_root
+        self._observer = observer
+        self._locks = locks
+        self._cache = cache
+        self._state = state
+
+    def commit(self, pipe: pipeline.Pipeline, stages: Sequence[str] = ()) -> list[CommitReport]:
+        """Commit the named stages (every stage when none is named); all or nothing."""
+        graph = dag.build(pipe.stages, self._root)
+        names = targets.resolve_stage_names(graph, stages) or list(graph.order)
+        reports: list[CommitReport] = []
+        plans: list[_Plan] = []
+        problems: list[str] = []
+        try:
+            for name in graph.ordered(names):
+                evaluation = self._observer.evaluate(graph.stages[name])
+                if evaluation.decision.action is change.Action.SKIP:
+                    reports.append(CommitReport(name, committed=False))
+                    continue
+                plan = self._plan(evaluation, problems)
+                if plan is not None:
+                    plans.append(plan)
+                    reports.append(CommitReport(name, committed=True))
+            if problems:
+                raise errors.OutputError(
+                    "nothing committed:\n" + "\n".join(f"  - {p}" for p in problems)
+                )
+            for plan in plans:
+                self._write(plan)
+        finally:
+            self._observer.digests.flush()
+        return reports
+
+    def _plan(self, evaluation: observe.Evaluation, problems: list[str]) -> _Plan | None:
+        st = evaluation.stage
+        found = len(problems)
+        missing = [p for p, d in evaluation.observation.deps.items() if d is None]
+        if missing:
+            problems.append(f"stage '{st.name}': missing dependencies: {', '.join(missing)}")
+        produced: dict[str, str] = {}
+        for out in st.outs:
+            ident = str(st.out_identity(out))
+            digest = self._observer.digests.digest(out.path)
+            if digest is None:
+                problems.append(
+                    f"stage '{st.name}': output '{ident}' "
+                    + f"({paths.relative(out.path, self._root)}) does not exist; "
+                    + f"run the stage (`pivot run {st.name}`) instead"
+                )
+                continue
+            produced[ident] = digest
+        if len(problems) > found:
+            return None
+        return _Plan(st, evaluation.observation, produced)
+
+    def _write(self, plan: _Plan) -> None:
+        st = plan.stage
+        run_cache = self._state is not None and observe.uses_run_cache(st)
+        for out in st.outs:
+            if out.cached or run_cache:
+                self._store(out.path, plan.produced[str(st.out_identity(out))])
+        record = observe.lock_from_digests(st, plan.observation, plan.produced)
+        self._locks.write(st, record)
+        if run_cache:
+            assert self._state is not None
+            self._state.put_many(
+                observe.RUN_CACHE_NAMESPACE,
+                [(observe.run_signature(st, plan.observation), observe.encode_run_entry(record))],
+            )
+
+    def _store(self, path: pathlib.Path, digest: str) -> None:
+        if self._cache.has(digest):
+            return
+        if not path.is_dir():
+            self._cache.put_file(path, digest)
+            return
+        tree_digest, manifest = self._observer.digests.tree(path)
+        for rel, member in manifest.items():
+            self._cache.put_file(path.joinpath(*rel.split("/")), member)
+        self._cache.put_tree(manifest, tree_digest)
