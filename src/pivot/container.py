@@ -5,7 +5,7 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
-from pivot.app import digests, observe, project, run, status
+from pivot.app import checkout, digests, fsck, gc, observe, project, run, status, track, verify
 from pivot.domain import identity, pipeline
 from pivot.ports import content_cache, hasher, state_store
 
@@ -60,6 +60,30 @@ def _workspace(cache: content_cache.ContentCache, pipe: pipeline.Pipeline) -> An
     from pivot.adapters.workspace import file_workspace_store
 
     return file_workspace_store.FileWorkspaceStore(cache, _output_paths(pipe))
+
+
+def _link_modes(project_root: pathlib.Path) -> tuple[content_cache.LinkMode, ...]:
+    """Checkout link-mode fallback order: $PIVOT_LINK_MODES or `cache.link_modes` in config.yaml."""
+    raw: Any = os.environ.get("PIVOT_LINK_MODES")
+    config = project_root / project.STATE_DIR / "config.yaml"
+    if raw is None and config.is_file():
+        from ruamel import yaml
+
+        loaded: Any = yaml.YAML(typ="safe").load(config.read_text()) or {}
+        raw = (loaded.get("cache") or {}).get("link_modes") if isinstance(loaded, dict) else None
+    if raw is None:
+        return checkout.DEFAULT_MODES
+    names = raw.split(",") if isinstance(raw, str) else list(raw)
+    try:
+        return tuple(content_cache.LinkMode(str(n).strip()) for n in names if str(n).strip())
+    except ValueError:
+        from pivot.domain import errors
+
+        valid = ", ".join(m.value for m in content_cache.LinkMode)
+        raise errors.PivotError(
+            f"invalid link mode in {raw!r} ($PIVOT_LINK_MODES or cache.link_modes in {config}); "
+            + f"use a list of: {valid}"
+        ) from None
 
 
 def _loky_executor(jobs: int | None) -> Iterator[Any]:
@@ -121,6 +145,28 @@ class Container(containers.DeclarativeContainer):
     status_service = providers.Factory(
         status.StatusService, project_root=project_root, observer=observer
     )
+    track_service = providers.Factory(
+        track.TrackService, project_root=project_root, digest_service=digests, cache=cache
+    )
+    checkout_service = providers.Factory(
+        checkout.CheckoutService,
+        project_root=project_root,
+        locks=locks,
+        digest_service=digests,
+        cache=cache,
+        workspace=workspace,
+    )
+    verify_service = providers.Factory(
+        verify.VerifyService,
+        project_root=project_root,
+        status_service=status_service,
+        locks=locks,
+        digest_service=digests,
+        cache=cache,
+    )
+    gc_service = providers.Factory(gc.GcService, project_root=project_root, cache=cache)
+    fsck_service = providers.Factory(fsck.FsckService, cache=cache, hasher=hasher)
+    link_modes = providers.Singleton(_link_modes, project_root)
 
 
 def build(cwd: pathlib.Path, *, executor: str = "loky", jobs: int | None = None) -> Container:
