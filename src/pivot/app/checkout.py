@@ -1,0 +1,154 @@
+import dataclasses
+import pathlib
+from collections.abc import Sequence
+
+from pivot.app import artifacts, digests
+from pivot.domain import errors, paths, pipeline
+from pivot.ports import content_cache, lock_store, workspace_store
+
+LinkMode = content_cache.LinkMode
+DEFAULT_MODES = (LinkMode.REFLINK, LinkMode.HARDLINK, LinkMode.COPY)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CheckoutOptions:
+    targets: Sequence[str] = ()
+    mode: LinkMode | None = None
+    """Preferred link mode; the configured order follows it as fallback."""
+    fallback: tuple[LinkMode, ...] = DEFAULT_MODES
+    force: bool = False
+    only_missing: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Item:
+    """One artifact to check out: what it is called, where it goes, what it should hold."""
+
+    label: str
+    path: pathlib.Path
+    digest: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CheckoutResult:
+    restored: tuple[tuple[str, LinkMode], ...] = ()
+    unchanged: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+    """Artifacts that cannot be checked out, with the reason (never run, not cached)."""
+
+
+def link_order(mode: LinkMode | None, fallback: Sequence[LinkMode]) -> tuple[LinkMode, ...]:
+    """`mode` first, then the configured fallback order without it."""
+    if mode is None:
+        return tuple(dict.fromkeys(fallback)) or DEFAULT_MODES
+    return (mode, *(m for m in dict.fromkeys(fallback) if m is not mode))
+
+
+class CheckoutService:
+    """Puts recorded stage outputs and tracked files back into the workspace from the cache."""
+
+    def __init__(
+        self,
+        *,
+        project_root: pathlib.Path,
+        locks: lock_store.LockStore,
+        digest_service: digests.DigestService,
+        cache: content_cache.ContentCache,
+        workspace: workspace_store.WorkspaceStore,
+    ) -> None:
+        self._root = project_root
+        self._locks = locks
+        self._digests = digest_service
+        self._cache = cache
+        self._workspace = workspace
+
+    def checkout(
+        self, pipe: pipeline.Pipeline, options: CheckoutOptions, *, cwd: pathlib.Path
+    ) -> CheckoutResult:
+        selection = artifacts.resolve(
+            pipe,
+            options.targets,
+            cwd=cwd,
+            project_root=self._root,
+            tracked=artifacts.find_tracked(self._root),
+        )
+        items, skipped = self._items(selection)
+        try:
+            plan, unchanged, conflicts = self._plan(items, options)
+        finally:
+            self._digests.flush()
+        if conflicts:
+            raise errors.PivotError(
+                "not checking out: these differ from the cache and would be overwritten — "
+                + "; ".join(conflicts)
+                + " (nothing was changed; use --force to overwrite them, or --only-missing)"
+            )
+        unusable = self._unusable(plan)
+        modes = link_order(options.mode, options.fallback)
+        restored: list[tuple[str, LinkMode]] = []
+        for item in plan:
+            if item.digest in unusable:
+                continue
+            restored.append((item.label, self._workspace.restore(item.path, item.digest, modes)))
+        if unusable:
+            problems = [f"{i.label}: {unusable[i.digest]}" for i in plan if i.digest in unusable]
+            done = f"restored {len(restored)}; " if restored else ""
+            raise errors.CacheCorruptError(
+                f"{done}could not check out {len(problems)}: " + "; ".join(problems)
+            )
+        return CheckoutResult(tuple(restored), tuple(unchanged), tuple(skipped))
+
+    def _items(self, selection: artifacts.Selection) -> tuple[list[Item], list[str]]:
+        items: list[Item] = []
+        skipped: list[str] = []
+        records = {}
+        for out in selection.outputs:
+            st = out.stage
+            if st.name not in records:
+                records[st.name] = self._locks.read(st)
+            record = records[st.name]
+            label = out.display(self._root)
+            recorded = None if record is None else record["outs"].get(out.identity)
+            if recorded is None:
+                skipped.append(f"{label} (never run: `pivot run {st.name}`)")
+                continue
+            path = paths.normalize(recorded["path"], st.root)
+            if not recorded["cached"]:
+                if self._digests.digest(path) != recorded["hash"]:
+                    skipped.append(f"{label} (not cached: re-run `pivot run {st.name}`)")
+                continue
+            items.append(Item(label, path, recorded["hash"]))
+        items.extend(Item(t.display(self._root), t.path, t.digest) for t in selection.tracked)
+        return items, skipped
+
+    def _plan(
+        self, items: list[Item], options: CheckoutOptions
+    ) -> tuple[list[Item], list[str], list[str]]:
+        plan: list[Item] = []
+        unchanged: list[str] = []
+        conflicts: list[str] = []
+        for item in items:
+            now = self._digests.digest(item.path)
+            if now == item.digest:
+                unchanged.append(item.label)
+            elif now is None or options.force:
+                plan.append(item)
+            elif not options.only_missing:
+                conflicts.append(f"{item.label} (modified in the workspace)")
+        return plan, unchanged, conflicts
+
+    def _unusable(self, plan: list[Item]) -> dict[str, str]:
+        """Objects that are missing or fail re-hashing: never materialised."""
+        bad: dict[str, str] = {}
+        for digest in dict.fromkeys(i.digest for i in plan):
+            try:
+                ok = self._cache.verify(digest)
+            except errors.CacheMissError:
+                bad[digest] = f"cache object {digest} is missing (run the stage, or `pivot pull`)"
+                continue
+            if not ok:
+                bad[digest] = (
+                    f"cache object {digest} is corrupt; run `pivot cache verify` to quarantine "
+                    + "it, then re-run the stage that produces it"
+                )
+        return bad

@@ -1,0 +1,142 @@
+import dataclasses
+import json
+import os
+import pathlib
+import subprocess
+from collections.abc import Iterable, Iterator
+
+from pivot.app import artifacts
+from pivot.domain import errors
+from pivot.ports import content_cache
+from pivot.ports import hasher as hasher_port
+
+_LOCK_SUFFIX = ".lock"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class GcReport:
+    removed: tuple[str, ...]
+    bytes_freed: int
+    kept: int
+    dry_run: bool
+    git_commits: int | None = None
+    """Commits whose lock and .pvt files were also kept (--all-commits)."""
+
+
+class GcService:
+    """Deletes cache objects that no lock record or `.pvt` manifest refers to."""
+
+    def __init__(self, *, project_root: pathlib.Path, cache: content_cache.ContentCache) -> None:
+        self._root = project_root
+        self._cache = cache
+
+    def referenced(self) -> set[str]:
+        """Digests named by every lock file and `.pvt` manifest in the workspace."""
+        found: set[str] = set()
+        for data in _workspace_records(self._root):
+            found.update(digests_in(data))
+        return found
+
+    def gc(self, *, dry_run: bool = False, all_commits: bool = False) -> GcReport:
+        keep = self.referenced()
+        commits: int | None = None
+        if all_commits:
+            commits, from_git = git_referenced(self._root)
+            keep |= from_git
+        keep |= self._members(keep)
+        stored = list(self._cache.iter_digests())
+        doomed = [d for d in stored if d not in keep]
+        freed = 0
+        for digest in doomed:
+            freed += self._cache.size(digest)
+            if not dry_run:
+                self._cache.remove(digest)
+        return GcReport(tuple(doomed), freed, len(stored) - len(doomed), dry_run, commits)
+
+    def _members(self, keep: Iterable[str]) -> set[str]:
+        members: set[str] = set()
+        for digest in keep:
+            if digest.endswith(hasher_port.DIR_SUFFIX) and self._cache.has(digest):
+                try:
+                    members.update(self._cache.read_tree(digest).values())
+                except errors.CacheCorruptError:
+                    continue
+        return members
+
+
+def digests_in(data: bytes) -> set[str]:
+    """Digests in a lock file (`outs.*.hash`) or a `.pvt` manifest (`hash`); junk yields none."""
+    try:
+        raw = json.loads(data)
+    except ValueError:
+        return set()
+    if not isinstance(raw, dict):
+        return set()
+    body: dict[str, object] = raw  # pyright: ignore[reportUnknownVariableType]
+    found: set[str] = set()
+    if isinstance(body.get("hash"), str):
+        found.add(str(body["hash"]))
+    outs = body.get("outs")
+    if isinstance(outs, dict):
+        for out in outs.values():  # pyright: ignore[reportUnknownVariableType]
+            if isinstance(out, dict) and isinstance(out.get("hash"), str):  # pyright: ignore[reportUnknownMemberType]
+                found.add(str(out["hash"]))  # pyright: ignore[reportUnknownArgumentType]
+    return found
+
+
+def _workspace_records(root: pathlib.Path) -> Iterator[bytes]:
+    # Every pipeline's lock files count, not only the loaded pipeline's: gc must never delete
+    # what another pipeline of the project recorded.
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = pathlib.Path(dirpath)
+        stages_dir = here / ".pivot" / "stages"
+        if stages_dir.is_dir():
+            for lock in sorted(stages_dir.iterdir()):
+                if lock.name.endswith(_LOCK_SUFFIX) and lock.is_file():
+                    yield lock.read_bytes()
+        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d != "__pycache__"]
+        for name in filenames:
+            if name.endswith(artifacts.PVT_SUFFIX):
+                yield (here / name).read_bytes()
+
+
+def git_referenced(root: pathlib.Path) -> tuple[int, set[str]]:
+    """(commits scanned, digests) from lock and `.pvt` files in every commit on every ref."""
+    probe = _git(root, "rev-parse", "--is-inside-work-tree", check=False)
+    if probe.returncode != 0 or probe.stdout.strip() != b"true":
+        raise errors.PivotError(
+            f"--all-commits needs a git repository, and '{root}' is not in one; "
+            + "nothing was removed (run `pivot gc` without --all-commits to keep only what the "
+            + "workspace references)"
+        )
+    commits = _git(root, "rev-list", "--all").stdout.decode().split()
+    blobs: set[bytes] = set()
+    for commit in commits:
+        listing = _git(root, "ls-tree", "-r", "-z", commit).stdout.split(b"\0")
+        for entry in listing:
+            meta, _, name = entry.partition(b"\t")
+            parts = meta.split()
+            if len(parts) != 3 or parts[1] != b"blob":
+                continue
+            is_lock = name.endswith(b".lock") and b".pivot/stages/" in b"/" + name
+            if is_lock or name.endswith(artifacts.PVT_SUFFIX.encode()):
+                blobs.add(parts[2])
+    found: set[str] = set()
+    for blob in sorted(blobs):
+        found |= digests_in(_git(root, "cat-file", "blob", blob.decode()).stdout)
+    return len(commits), found
+
+
+def _git(root: pathlib.Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    try:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, check=False)
+    except FileNotFoundError:
+        raise errors.PivotError(
+            "--all-commits needs the `git` command, which is not installed; nothing was removed"
+        ) from None
+    if check and done.returncode != 0:
+        raise errors.PivotError(
+            f"`git {' '.join(args)}` failed: {done.stderr.decode(errors='replace').strip()}; "
+            + "nothing was removed"
+        )
+    return done

@@ -1,0 +1,159 @@
+import dataclasses
+import enum
+import os
+import pathlib
+import secrets
+from collections.abc import Sequence
+
+from pivot.app import artifacts, digests
+from pivot.domain import errors, paths, pipeline
+from pivot.ports import content_cache
+
+
+class TrackAction(enum.StrEnum):
+    TRACKED = "tracked"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+class TrackedState(enum.StrEnum):
+    CLEAN = "clean"
+    MODIFIED = "modified"
+    MISSING = "missing"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TrackResult:
+    tracked: artifacts.Tracked
+    action: TrackAction
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TrackedStatus:
+    tracked: artifacts.Tracked
+    state: TrackedState
+    in_cache: bool
+
+
+class TrackService:
+    """Versions external data: `PATH.pvt` manifests beside it, content in the cache."""
+
+    def __init__(
+        self,
+        *,
+        project_root: pathlib.Path,
+        digest_service: digests.DigestService,
+        cache: content_cache.ContentCache,
+    ) -> None:
+        self._root = project_root
+        self._digests = digest_service
+        self._cache = cache
+
+    def track(
+        self, pipe: pipeline.Pipeline | None, targets: Sequence[str], *, cwd: pathlib.Path
+    ) -> list[TrackResult]:
+        """Cache each path's content and write its `.pvt`; all paths are checked first."""
+        if not targets:
+            raise errors.TargetError("nothing to track: name one or more files or directories")
+        existing = artifacts.find_tracked(self._root)
+        wanted = [self._check(pipe, target, cwd, existing) for target in targets]
+        try:
+            return [self._track_one(path, existing) for path in dict.fromkeys(wanted)]
+        finally:
+            self._digests.flush()
+
+    def status(self) -> list[TrackedStatus]:
+        """Every tracked path: clean, modified since tracked, or missing from the workspace."""
+        try:
+            found: list[TrackedStatus] = []
+            for tracked in artifacts.find_tracked(self._root):
+                now = self._digests.digest(tracked.path)
+                state = (
+                    TrackedState.MISSING
+                    if now is None
+                    else TrackedState.CLEAN
+                    if now == tracked.digest
+                    else TrackedState.MODIFIED
+                )
+                found.append(TrackedStatus(tracked, state, self._cache.has(tracked.digest)))
+            return found
+        finally:
+            self._digests.flush()
+
+    def _check(
+        self,
+        pipe: pipeline.Pipeline | None,
+        target: str,
+        cwd: pathlib.Path,
+        existing: list[artifacts.Tracked],
+    ) -> pathlib.Path:
+        path = paths.normalize(target, cwd)
+        if path.name.endswith(artifacts.PVT_SUFFIX):
+            path = path.with_name(path.name[: -len(artifacts.PVT_SUFFIX)])
+        shown = paths.relative(path, self._root)
+        if not paths.is_within(path, self._root) or path == self._root:
+            raise errors.TargetError(
+                f"cannot track '{target}': it lies outside the project root '{self._root}'"
+            )
+        if any(part.startswith(".") for part in pathlib.PurePath(shown).parts[:-1]) or (
+            shown.split("/")[0] == ".pivot"
+        ):
+            raise errors.TargetError(f"cannot track '{shown}': it is inside a hidden directory")
+        if not os.path.lexists(path):
+            raise errors.TargetError(f"cannot track '{shown}': no such file or directory")
+        if pipe is not None:
+            found = artifacts.output_at(pipe, path)
+            if found is not None:
+                raise errors.TargetError(
+                    f"cannot track '{shown}': it is an output of stage '{found.stage.name}' "
+                    + f"('{found.identity}'); stage outputs are versioned by their lock "
+                    + "records — use the identity with `pivot checkout`"
+                )
+            inner = artifacts.outputs_under(pipe, path)
+            if inner:
+                raise errors.TargetError(
+                    f"cannot track '{shown}': it contains stage outputs ("
+                    + ", ".join(o.display(self._root) for o in inner[:5])
+                    + "); track the raw data beside them instead"
+                )
+        for other in existing:
+            if artifacts.path_inside(path, other.path):
+                raise errors.TargetError(
+                    f"cannot track '{shown}': it is inside the tracked directory "
+                    + f"'{other.display(self._root)}'; re-track that directory instead"
+                )
+            if artifacts.path_inside(other.path, path):
+                raise errors.TargetError(
+                    f"cannot track '{shown}': it contains the tracked path "
+                    + f"'{other.display(self._root)}'; untrack it first (delete its .pvt file)"
+                )
+        return path
+
+    def _track_one(self, path: pathlib.Path, existing: list[artifacts.Tracked]) -> TrackResult:
+        if path.is_dir():
+            digest, manifest = self._digests.tree(path)
+            for rel, member in manifest.items():
+                self._cache.put_file(path.joinpath(*rel.split("/")), member)
+            self._cache.put_tree(manifest, digest)
+            size = sum(path.joinpath(*rel.split("/")).stat().st_size for rel in manifest)
+            tracked = artifacts.Tracked(path, digest, size, len(manifest))
+        else:
+            digest = self._digests.digest(path)
+            assert digest is not None
+            self._cache.put_file(path, digest)
+            tracked = artifacts.Tracked(path, digest, path.stat().st_size)
+        before = next((t for t in existing if t.path == path), None)
+        if before == tracked:
+            return TrackResult(tracked, TrackAction.UNCHANGED)
+        _atomic_write(tracked.manifest_path, tracked.encode())
+        action = TrackAction.TRACKED if before is None else TrackAction.UPDATED
+        return TrackResult(tracked, action)
+
+
+def _atomic_write(path: pathlib.Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.pivot-tmp-{secrets.token_hex(6)}")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

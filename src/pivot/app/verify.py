@@ -1,0 +1,100 @@
+import dataclasses
+import pathlib
+
+from pivot.app import artifacts, digests, status
+from pivot.domain import paths, pipeline
+from pivot.ports import content_cache, lock_store
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Problem:
+    kind: str
+    """`stale`, `missing` (workspace and cache) or `modified` (tracked file, warning only)."""
+    target: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "target": self.target, "message": self.message}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class VerifyReport:
+    problems: tuple[Problem, ...]
+    warnings: tuple[Problem, ...]
+    stages: int
+    tracked: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class VerifyService:
+    """The CI gate: every stage up to date, every recorded artifact obtainable."""
+
+    def __init__(
+        self,
+        *,
+        project_root: pathlib.Path,
+        status_service: status.StatusService,
+        locks: lock_store.LockStore,
+        digest_service: digests.DigestService,
+        cache: content_cache.ContentCache,
+    ) -> None:
+        self._root = project_root
+        self._status = status_service
+        self._locks = locks
+        self._digests = digest_service
+        self._cache = cache
+
+    def verify(self, pipe: pipeline.Pipeline) -> VerifyReport:
+        problems: list[Problem] = []
+        warnings: list[Problem] = []
+        for report in self._status.status(pipe):
+            if report.decision.stale:
+                why = "; ".join(r.describe() for r in report.decision.reasons) or "stale"
+                problems.append(
+                    Problem("stale", report.name, f"stage '{report.name}' is stale: {why}")
+                )
+        try:
+            for out in artifacts.stage_outputs(pipe):
+                record = self._locks.read(out.stage)
+                recorded = None if record is None else record["outs"].get(out.identity)
+                if recorded is None:
+                    continue
+                path = paths.normalize(recorded["path"], out.stage.root)
+                problem = self._obtainable(
+                    out.display(self._root), path, recorded["hash"], recorded["cached"]
+                )
+                if problem is not None:
+                    problems.append(problem)
+            tracked = artifacts.find_tracked(self._root)
+            for item in tracked:
+                label = item.display(self._root)
+                problem = self._obtainable(label, item.path, item.digest, cached=True)
+                if problem is not None:
+                    problems.append(problem)
+                    continue
+                now = self._digests.digest(item.path)
+                if now is not None and now != item.digest:
+                    warnings.append(
+                        Problem(
+                            "modified",
+                            label,
+                            f"tracked '{label}' differs from its .pvt; run `pivot track {label}` "
+                            + "to record it, or `pivot checkout --force` to restore it",
+                        )
+                    )
+        finally:
+            self._digests.flush()
+        return VerifyReport(tuple(problems), tuple(warnings), len(pipe.stages), len(tracked))
+
+    def _obtainable(
+        self, label: str, path: pathlib.Path, digest: str, cached: bool
+    ) -> Problem | None:
+        if self._digests.digest(path) is not None:
+            return None
+        if cached and self._cache.has(digest):
+            return None
+        where = "workspace and cache" if cached else "workspace (not cached)"
+        return Problem("missing", label, f"{label}: missing from {where}")
