@@ -1,5 +1,6 @@
 import pathlib
 
+from pivot.app import pipelines
 from pivot.domain import errors, pipeline
 from pivot.ports import pipeline_source
 
@@ -33,15 +34,23 @@ def init(directory: pathlib.Path) -> bool:
 
 
 def load_pipeline(
-    source: pipeline_source.PipelineSource, start: pathlib.Path, project_root: pathlib.Path
+    source: pipeline_source.PipelineSource,
+    start: pathlib.Path,
+    project_root: pathlib.Path,
+    all_pipelines: bool = False,
 ) -> pipeline.Pipeline:
-    """Load the pipeline defined in `start` or the nearest parent up to the project root."""
-    for directory in (start, *start.parents):
-        if source.find(directory) is not None:
-            return source.load(directory)
-        if directory == project_root:
-            break
-    raise errors.PipelineDefinitionError(
-        f"no pipeline found in '{start}' or its parents up to the project root '{project_root}': "
-        + "create pipeline.py (defining `pipeline = Pipeline(...)`) or pivot.yaml"
-    )
+    """The pipeline of `start` (or its nearest parent) plus the producers it needs elsewhere.
+
+    With `all_pipelines`, every pipeline of the project merged into one named `all`.
+    """
+    loader = pipelines.PipelineLoader(source, project_root)
+    if all_pipelines:
+        return pipelines.merge_all(loader, start)
+    directory = pipelines.nearest_pipeline_directory(loader, start)
+    if directory is None:
+        raise errors.PipelineDefinitionError(
+            f"no pipeline found in '{start}' or its parents up to the project root "
+            + f"'{project_root}': create pipeline.py (defining `pipeline = Pipeline(...)`) "
+            + "or pivot.yaml"
+        )
+    return pipelines.with_producers(loader.load(directory, isolated=False), loader, directory)
