@@ -20,6 +20,14 @@ app.command("pivot.cli.run_cmd:run", name="run", help="Run stale stages (--dry-r
 app.command("pivot.cli.run_cmd:run", name="repro", help="Alias of `pivot run`.")
 app.command("pivot.cli.status_cmd:status", name="status", help="Show stale stages and why.")
 app.command("pivot.cli.list_cmd:list_stages", name="list", help="List stages, deps and outputs.")
+app.command("pivot.cli.track_cmd:track", name="track", help="Version data files: write PATH.pvt.")
+app.command(
+    "pivot.cli.checkout_cmd:checkout", name="checkout", help="Restore outputs and data from cache."
+)
+app.command("pivot.cli.verify_cmd:verify", name="verify", help="CI gate: stale stages, lost data.")
+app.command("pivot.cli.gc_cmd:gc", name="gc", help="Delete unreferenced cache objects.")
+app.command("pivot.cli.cache_cmd:cache_app", name="cache", help="Inspect and repair the cache.")
+app.command("pivot.cli.cache_cmd:verify", name="fsck", help="Alias of `pivot cache verify`.")
 app.command(
     "pivot.cli.commit_cmd:commit", name="commit", help="Record the workspace as lock records."
 )
