@@ -1,0 +1,50 @@
+from typing import Annotated, Literal
+
+import cyclopts
+
+from pivot.cli import session as session_mod
+
+
+def checkout(
+    *targets: str,
+    mode: Literal["hardlink", "symlink", "copy", "reflink"] | None = None,
+    force: Annotated[bool, cyclopts.Parameter(name=["--force", "-f"])] = False,
+    only_missing: bool = False,
+    session: Annotated[session_mod.Session, cyclopts.Parameter(parse=False)],
+) -> int:
+    """Restore stage outputs (from their lock records) and tracked files from the cache.
+
+    Parameters
+    ----------
+    targets
+        Stage outputs (`train`, `train:model`) or tracked paths; default: everything.
+    mode
+        How to place files: tried first, then the configured order ($PIVOT_LINK_MODES or
+        `cache.link_modes` in .pivot/config.yaml; default reflink, hardlink, copy).
+    force
+        Overwrite files that differ from the cache.
+    only_missing
+        Restore only what is missing; leave modified files alone without complaint.
+    """
+    from pivot.app import checkout as checkout_app
+    from pivot.ports import content_cache
+
+    container = session.container()
+    options = checkout_app.CheckoutOptions(
+        targets=targets,
+        mode=None if mode is None else content_cache.LinkMode(mode),
+        fallback=container.link_modes(),
+        force=force,
+        only_missing=only_missing,
+    )
+    result = container.checkout_service().checkout(container.pipeline(), options, cwd=session.cwd)
+    for label, used in result.restored:
+        print(f"restored ({used}): {label}")
+    for label in result.skipped:
+        print(f"skipped: {label}")
+    print(
+        f"{len(result.restored)} restored, {len(result.unchanged)} already up to date"
+        + (f", {len(result.skipped)} skipped" if result.skipped else "")
+        + "."
+    )
+    return 0

@@ -1,0 +1,31 @@
+from typing import Annotated
+
+import cyclopts
+
+from pivot.cli import session as session_mod
+
+
+def track(
+    *paths: str,
+    session: Annotated[session_mod.Session, cyclopts.Parameter(parse=False)],
+) -> int:
+    """Version external data: cache each PATH and write PATH.pvt beside it (commit the .pvt).
+
+    Parameters
+    ----------
+    paths
+        Files or directories inside the project; re-tracking a changed path updates its .pvt.
+    """
+    container = session.container()
+    results = container.track_service().track(container.pipeline(), paths, cwd=session.cwd)
+    root = container.project_root()
+    for result in results:
+        item = result.tracked
+        files = f", {item.nfiles} files" if item.nfiles is not None else ""
+        print(
+            f"{result.action}: {item.display(root)} ({item.size} bytes{files}) "
+            + f"→ {item.display(root)}.pvt"
+        )
+    if any(r.action != "unchanged" for r in results):
+        print("Commit the .pvt files to git; keep the data itself out of git.")
+    return 0
