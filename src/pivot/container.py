@@ -113,7 +113,9 @@ class Container(containers.DeclarativeContainer):
     cache = providers.Singleton(_cache, project_root, hasher)
     locks = providers.Singleton(_locks)
     pipeline_source = providers.Singleton(_pipeline_source)
-    pipeline = providers.Singleton(project.load_pipeline, pipeline_source, config.cwd, project_root)
+    pipeline = providers.Singleton(
+        project.load_pipeline, pipeline_source, config.cwd, project_root, config.all_pipelines
+    )
     fingerprinter = providers.Singleton(_fingerprinter, state_store, project_root)
     digests = providers.Singleton(digests.DigestService, state_store, hasher)
     observer = providers.Singleton(
@@ -171,5 +173,7 @@ class Container(containers.DeclarativeContainer):
 
 def build(cwd: pathlib.Path, *, executor: str = "loky", jobs: int | None = None) -> Container:
     container = Container()
-    container.config.from_dict({"cwd": cwd, "executor": executor, "jobs": jobs})
+    container.config.from_dict(
+        {"cwd": cwd, "executor": executor, "jobs": jobs, "all_pipelines": False}
+    )
     return container
