@@ -1,0 +1,151 @@
+import keyword
+import pathlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pydantic
+
+from pivot.adapters.discovery import declaration, shell_command
+from pivot.domain import errors, loader, paths, specs, stage
+from pivot.domain import params as params_mod
+from pivot.domain import pipeline as pipeline_mod
+
+PathSpecLike = str | Sequence[str]
+PathDecl = Sequence[PathSpecLike] | Mapping[str, PathSpecLike]
+
+OUT_SECTIONS: Mapping[str, type[specs.Out]] = {
+    "outs": specs.Out,
+    "metrics": specs.Metric,
+    "plots": specs.Plot,
+}
+
+
+class CommandParams(params_mod.StageParams):
+    """Base of the params model built for each `cmd:` stage from its declared values."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True, protected_namespaces=())
+
+
+def _entries(decl: PathDecl) -> list[tuple[str | None, PathSpecLike, str | int]]:
+    """(name or None, path spec, position in the declaration) of a list or mapping."""
+    if isinstance(decl, Mapping):
+        return [(str(name), spec, str(name)) for name, spec in decl.items()]
+    return [(None, spec, index) for index, spec in enumerate(decl)]
+
+
+def plain_deps(root: pathlib.Path, decl: PathDecl | None) -> tuple[stage.DepBinding, ...]:
+    """Dependencies tracked by path only (PathOnly), named by their mapping key or path."""
+    bound: list[stage.DepBinding] = []
+    for name, spec, where in _entries(decl or ()):
+        raw = (spec,) if isinstance(spec, str) else tuple(spec)
+        if not raw or any(not p for p in raw):
+            raise declaration.DeclarationError("a dependency path is empty", ("deps", where))
+        bound.append(
+            stage.DepBinding(
+                name=name or "+".join(raw),
+                paths=tuple(paths.normalize(p, root) for p in raw),
+                loader=loader.PathOnly(),
+                multi=not isinstance(spec, str),
+            )
+        )
+    return tuple(bound)
+
+
+def plain_outs(
+    stage_name: str, root: pathlib.Path, sections: Mapping[str, PathDecl | None]
+) -> tuple[tuple[stage.OutBinding, ...], shell_command.Returns]:
+    """Outputs tracked by path only; one output has key None, several are keyed by name/path."""
+    found: list[tuple[str, type[specs.Out], str, str, str | int]] = []
+    for section, decl in sections.items():
+        for name, spec, where in _entries(decl or ()):
+            if not isinstance(spec, str):
+                raise declaration.DeclarationError(
+                    "an output is one path, not a list", (section, where)
+                )
+            found.append((section, OUT_SECTIONS[section], name or spec, spec, where))
+    single = len(found) == 1
+    bound: list[stage.OutBinding] = []
+    returns: list[tuple[str | None, str]] = []
+    for section, spec_type, key, raw, where in found:
+        try:
+            path = paths.check_output_path(raw, stage_name, root)
+        except errors.StageDefinitionError as exc:
+            raise declaration.DeclarationError(str(exc), (section, where)) from None
+        out_key = None if single else key
+        bound.append(stage.OutBinding(out_key, path, spec_type(raw, loader.PathOnly())))
+        returns.append((out_key, raw))
+    return tuple(bound), tuple(returns)
+
+
+def params_model(stage_name: str, values: Mapping[str, Any]) -> type[params_mod.StageParams] | None:
+    """A StageParams subclass whose fields and defaults are the declared values."""
+    if not values:
+        return None
+    fields: dict[str, Any] = {}
+    for name, value in values.items():
+        if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
+            raise declaration.DeclarationError(
+                f"param name '{name}' must be a Python identifier not starting with '_'",
+                ("params", name),
+            )
+        fields[name] = (_field_type(value), value)
+    return pydantic.create_model(  # pyright: ignore[reportCallIssue, reportUnknownVariableType]
+        f"CommandParams[{stage_name}]", __base__=CommandParams, **fields
+    )
+
+
+def _field_type(value: Any) -> Any:
+    match value:
+        case bool():
+            return bool
+        case int():
+            return int | float
+        case float():
+            return float
+        case str():
+            return str
+        case list():
+            return list[Any]
+        case dict():
+            return dict[str, Any]
+        case _:
+            return Any
+
+
+def register(
+    pipe: pipeline_mod.Pipeline,
+    *,
+    name: str,
+    template: str,
+    deps: PathDecl | None = None,
+    outs: PathDecl | None = None,
+    metrics: PathDecl | None = None,
+    plots: PathDecl | None = None,
+    params: Mapping[str, Any] | None = None,
+    mutex: Sequence[str] = (),
+) -> stage.Stage:
+    """Add a shell-command stage to `pipe`; `template` may still hold `${params.*}`."""
+    pipeline_mod.check_stage_name(name)
+    params_type = params_model(name, params or {})
+    instance = params_type() if params_type is not None else None
+    out_bindings, returns = plain_outs(
+        name, pipe.root, {"outs": outs, "metrics": metrics, "plots": plots}
+    )
+    try:
+        func = shell_command.ShellCommand.create(
+            name, template, instance.model_dump(mode="json") if instance else {}, returns
+        )
+    except declaration.DeclarationError as exc:
+        raise declaration.DeclarationError(str(exc), ("cmd",)) from None
+    built = stage.Stage(
+        name=name,
+        func=func,
+        pipeline=pipe.name,
+        root=pipe.root,
+        deps=plain_deps(pipe.root, deps),
+        outs=out_bindings,
+        params=instance,
+        mutex=tuple(mutex),
+    )
+    pipe.add(built)
+    return built

@@ -1,0 +1,103 @@
+from typing import Any
+
+import pydantic
+
+PathSpec = str | list[str]
+PathDecl = list[PathSpec] | dict[str, PathSpec]
+Scalar = str | int | float | bool
+
+_DEPS = (
+    "Inputs. For a python: stage, a mapping {argument: path} overriding annotated Dep paths, "
+    + "or a list of paths in argument order; a function without Dep annotations (and a cmd: "
+    + "stage) tracks the listed paths and reads them itself."
+)
+_OUTS = (
+    "Cached outputs. For a python: stage, a mapping {output: path} overriding annotated Out "
+    + "paths, or a list in declaration order; for a cmd: stage, the paths the command writes."
+)
+_METRICS = "Metric outputs (hashed, not cached, committed to git); same forms as outs."
+_PLOTS = "Plot data outputs; same forms as outs."
+_PARAMS = (
+    "Parameter values: overrides of the function's StageParams fields, or for a cmd: stage "
+    + "the params themselves (referenced as ${params.name}); params.yaml overrides these."
+)
+_MUTEX = "Mutex groups: stages sharing a group never run at the same time."
+
+
+class _Strict(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+
+class VariantOverrides(_Strict):
+    """What one value of a mapping-form matrix dimension adds to the stage."""
+
+    deps: PathDecl | None = pydantic.Field(None, description=_DEPS)
+    outs: PathDecl | None = pydantic.Field(None, description=_OUTS)
+    metrics: PathDecl | None = pydantic.Field(None, description=_METRICS)
+    plots: PathDecl | None = pydantic.Field(None, description=_PLOTS)
+    params: dict[str, Any] | None = pydantic.Field(None, description=_PARAMS)
+    mutex: list[str] | None = pydantic.Field(None, description=_MUTEX)
+
+
+MatrixDimension = list[Scalar] | dict[str, VariantOverrides | None] | str
+
+
+class StageConfig(_Strict):
+    """One stage: exactly one of python: or cmd:, plus its declarations."""
+
+    python: str | None = pydantic.Field(
+        None, description="The stage function: 'module:function' or 'module.function'."
+    )
+    cmd: str | list[str] | None = pydantic.Field(
+        None,
+        description="A shell command run in the pipeline directory (a list runs in order, "
+        + "stopping at the first failure); ${params.name} inserts a param value.",
+    )
+    deps: PathDecl | None = pydantic.Field(None, description=_DEPS)
+    outs: PathDecl | None = pydantic.Field(None, description=_OUTS)
+    metrics: PathDecl | None = pydantic.Field(None, description=_METRICS)
+    plots: PathDecl | None = pydantic.Field(None, description=_PLOTS)
+    params: dict[str, Any] | None = pydantic.Field(None, description=_PARAMS)
+    mutex: list[str] | None = pydantic.Field(None, description=_MUTEX)
+    matrix: dict[str, MatrixDimension] | None = pydantic.Field(
+        None,
+        description="Fan the stage out over the cross product of dimensions: each a list of "
+        + "values, a mapping {value: overrides}, or one ${var} naming either; variants are "
+        + "named stage@v1_v2 and ${dimension} is filled in everywhere.",
+    )
+    name: str | None = pydantic.Field(
+        None,
+        description="With matrix: template of the variant part of the name, e.g. "
+        + "'${model}-${dataset}' gives train@bert-swe.",
+    )
+
+    @pydantic.model_validator(mode="after")
+    def _one_kind(self) -> "StageConfig":
+        if (self.python is None) == (self.cmd is None):
+            raise ValueError(
+                "give exactly one of 'python:' (a function) or 'cmd:' (a shell command)"
+            )
+        if self.name is not None and self.matrix is None:
+            raise ValueError("'name:' is a template for matrix variants; it needs 'matrix:'")
+        return self
+
+
+class PipelineConfig(_Strict):
+    """A pivot.yaml file."""
+
+    model_config = pydantic.ConfigDict(title="pivot.yaml")
+
+    pipeline: str | None = pydantic.Field(
+        None, description="The pipeline's name; defaults to the directory name."
+    )
+    vars: list[str | dict[str, Any]] | None = pydantic.Field(
+        None,
+        description="Values for ${name} interpolation: YAML files inside the pipeline "
+        + "directory, or inline mappings; later entries win.",
+    )
+    stages: dict[str, StageConfig] = pydantic.Field(description="Stage name → stage.")
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of pivot.yaml (what `pivot schema` prints)."""
+    return PipelineConfig.model_json_schema()
