@@ -16,6 +16,7 @@ def run(
     single_stage: Annotated[bool, cyclopts.Parameter(name=["--single-stage", "-s"])] = False,
     json: bool = False,
     no_commit: bool = False,
+    all_pipelines: Annotated[bool, cyclopts.Parameter(name="--all")] = False,
     session: Annotated[session_mod.Session, cyclopts.Parameter(parse=False)],
 ) -> int:
     """Run stale stages (all, or the named STAGES and their stale upstream).
@@ -38,6 +39,8 @@ def run(
         Run only the named stages, not their upstream.
     json
         Print JSON Lines events (stage_started, stage_finished, summary).
+    all_pipelines
+        Every pipeline of the project, merged into one named `all`.
     no_commit
         Write no lock records and no cache objects; record later with `pivot commit`.
     """
@@ -48,6 +51,7 @@ def run(
 
         raise errors.PivotError(f"--jobs must be at least 1, got {jobs}")
     container = session.container(executor=os.environ.get("PIVOT_EXECUTOR", "loky"), jobs=jobs)
+    container.config.all_pipelines.from_value(all_pipelines)
     if json:
         from pivot.adapters.events import jsonl_sink
 
