@@ -10,6 +10,7 @@ def status(
     *stages: str,
     explain: bool = False,
     json: bool = False,
+    all_pipelines: Annotated[bool, cyclopts.Parameter(name="--all")] = False,
     session: Annotated[session_mod.Session, cyclopts.Parameter(parse=False)],
 ) -> int:
     """Show which stages are stale and why, without running anything.
@@ -22,8 +23,11 @@ def status(
         Print every reason, with the file and line of changed code.
     json
         Print a JSON object with a `stages` list.
+    all_pipelines
+        Every pipeline of the project, merged into one named `all`.
     """
     container = session.container()
+    container.config.all_pipelines.from_value(all_pipelines)
     reports = container.status_service().status(container.pipeline(), stages)
     if json:
         payload = {
