@@ -9,6 +9,7 @@ from pivot.cli import session as session_mod
 def list_stages(
     *,
     json: bool = False,
+    all_pipelines: Annotated[bool, cyclopts.Parameter(name="--all")] = False,
     session: Annotated[session_mod.Session, cyclopts.Parameter(parse=False)],
 ) -> int:
     """List the pipeline's stages with their dependencies and outputs.
@@ -17,10 +18,13 @@ def list_stages(
     ----------
     json
         Print a JSON object with a `stages` list.
+    all_pipelines
+        Every pipeline of the project, merged into one named `all`.
     """
     from pivot.domain import dag, paths
 
     container = session.container()
+    container.config.all_pipelines.from_value(all_pipelines)
     pipe = container.pipeline()
     root = container.project_root()
     graph = dag.build(pipe.stages, root)
@@ -30,6 +34,8 @@ def list_stages(
         stages.append(
             {
                 "name": name,
+                "pipeline": st.pipeline,
+                "pipeline_root": paths.relative(st.root, root),
                 "deps": [paths.relative(p, root) for p in st.dep_paths()],
                 "outs": [
                     {
@@ -53,7 +59,12 @@ def list_stages(
         return 0
     print(f"Pipeline '{pipe.name}' ({len(stages)} stages):")
     for entry in stages:
-        print(f"  {entry['name']}")
+        st = graph.stages[entry["name"]]
+        if st.pipeline != pipe.name or st.root != pipe.root:
+            where = paths.relative(st.root, pipe.root)
+            print(f"  {entry['name']}  (from pipeline '{st.pipeline}' ({where}))")
+        else:
+            print(f"  {entry['name']}")
         for dep in entry["deps"]:
             print(f"    dep  {dep}")
         for out in entry["outs"]:
