@@ -10,16 +10,21 @@ from pivot.adapters.workspace import file_workspace_store
 from pivot.app import digests, observe, run, status
 from pivot.domain import errors
 from pivot.pipeline import Pipeline
+from pivot.ports import content_cache as content_cache_port
 from tests.app import fakes, stage_funcs
 
 
 class World:
     """A RunService on in-memory stores and the inline executor, over a tmp workspace."""
 
-    def __init__(self, root: pathlib.Path) -> None:
+    def __init__(
+        self, root: pathlib.Path, cache: content_cache_port.ContentCache | None = None
+    ) -> None:
         self.root = root
         self.locks = lock_store.MemoryLockStore()
-        self.cache = content_cache.MemoryContentCache()
+        self.cache = cache or content_cache.MemoryContentCache()
+        self.state = state_store.MemoryStateStore()
+        """The run cache's store."""
         self.fingerprinter = fakes.FakeFingerprinter()
         hasher = xxh3_hasher.Xxh3Hasher()
         self.observer = observe.Observer(
@@ -48,6 +53,7 @@ class World:
             workspace=file_workspace_store.FileWorkspaceStore(self.cache, outputs),
             executor_=inline_executor.InlineExecutor(),
             sink=sink,
+            state=self.state,
         )
         service.run(pipe, run.RunOptions(**options))  # pyright: ignore[reportArgumentType]
         return sink

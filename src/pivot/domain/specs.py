@@ -4,7 +4,8 @@ from typing import Any, ClassVar
 
 from pivot.domain import loader as loader_mod
 
-PathSpec = str | tuple[str, ...]
+PathSpec = str | tuple[str, ...] | list[str]
+"""One path, or several (a list is stored as a tuple)."""
 
 
 class OutKind(enum.StrEnum):
@@ -25,6 +26,10 @@ class Dep:
 
     path: PathSpec
     loader: loader_mod.Loader[Any] = dataclasses.field(default_factory=_default_loader)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.path, list):
+            object.__setattr__(self, "path", tuple(self.path))
 
 
 @dataclasses.dataclass(frozen=True)
