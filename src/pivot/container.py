@@ -166,7 +166,9 @@ class Container(containers.DeclarativeContainer):
         digest_service=digests,
         cache=cache,
     )
-    gc_service = providers.Factory(gc.GcService, project_root=project_root, cache=cache)
+    gc_service = providers.Factory(
+        gc.GcService, project_root=project_root, locks=locks, cache=cache
+    )
     fsck_service = providers.Factory(fsck.FsckService, cache=cache, hasher=hasher)
     link_modes = providers.Singleton(_link_modes, project_root)
 
