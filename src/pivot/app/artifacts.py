@@ -174,9 +174,8 @@ def resolve(
                 f"'{target}' lies inside the tracked directory "
                 + f"'{container.display(project_root)}'; use '{container.display(project_root)}'"
             )
-        raise errors.TargetError(
-            _unknown(target, [o.identity for o in everything], known_tracked, project_root, cwd)
-        )
+        names = [*pipe.stages, *(o.identity for o in everything if o.out.key is not None)]
+        raise errors.TargetError(_unknown(target, names, known_tracked, project_root, cwd))
     return Selection(tuple(outputs.values()), tuple(chosen.values()))
 
 
@@ -217,5 +216,5 @@ def _unknown(
     else:
         hint = "targets are stage outputs (`stage` or `stage:key`) or `.pvt`-tracked paths"
         if tracked:
-            hint += " (" + ", ".join(t.display(root) for t in tracked.values())[:200] + ")"
+            hint += "; tracked: " + ", ".join(t.display(root) for t in list(tracked.values())[:10])
     return f"unknown target '{target}': not a stage output or tracked file; {hint}"

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from pivot.app import artifacts, digests
 from pivot.domain import errors, paths, pipeline
 from pivot.ports import content_cache, lock_store, workspace_store
+from pivot.ports import hasher as hasher_port
 
 LinkMode = content_cache.LinkMode
 DEFAULT_MODES = (LinkMode.REFLINK, LinkMode.HARDLINK, LinkMode.COPY)
@@ -131,11 +132,22 @@ class CheckoutService:
             now = self._digests.digest(item.path)
             if now == item.digest:
                 unchanged.append(item.label)
-            elif now is None or options.force:
+            elif now is None or options.force or self._only_lost_files(item):
                 plan.append(item)
             elif not options.only_missing:
                 conflicts.append(f"{item.label} (modified in the workspace)")
         return plan, unchanged, conflicts
+
+    def _only_lost_files(self, item: Item) -> bool:
+        """A directory that lost files but holds nothing new or edited: restoring loses nothing."""
+        if not item.digest.endswith(hasher_port.DIR_SUFFIX) or not item.path.is_dir():
+            return False
+        try:
+            recorded = self._cache.read_tree(item.digest)
+        except (errors.CacheMissError, errors.CacheCorruptError):
+            return False
+        _, current = self._digests.tree(item.path)
+        return all(recorded.get(rel) == digest for rel, digest in current.items())
 
     def _unusable(self, plan: list[Item]) -> dict[str, str]:
         """Objects that are missing or fail re-hashing: never materialised."""

@@ -6,8 +6,8 @@ import subprocess
 from collections.abc import Iterable, Iterator
 
 from pivot.app import artifacts
-from pivot.domain import errors
-from pivot.ports import content_cache
+from pivot.domain import errors, pipeline
+from pivot.ports import content_cache, lock_store
 from pivot.ports import hasher as hasher_port
 
 _LOCK_SUFFIX = ".lock"
@@ -26,19 +26,32 @@ class GcReport:
 class GcService:
     """Deletes cache objects that no lock record or `.pvt` manifest refers to."""
 
-    def __init__(self, *, project_root: pathlib.Path, cache: content_cache.ContentCache) -> None:
+    def __init__(
+        self,
+        *,
+        project_root: pathlib.Path,
+        locks: lock_store.LockStore,
+        cache: content_cache.ContentCache,
+    ) -> None:
         self._root = project_root
+        self._locks = locks
         self._cache = cache
 
-    def referenced(self) -> set[str]:
-        """Digests named by every lock file and `.pvt` manifest in the workspace."""
+    def referenced(self, pipe: pipeline.Pipeline) -> set[str]:
+        """Digests named by the pipeline's lock records, every lock file and `.pvt` manifest."""
         found: set[str] = set()
+        for st in pipe.stages.values():
+            record = self._locks.read(st)
+            if record is not None:
+                found.update(out["hash"] for out in record["outs"].values())
         for data in _workspace_records(self._root):
             found.update(digests_in(data))
         return found
 
-    def gc(self, *, dry_run: bool = False, all_commits: bool = False) -> GcReport:
-        keep = self.referenced()
+    def gc(
+        self, pipe: pipeline.Pipeline, *, dry_run: bool = False, all_commits: bool = False
+    ) -> GcReport:
+        keep = self.referenced(pipe)
         commits: int | None = None
         if all_commits:
             commits, from_git = git_referenced(self._root)

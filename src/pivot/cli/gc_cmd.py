@@ -21,7 +21,9 @@ def gc(
         Also keep what lock and .pvt files in any git commit on any branch refer to.
     """
     container = session.container()
-    report = container.gc_service().gc(dry_run=dry_run, all_commits=all_commits)
+    report = container.gc_service().gc(
+        container.pipeline(), dry_run=dry_run, all_commits=all_commits
+    )
     if report.git_commits is not None:
         print(f"Keeping objects referenced by {report.git_commits} git commit(s).")
     verb = "Would remove" if report.dry_run else "Removed"

@@ -1,0 +1,115 @@
+import pathlib
+from typing import Annotated, TypedDict
+
+from pivot import loaders, outputs
+from pivot.adapters.hashing import xxh3_hasher
+from pivot.adapters.memory import content_cache, lock_store, state_store
+from pivot.adapters.workspace import file_workspace_store
+from pivot.app import artifacts, checkout, digests, gc, track
+from pivot.domain import lock, paths
+from pivot.pipeline import Pipeline
+
+
+class TrainOutputs(TypedDict):
+    model: Annotated[str, outputs.Out("models/model.txt", loaders.Text())]
+    score: Annotated[dict[str, float], outputs.Metric("metrics.json", loaders.JSON())]
+
+
+def prepare(
+    raw: Annotated[str, outputs.Dep("raw/data.txt", loaders.Text())],
+) -> Annotated[str, outputs.Out("clean.txt", loaders.Text())]:
+    return raw.upper()
+
+
+def train(
+    clean: Annotated[str, outputs.Dep("clean.txt", loaders.Text())],
+) -> TrainOutputs:
+    return TrainOutputs(model=clean, score={"acc": 1.0})
+
+
+def placed(
+    clean: Annotated[str, outputs.Dep("clean.txt", loaders.Text())],
+) -> Annotated[str, outputs.Out(loader=loaders.Text())]:
+    return clean
+
+
+class World:
+    """The data services on in-memory stores over a tmp workspace, with a three-stage pipeline."""
+
+    def __init__(self, root: pathlib.Path) -> None:
+        self.root = root
+        self.cache = content_cache.MemoryContentCache()
+        self.locks = lock_store.MemoryLockStore()
+        self.hasher = xxh3_hasher.Xxh3Hasher()
+        self.pipe = Pipeline("t", root=root)
+        for func in (prepare, train, placed):
+            self.pipe.register(func)
+        outs = {o.stage.out_identity(o.out): o.path for o in artifacts.stage_outputs(self.pipe)}
+        self.workspace = file_workspace_store.FileWorkspaceStore(self.cache, outs)
+
+    def digests(self) -> digests.DigestService:
+        # A fresh memo per service call: tests rewrite files faster than mtime moves.
+        return digests.DigestService(state_store.MemoryStateStore(), self.hasher)
+
+    def checkout(self, *targets: str, **options: object) -> checkout.CheckoutResult:
+        service = checkout.CheckoutService(
+            project_root=self.root,
+            locks=self.locks,
+            digest_service=self.digests(),
+            cache=self.cache,
+            workspace=self.workspace,
+        )
+        opts = checkout.CheckoutOptions(targets=targets, **options)  # pyright: ignore[reportArgumentType]
+        return service.checkout(self.pipe, opts, cwd=self.root)
+
+    def track_service(self) -> track.TrackService:
+        return track.TrackService(
+            project_root=self.root, digest_service=self.digests(), cache=self.cache
+        )
+
+    def track(self, *targets: str) -> list[track.TrackResult]:
+        return self.track_service().track(self.pipe, targets, cwd=self.root)
+
+    def gc(self) -> gc.GcService:
+        return gc.GcService(project_root=self.root, locks=self.locks, cache=self.cache)
+
+    def write(self, rel: str, text: str) -> pathlib.Path:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        return path
+
+    def record(self, stage_name: str, contents: dict[str, str]) -> dict[str, str]:
+        """Write the stage's outputs, cache them and record a lock (as a run would)."""
+        st = self.pipe.stages[stage_name]
+        outs: dict[str, lock.OutRecord] = {}
+        for out in st.outs:
+            ident = str(st.out_identity(out))
+            out.path.parent.mkdir(parents=True, exist_ok=True)
+            out.path.write_text(contents[ident])
+            digest = self.hasher.file_digest(out.path)
+            if out.cached:
+                self.cache.put_file(out.path, digest)
+            outs[ident] = lock.OutRecord(
+                path=paths.relative(out.path, st.root),
+                hash=digest,
+                kind=str(out.kind),
+                cached=out.cached,
+            )
+        self.locks.write(
+            st,
+            lock.LockRecord(
+                schema_version=lock.SCHEMA_VERSION,
+                stage=st.name,
+                code={},
+                params={},
+                deps={},
+                outs=outs,
+            ),
+        )
+        return {ident: out["hash"] for ident, out in outs.items()}
+
+    def record_all(self) -> None:
+        self.record("prepare", {"prepare": "CLEAN"})
+        self.record("train", {"train:model": "model", "train:score": '{"acc": 1.0}'})
+        self.record("placed", {"placed": "placed"})
