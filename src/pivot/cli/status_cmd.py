@@ -29,6 +29,7 @@ def status(
     container = session.container()
     container.config.all_pipelines.from_value(all_pipelines)
     reports = container.status_service().status(container.pipeline(), stages)
+    tracked = container.track_service().status()
     if json:
         payload = {
             "stages": [
@@ -41,10 +42,16 @@ def status(
                     "warnings": list(r.warnings),
                 }
                 for r in reports
-            ]
+            ],
+            "tracked": [
+                {"path": t.tracked.display(container.project_root()), "state": t.state}
+                for t in tracked
+            ],
         }
         print(json_mod.dumps(payload, indent=2, sort_keys=True))
         return 0
+    for item in tracked:
+        print(f"{item.tracked.display(container.project_root())}: tracked, {item.state}")
     if not reports:
         print("No stages in this pipeline.")
         return 0
