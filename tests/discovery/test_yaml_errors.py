@@ -157,7 +157,10 @@ def test_unknown_param_suggests_the_field(tmp_path: pathlib.Path) -> None:
         tmp_path,
         "stages:\n  train:\n    python: stages.train\n    params: {lrr: 0.1}\n",
     )
-    assert "stage 'train': 'lrr' is not a parameter of TrainParams; did you mean 'lr'?" in message
+    assert (
+        "pivot.yaml:4:14: stage 'train': 'lrr' is not a parameter of TrainParams; "
+        + "did you mean 'lr'?"
+    ) in message
 
 
 def test_params_for_a_function_without_params(tmp_path: pathlib.Path) -> None:

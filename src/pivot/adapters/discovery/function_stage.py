@@ -264,8 +264,11 @@ def _check_params(
     try:
         params_type.model_validate(dict(given))  # pyright: ignore[reportUnknownArgumentType]
     except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
         raise declaration.DeclarationError(
-            params_problem(exc, params_type), ("params", *exc.errors()[0]["loc"])
+            params_problem(exc, params_type),
+            ("params", *first["loc"]),
+            at_key=first["type"] == "extra_forbidden",
         ) from None
 
 

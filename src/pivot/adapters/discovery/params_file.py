@@ -83,10 +83,13 @@ def _apply_to(
     try:
         updated = params_type.model_validate(merged)
     except pydantic.ValidationError as exc:
-        loc = exc.errors()[0]["loc"]
+        first = exc.errors()[0]
+        loc = first["loc"]
         key = next((k for k in reversed(keys) if _contains(sections[k], loc)), keys[-1])
         raise doc.error(
-            (key, *loc), f"stage '{st.name}': {function_stage.params_problem(exc, params_type)}"
+            (key, *loc),
+            f"stage '{st.name}': {function_stage.params_problem(exc, params_type)}",
+            at_key=first["type"] == "extra_forbidden",
         ) from None
     if updated == st.params:
         return st

@@ -1,0 +1,201 @@
+import os
+import pathlib
+import pickle
+import subprocess
+import sys
+
+import cloudpickle
+import pytest
+
+from pivot.adapters.discovery import shell_command, yaml_source
+from pivot.domain import loader, specs
+from tests.discovery import project
+
+
+def _load(root: pathlib.Path, pivot_yaml: str):
+    project.write(root, {"pivot.yaml": pivot_yaml})
+    return yaml_source.YamlPipelineSource().load(root)
+
+
+def _in(root: pathlib.Path, func, **kwargs):
+    previous = os.getcwd()
+    os.chdir(root)
+    try:
+        return func(**kwargs)
+    finally:
+        os.chdir(previous)
+
+
+def test_cmd_stage_bindings_params_and_command(tmp_path: pathlib.Path) -> None:
+    pipe = _load(
+        tmp_path,
+        """\
+        stages:
+          fit:
+            cmd: python fit.py --lr ${params.lr} --out ${out}
+            deps: [fit.py, data/train.csv]
+            outs: [models/model.pkl]
+            metrics: [metrics.json]
+            plots: [plots/loss.csv]
+            params: {lr: 0.1, epochs: 3, tag: base}
+        vars: [{out: models}]
+        """,
+    )
+    st = pipe.get("fit")
+    root = tmp_path.resolve()
+    assert [(d.name, d.paths) for d in st.deps] == [
+        ("fit.py", (root / "fit.py",)),
+        ("data/train.csv", (root / "data/train.csv",)),
+    ]
+    assert all(isinstance(d.loader, loader.PathOnly) for d in st.deps)
+    assert [(o.key, o.kind) for o in st.outs] == [
+        ("models/model.pkl", specs.OutKind.OUT),
+        ("metrics.json", specs.OutKind.METRIC),
+        ("plots/loss.csv", specs.OutKind.PLOT),
+    ]
+    assert not st.outs[1].cached
+    assert st.params_dict() == {"lr": 0.1, "epochs": 3, "tag": "base"}
+    assert st.params_arg is None
+    assert isinstance(st.func, shell_command.ShellCommand)
+    assert st.func.command == "python fit.py --lr 0.1 --out models"
+    assert st.func.template == "python fit.py --lr ${params.lr} --out models"
+
+
+def test_single_output_has_no_key_and_mapping_forms_name_things(tmp_path: pathlib.Path) -> None:
+    pipe = _load(
+        tmp_path,
+        """\
+        stages:
+          one:
+            cmd: touch out.txt
+            outs: [out.txt]
+          named:
+            cmd: "true"
+            deps: {script: run.sh}
+            outs: {model: m.pkl, report: r.txt}
+        """,
+    )
+    assert [o.key for o in pipe.get("one").outs] == [None]
+    named = pipe.get("named")
+    assert [d.name for d in named.deps] == ["script"]
+    assert [o.key for o in named.outs] == ["model", "report"]
+
+
+def test_cmd_stage_runs_in_the_working_directory_and_returns_its_outputs(
+    tmp_path: pathlib.Path,
+) -> None:
+    pipe = _load(
+        tmp_path,
+        """\
+        stages:
+          shout:
+            cmd:
+              - mkdir -p out
+              - tr a-z A-Z < in.txt > out/loud.txt
+            deps: [in.txt]
+            outs: [out/loud.txt]
+        """,
+    )
+    (tmp_path / "in.txt").write_text("hello\n")
+    st = pipe.get("shout")
+    result = _in(tmp_path, st.func, **{"in.txt": tmp_path / "in.txt"})
+    assert result == pathlib.Path("out/loud.txt")
+    assert (tmp_path / "out/loud.txt").read_text() == "HELLO\n"
+
+
+def test_several_outputs_are_returned_as_a_mapping(tmp_path: pathlib.Path) -> None:
+    command = shell_command.ShellCommand.create("two", "touch a b", {}, (("a", "a"), ("b", "b")))
+    assert _in(tmp_path, command) == {"a": pathlib.Path("a"), "b": pathlib.Path("b")}
+    assert (tmp_path / "a").exists()
+    assert (tmp_path / "b").exists()
+
+
+def test_failing_command_reports_status_and_stderr_tail(tmp_path: pathlib.Path) -> None:
+    command = shell_command.ShellCommand.create(
+        "boom", "echo first >&2; echo 'bad thing' >&2; exit 3", {}
+    )
+    with pytest.raises(shell_command.CommandFailedError) as caught:
+        _in(tmp_path, command)
+    message = str(caught.value)
+    assert "stage 'boom': command exited with status 3" in message
+    assert "bad thing" in message
+    # Crosses process boundaries as a stage failure.
+    assert str(pickle.loads(pickle.dumps(caught.value))) == message
+
+
+def test_command_output_goes_through_python_streams(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _in(tmp_path, shell_command.ShellCommand.create("say", "echo out; echo err >&2", {}))
+    captured = capsys.readouterr()
+    assert captured.out == "out\n"
+    assert captured.err == "err\n"
+
+
+def test_escaped_reference_reaches_the_shell(tmp_path: pathlib.Path) -> None:
+    pipe = _load(
+        tmp_path,
+        """\
+        stages:
+          env:
+            cmd: echo \\${PIVOT_TEST_VALUE} > env.txt
+            outs: [env.txt]
+        """,
+    )
+    func = pipe.get("env").func
+    assert isinstance(func, shell_command.ShellCommand)
+    assert func.command == "echo ${PIVOT_TEST_VALUE} > env.txt"
+    os.environ["PIVOT_TEST_VALUE"] = "from-shell"
+    try:
+        _in(tmp_path, func)
+    finally:
+        del os.environ["PIVOT_TEST_VALUE"]
+    assert (tmp_path / "env.txt").read_text() == "from-shell\n"
+
+
+def test_fingerprint_covers_the_command_not_param_values() -> None:
+    base = shell_command.ShellCommand.create("fit", "fit --lr ${params.lr}", {"lr": 0.1})
+    changed_param = base.with_params({"lr": 0.2})
+    changed_text = shell_command.ShellCommand.create("fit", "fit -v --lr ${params.lr}", {"lr": 0.1})
+    assert changed_param.command == "fit --lr 0.2"
+    assert list(base.__pivot_fingerprint__()) == ["cmd:fit"]
+    assert base.__pivot_fingerprint__() == changed_param.__pivot_fingerprint__()
+    assert base.__pivot_fingerprint__() != changed_text.__pivot_fingerprint__()
+
+
+def test_cmd_stage_and_its_params_survive_pickling(tmp_path: pathlib.Path) -> None:
+    pipe = _load(
+        tmp_path,
+        "stages:\n  fit:\n    cmd: echo ${params.lr} > o.txt\n    outs: [o.txt]\n"
+        + "    params: {lr: 0.5}\n",
+    )
+    st = pipe.get("fit")
+    assert pickle.loads(pickle.dumps(st.func)) == st.func
+    blob = cloudpickle.dumps((st.func, st.params))
+    # A fresh interpreter (like a worker) can load and run it.
+    script = (
+        "import pickle, sys; func, params = pickle.loads(sys.stdin.buffer.read()); "
+        + "print(func(), params.model_dump())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        input=blob,
+        capture_output=True,
+        cwd=tmp_path,
+        check=True,
+    )
+    assert done.stdout.decode().strip() == "o.txt {'lr': 0.5}"
+    assert (tmp_path / "o.txt").read_text() == "0.5\n"
+
+
+def test_cmd_params_are_typed_from_their_declared_values(tmp_path: pathlib.Path) -> None:
+    pipe = _load(
+        tmp_path,
+        "stages:\n  fit:\n    cmd: 'true'\n    params: {lr: 0.5, n: 2, on: true, name: x}\n",
+    )
+    params = pipe.get("fit").params
+    assert params is not None
+    fields = type(params).model_fields
+    assert fields["lr"].annotation is float
+    assert fields["on"].annotation is bool
+    assert fields["name"].annotation is str
