@@ -12,6 +12,8 @@ _SCRIPT = pathlib.Path(__file__).with_name("print_manifests.py")
 Manifests = dict[str, dict[str, Any]]
 """Stage name → {"entries": {key: digest}, "sites": {key: {...}}, "warnings": [...]}."""
 
+_BEFORE: dict[str, Manifests] = {}
+
 
 class Project:
     """A throwaway Pivot project on disk whose manifests are computed in fresh processes."""
@@ -54,3 +56,35 @@ def changed(before: Manifests, after: Manifests, stage: str) -> set[str]:
     """Manifest keys of `stage` whose digest differs, appeared or disappeared."""
     old, new = before[stage]["entries"], after[stage]["entries"]
     return {key for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
+
+
+def pipeline_py(*stages: str, module: str = "stages") -> str:
+    """A pipeline.py registering `module.<name>` for each stage name."""
+    lines = [
+        "from pivot.pipeline import Pipeline",
+        f"import {module}",
+        "",
+        'pipeline = Pipeline("fp")',
+    ]
+    lines += [f"pipeline.register({module}.{name})" for name in stages]
+    return "\n".join(lines) + "\n"
+
+
+def edited(
+    tmp_path: pathlib.Path,
+    files: Mapping[str, str],
+    *edits: tuple[str, str, str],
+    args: tuple[str, ...] = (),
+) -> tuple[Manifests, Manifests]:
+    """Manifests before and after applying (file, old, new) edits, each from a fresh process."""
+    project = Project(tmp_path)
+    project.write(files)
+    # Manifests hold no absolute project paths, so a project written from the same files
+    # has the same "before" manifests: compute them once per test process.
+    key = json.dumps([sorted(files.items()), args])
+    before = _BEFORE.get(key)
+    if before is None:
+        before = _BEFORE[key] = project.manifests(*args)
+    for relative, old, new in edits:
+        project.edit(relative, old, new)
+    return before, project.manifests(*args)

@@ -96,7 +96,10 @@ class _Run:
                     self.chain(self._locator.locate(binding.module), chain)
                 case module_table.BindingKind.FROM:
                     source = self.imported(module, binding.module, binding.level)
-                    if source is not None:
+                    if source is not None and source.name == module.name:
+                        # `from . import sub` in a package's __init__: the submodule.
+                        self.chain(self._locator.locate(f"{module.name}.{binding.attr}"), chain)
+                    elif source is not None:
                         self.attr(source, binding.attr, chain)
                 case _:
                     pass

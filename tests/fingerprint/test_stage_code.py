@@ -1,0 +1,101 @@
+import pathlib
+
+import pytest
+
+from tests.fingerprint import harness
+
+STAGES = '''
+import pathlib
+
+
+def helper(x):
+    return x + 1
+
+
+def unrelated():
+    return "never reached"
+
+
+def train(rows: int = 3, scale: float = 1.0) -> None:
+    """Train the model."""
+    # the body
+    def inner(y):
+        return y * 2
+
+    total = inner(helper(rows)) * scale
+    pathlib.Path("out.txt").write_text(str(total))
+'''
+
+FILES = {"pipeline.py": harness.pipeline_py("train"), "stages.py": STAGES}
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        pytest.param("total = inner(", "total = 1 + inner(", id="body"),
+        pytest.param("scale: float = 1.0)", "scale: float = 1.0, seed: int = 0)", id="signature"),
+        pytest.param("rows: int = 3", "rows: int = 4", id="default"),
+        pytest.param("scale: float = 1.0", "scale: int = 1.0", id="annotation"),
+        pytest.param("return y * 2", "return y * 3", id="nested-function"),
+    ],
+)
+def test_stage_edit_changes_only_the_stage_entry(tmp_path: pathlib.Path, old: str, new: str):
+    before, after = harness.edited(tmp_path, FILES, ("stages.py", old, new))
+
+    assert harness.changed(before, after, "train") == {"stage:stages.train"}
+
+
+def test_stage_entry_names_the_stage_and_its_location(tmp_path: pathlib.Path):
+    project = harness.Project(tmp_path)
+    project.write(FILES)
+
+    site = project.manifests()["train"]["sites"]["stage:stages.train"]
+
+    assert site["describe"] == "train: stages.py:12"
+
+
+COSMETIC_EDITS = [
+    ("stages.py", '"""Train the model."""', '"""Train the model, better documented."""'),
+    ("stages.py", "# the body", "# a different comment\n    # and another one"),
+    ("stages.py", "return x + 1", "return (x +\n            1)  # wrapped"),
+    ("stages.py", "def helper(x):", '\n\ndef helper(x):\n    """Add one."""'),
+    ("stages.py", '"never reached"', "'never reached'"),
+    ("stages.py", "import pathlib", '"""Module docstring."""\n# header comment\nimport pathlib'),
+    ("stages.py", "total = inner(helper(rows)) * scale", "total = (inner(helper(rows,)) * scale)"),
+]
+
+
+def test_comments_docstrings_and_formatting_change_nothing(tmp_path: pathlib.Path):
+    before, after = harness.edited(tmp_path, FILES, *COSMETIC_EDITS)
+
+    assert after["train"]["entries"] == before["train"]["entries"]
+
+
+def test_editing_an_unreached_function_changes_nothing(tmp_path: pathlib.Path):
+    before, after = harness.edited(
+        tmp_path, FILES, ("stages.py", 'return "never reached"', "return 42")
+    )
+
+    assert after["train"]["entries"] == before["train"]["entries"]
+
+
+def test_stage_defined_in_pipeline_py_is_tracked(tmp_path: pathlib.Path):
+    pipeline = """
+    from pivot.pipeline import Pipeline
+
+    LIMIT = 3
+
+
+    def train() -> None:
+        print(list(range(LIMIT)))
+
+
+    pipeline = Pipeline("fp")
+    pipeline.register(train)
+    """
+    before, after = harness.edited(
+        tmp_path, {"pipeline.py": pipeline}, ("pipeline.py", "LIMIT = 3", "LIMIT = 4")
+    )
+
+    assert set(before["train"]["entries"]) == {"stage:pipeline.train", "const:pipeline.LIMIT"}
+    assert harness.changed(before, after, "train") == {"const:pipeline.LIMIT"}
