@@ -41,9 +41,9 @@ def _locks() -> Any:
 
 
 def _pipeline_source() -> Any:
-    from pivot.adapters.discovery import python_source
+    from pivot.adapters.discovery import composite_source
 
-    return python_source.PythonPipelineSource()
+    return composite_source.default()
 
 
 def _fingerprinter(state: state_store.StateStore, project_root: pathlib.Path) -> Any:
