@@ -31,6 +31,13 @@ app.command("pivot.cli.cache_cmd:verify", name="fsck", help="Alias of `pivot cac
 app.command(
     "pivot.cli.commit_cmd:commit", name="commit", help="Record the workspace as lock records."
 )
+app.command(
+    "pivot.cli.fingerprint_cmd:fingerprint",
+    name="fingerprint",
+    help="Show a stage's code manifest.",
+)
+app.command("pivot.cli.schema_cmd:schema", name="schema", help="Print pivot.yaml's JSON Schema.")
+app.command("pivot.cli.params_cmd:params_app", name="params", help="Show effective stage params.")
 
 
 @app.meta.default
