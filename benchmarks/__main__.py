@@ -96,6 +96,11 @@ def profile(ctx: suite.Context, n: int) -> None:
     shutil.rmtree(copy)
 
 
+def load_average() -> str:
+    """1-minute load average: the machine is shared, so say how busy it was."""
+    return f"{os.getloadavg()[0]:.1f}"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     cores = os.cpu_count() or 1
@@ -103,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     for stale in ("runs", "templates", "dvc-site-cache"):
         shutil.rmtree(work / stale, ignore_errors=True)
     work.mkdir(parents=True, exist_ok=True)
+    load_at_start = load_average()
     today = datetime.date.today().isoformat()
     host = socket.gethostname().split(".")[0]
     out = results.Results(
@@ -120,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = specs(args, out, work)
     out.tools = [s.tool for s in chosen]
     ctx = suite.Context(work=work, reps=args.reps, dvc_cold_reps=args.dvc_cold_reps, out=out)
+    suite.warm_up(ctx, chosen)
     for n in out.sizes:
         project = shape.layered(n)
         for spec in chosen:
@@ -138,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     suite.measure_startup(ctx)
     if args.profile:
         profile(ctx, max([n for n in out.sizes if n <= PROFILE_SIZE] or [min(out.sizes)]))
+    out.meta["load"] = f"{load_at_start} at start, {load_average()} at end"
     text = report.render(out, cores)
     args.results.mkdir(parents=True, exist_ok=True)
     path = args.results / f"{today}-{host}.md"

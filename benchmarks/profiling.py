@@ -5,7 +5,7 @@ import sys
 import sysconfig
 from collections.abc import Mapping, Sequence
 
-from benchmarks import measure, tools
+from benchmarks import measure
 
 
 def top_functions(stats_file: pathlib.Path, limit: int, strip: Sequence[str] = ()) -> str:
@@ -19,8 +19,34 @@ def top_functions(stats_file: pathlib.Path, limit: int, strip: Sequence[str] = (
     text = buf.getvalue()
     for prefix in strip:
         text = text.replace(prefix, "")
-    lines = [line for line in text.splitlines() if line.strip() and "Ordered by" not in line]
+    noise = ("Ordered by", "List reduced", str(stats_file))
+    lines = [
+        line for line in text.splitlines() if line.strip() and not any(n in line for n in noise)
+    ]
     return "\n".join(lines)
+
+
+# `pivot` ends with os._exit (skipping teardown), which would also skip writing the profile.
+DRIVER = """\
+import cProfile, os, sys
+
+def _exit(code):
+    raise SystemExit(code)
+
+os._exit = _exit
+stats_file, *args = sys.argv[1:]
+sys.argv = ["pivot", *args]
+profiler = cProfile.Profile()
+profiler.enable()
+try:
+    from pivot.cli import main as cli_main
+    cli_main.main()
+except SystemExit:
+    pass
+finally:
+    profiler.disable()
+    profiler.dump_stats(stats_file)
+"""
 
 
 def profile_pivot(
@@ -29,14 +55,9 @@ def profile_pivot(
     env: Mapping[str, str],
     limit: int = 20,
 ) -> str:
-    """cProfile one `pivot` command in the CLI process (workers are not profiled)."""
+    """cProfile one `pivot` command in the CLI process, imports included (not the workers)."""
     stats_file = cwd / ".bench-profile.out"
-    measure.run(
-        [sys.executable, "-m", "cProfile", "-o", str(stats_file), str(tools.pivot_executable()),
-         *args],
-        cwd,
-        env,
-    )  # fmt: skip
+    measure.run([sys.executable, "-c", DRIVER, str(stats_file), *args], cwd, env)
     try:
         site = [p for p in sys.path if p.endswith("site-packages")]
         repo = pathlib.Path(__file__).resolve().parents[1]

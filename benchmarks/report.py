@@ -244,12 +244,16 @@ def render(out: R.Results, cores: int) -> str:
         f"Reproduce: `{meta.get('command', 'just bench')}`",
         "",
         " · ".join(
-            f"{k}: {meta[k]}" for k in ("machine", "python", "pivot", "dvc", "reps") if k in meta
+            f"{k}: {meta[k]}"
+            for k in ("machine", "load", "python", "pivot", "dvc", "reps")
+            if k in meta
         )
         or "(no run details)",
         "",
         "Times are wall-clock seconds of the whole command, median (min–max) over the "
         + "repetitions; `ran k` counts the stage outputs the run rewrote. "
+        + "No-op, status and incremental runs start after one untimed warm-up no-op run. "
+        + "Lock bytes written are counted with `strace -f` over every process of a cold run. "
         + "The lower bound runs every stage body in one plain Python process.",
         "",
         f"## Targets (issue 6): {met} met, {missed} missed, "

@@ -54,7 +54,7 @@ class Context:
     def fail(self, key: str, exc: measure.CommandFailedError) -> str:
         self.out.notes.append(f"{key}: {exc.short}")
         self.log(f"  ! {key}: {exc.short}")
-        return f"failed: {exc.short[:60]}"
+        return f"failed (exit {exc.returncode}, see notes)"
 
 
 def _lock_bytes_on_disk(root: pathlib.Path, pattern: str) -> int:
@@ -69,6 +69,22 @@ def _repeat(
         before_each(rep)
         values.append(run())
     return values
+
+
+def warm_up(ctx: Context, specs: Sequence[tools.ToolSpec]) -> None:
+    """One untimed small run per tool, so bytecode caches exist before anything is timed."""
+    project = shape.layered(10)
+    ctx.log("warm-up: one untimed N=10 run per tool")
+    for spec in specs:
+        copy = ctx.fresh(ctx.template(spec.form, project, tag="warmup"), spec)
+        try:
+            measure.run(spec.run, copy, spec.env)
+            if spec.status is not None:
+                measure.run(spec.status, copy, spec.env)
+        except measure.CommandFailedError:
+            pass  # the timed measures report the failure where it shows
+        finally:
+            shutil.rmtree(copy)
 
 
 def measure_tool(ctx: Context, spec: tools.ToolSpec, project: shape.ProjectShape) -> None:

@@ -26,6 +26,8 @@ def _env(bin_dir: pathlib.Path, **extra: str) -> dict[str, str]:
     # `python` in cmd stages must be the tool's own interpreter, as it would be for a user.
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
     env.pop("VIRTUAL_ENV", None)
+    # Users' interpreters cache bytecode; without it every start recompiles every module.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(extra)
     return env
 
