@@ -40,7 +40,7 @@ def test_missing_stages_key(tmp_path: pathlib.Path) -> None:
 def test_unknown_top_level_key_suggests_the_right_one(tmp_path: pathlib.Path) -> None:
     message = _error(tmp_path, "pipeline: p\nstage:\n  train: {python: stages.train}\n")
     assert "pivot.yaml:2:1: unknown key 'stage'; did you mean 'stages'?" in message
-    assert "allowed keys: pipeline, vars, stages" in message
+    assert "Allowed keys: pipeline, vars, stages" in message
 
 
 def test_unknown_stage_key_names_stage_and_suggests(tmp_path: pathlib.Path) -> None:
@@ -260,3 +260,14 @@ def test_matrix_stage_name_with_separator(tmp_path: pathlib.Path) -> None:
 def test_name_template_without_matrix(tmp_path: pathlib.Path) -> None:
     message = _error(tmp_path, "stages:\n  t:\n    python: stages.train\n    name: x\n")
     assert "'name:' is a template for matrix variants; it needs 'matrix:'" in message
+
+
+def test_stage_must_be_a_mapping(tmp_path: pathlib.Path) -> None:
+    message = _error(tmp_path, "stages:\n  train:\n")
+    assert "pivot.yaml:2:3: stage 'train': a stage must be a mapping with 'python:' or 'cmd:'" in (
+        message
+    )
+
+
+def test_stages_must_be_a_mapping(tmp_path: pathlib.Path) -> None:
+    assert "pivot.yaml:1:1: 'stages' must be a mapping" in _error(tmp_path, "stages: [a]\n")

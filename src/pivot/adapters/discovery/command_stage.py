@@ -99,7 +99,7 @@ def _field_type(value: Any) -> Any:
         case bool():
             return bool
         case int():
-            return int | float
+            return int
         case float():
             return float
         case str():

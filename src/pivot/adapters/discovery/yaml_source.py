@@ -62,32 +62,47 @@ class _Loader:
             raise self._schema_error(exc) from None
 
     def _schema_error(self, exc: pydantic.ValidationError) -> errors.PipelineDefinitionError:
+        # Unknown keys first; then, among a union's alternatives, the one that got furthest
+        # into the data is the one the user meant.
         ranked = sorted(
-            enumerate(exc.errors()),
-            key=lambda e: ({"extra_forbidden": 0, "missing": 1}.get(e[1]["type"], 2), e[0]),
+            (
+                ({"extra_forbidden": 0, "missing": 1}.get(e["type"], 2), -len(where), i),
+                e,
+                where,
+            )
+            for i, e in enumerate(exc.errors())
+            for where in [_data_path(self._doc.data, e["loc"])]
         )
-        error = ranked[0][1]
-        where = _data_path(self._doc.data, error["loc"])
+        _, error, where = ranked[0]
         subject = _subject(where)
         if error["type"] == "extra_forbidden":
             key = str(error["loc"][-1])
             allowed = _allowed_keys(where[:-1])
             close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
+            hint = f"; did you mean '{close[0]}'? Allowed keys: " if close else "; allowed keys: "
             return self._doc.error(
                 where,
-                f"{_subject(where[:-1])}unknown key '{key}'{hint}; allowed keys: "
-                + ", ".join(allowed),
+                f"{_subject(where[:-1])}unknown key '{key}'{hint}" + ", ".join(allowed),
                 at_key=True,
             )
         if error["type"] == "missing":
             return self._doc.error(
                 where, f"{subject}missing required key '{error['loc'][-1]}'", at_key=True
             )
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] in {"model_type", "dict_type"}:
-            message = "expected a mapping"
         field = _field_name(where)
+        if error["type"] in {"model_type", "dict_type"}:
+            what = f"'{field}'" if field else "a stage" if subject else "the value"
+            return self._doc.error(
+                where,
+                f"{subject}{what} must be a mapping"
+                + (
+                    " with 'python:' or 'cmd:' and its declarations"
+                    if not field and subject
+                    else ""
+                ),
+                at_key=True,
+            )
+        message = error["msg"].removeprefix("Value error, ")
         expected = _expected(where)
         return self._doc.error(
             where,
