@@ -88,3 +88,21 @@ def edited(
     for relative, old, new in edits:
         project.edit(relative, old, new)
     return before, project.manifests(*args)
+
+
+def install_distribution(
+    site: pathlib.Path, dist: str, version: str, module: str, source: str = "VALUE = 1\n"
+) -> None:
+    """Install (or upgrade) a minimal distribution providing `module` into a site directory."""
+    package = site / module
+    package.mkdir(parents=True, exist_ok=True)
+    (package / "__init__.py").write_text(source)
+    stem = dist.replace("-", "_")
+    for old in site.glob(f"{stem}-*.dist-info"):
+        for file in old.iterdir():
+            file.unlink()
+        old.rmdir()
+    info = site / f"{stem}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+    (info / "top_level.txt").write_text(f"{module}\n")

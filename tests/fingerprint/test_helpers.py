@@ -75,12 +75,16 @@ CROSS_MODULE = {
     "pkg/__init__.py": "from pkg import sub\n",
     "pkg/sub.py": "def chained(x):\n    return x + 1\n",
     "pkg/deep/__init__.py": "",
-    "pkg/deep/leaf.py": "def aliased(x):\n    return x + 2\n",
+    "pkg/deep/leaf.py": "from .util import relative\n\n\ndef aliased(x):\n"
+    + "    return relative(x) + 2\n",
+    "pkg/deep/util.py": "def relative(x):\n    return x + 6\n",
+    "star_source.py": "def starred(x):\n    return x + 7\n",
     "mod_a.py": "def imported(x):\n    return x + 3\n",
     "mod_b.py": "def attribute(x):\n    return x + 4\n",
     "mod_c.py": "def in_body(x):\n    return x + 5\n",
     "stages.py": """
         from mod_a import imported
+        from star_source import *
         import mod_b
         import pkg
         import pkg.deep.leaf as leaf
@@ -89,6 +93,7 @@ CROSS_MODULE = {
         def train() -> None:
             from mod_c import in_body
             print(imported(1), mod_b.attribute(2), pkg.sub.chained(3), leaf.aliased(4), in_body(5))
+            print(starred(6))
         """,
 }
 
@@ -100,9 +105,13 @@ CROSS_MODULE = {
         pytest.param("mod_b.py", "x + 4", "func:mod_b.attribute", id="import-m-then-m.f"),
         pytest.param("pkg/sub.py", "x + 1", "func:pkg.sub.chained", id="chain-m.sub.f"),
         pytest.param(
-            "pkg/deep/leaf.py", "x + 2", "func:pkg.deep.leaf.aliased", id="import-pkg.sub-as-s"
+            "pkg/deep/leaf.py", "(x) + 2", "func:pkg.deep.leaf.aliased", id="import-pkg.sub-as-s"
         ),
         pytest.param("mod_c.py", "x + 5", "func:mod_c.in_body", id="import-inside-function"),
+        pytest.param(
+            "pkg/deep/util.py", "x + 6", "func:pkg.deep.util.relative", id="relative-import"
+        ),
+        pytest.param("star_source.py", "x + 7", "func:star_source.starred", id="star-import"),
     ],
 )
 def test_cross_module_helper_edit_is_detected(

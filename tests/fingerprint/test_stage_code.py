@@ -99,3 +99,23 @@ def test_stage_defined_in_pipeline_py_is_tracked(tmp_path: pathlib.Path):
 
     assert set(before["train"]["entries"]) == {"stage:pipeline.train", "const:pipeline.LIMIT"}
     assert harness.changed(before, after, "train") == {"const:pipeline.LIMIT"}
+
+
+def test_postponed_annotations_still_reach_the_classes_they_name(tmp_path: pathlib.Path):
+    files = {
+        "pipeline.py": harness.pipeline_py("train"),
+        "shapes.py": "class Point:\n    dims = 2\n",
+        "stages.py": """
+            from __future__ import annotations
+
+            import shapes
+
+
+            def train(origin: shapes.Point | None = None) -> None:
+                print(origin)
+            """,
+    }
+
+    before, after = harness.edited(tmp_path, files, ("shapes.py", "dims = 2", "dims = 3"))
+
+    assert harness.changed(before, after, "train") == {"class:shapes.Point"}

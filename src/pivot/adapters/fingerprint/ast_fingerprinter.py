@@ -70,7 +70,10 @@ class AstFingerprinter:
         return manifest.CodeManifest(
             entries=dict(sorted(walk.entries.items())),
             sites=dict(sorted(walk.sites.items())),
-            warnings=tuple(sorted(walk.warnings)),
+            warnings=tuple(
+                f"{where}:{line}: {text}" if where else text
+                for where, line, text in sorted(walk.warnings)
+            ),
         )
 
     def _seeds(self, st: stage.Stage, stage_module: modules.ModuleRef) -> list[_Item]:
@@ -130,7 +133,8 @@ class _Walk:
         self.queue: collections.deque[_Item] = collections.deque()
         self.entries: dict[str, str] = {}
         self.sites: dict[str, manifest.Site] = {}
-        self.warnings: set[str] = set()
+        self.warnings: set[tuple[str, int, str]] = set()
+        """(file, line, message): sorted by position, formatted `file:line: message`."""
         self._visited: set[tuple[str, str]] = set()
 
     def run(self) -> None:
@@ -159,7 +163,9 @@ class _Walk:
         path = (self._stage_name,) if kind is manifest.EntryKind.STAGE else (*parent, qualname)
         found = self._defs.analysis(module, qualname)
         if not found.found:
-            self.warnings.add(f"{qualified}: code not tracked, {self._missing(module, qualname)}")
+            self.warnings.add(
+                ("", 0, f"{qualified}: code not tracked, {self._missing(module, qualname)}")
+            )
             if kind is not manifest.EntryKind.LOADER:
                 return
         kind = kind or _KINDS[found.kind]
@@ -188,11 +194,11 @@ class _Walk:
         path: tuple[str, ...],
     ) -> None:
         for line, message in found.warnings:
-            self.warnings.add(f"{where}:{line}: {message} (in {qualified})")
+            self.warnings.add((where, line, f"{message} (in {qualified})"))
         for ref in found.refs:
             targets, problems = self._resolver.resolve(module, ref)
             for problem in problems:
-                self.warnings.add(f"{where}:{found.line}: {problem} (in {qualified})")
+                self.warnings.add((where, found.line, f"{problem} (in {qualified})"))
             self.queue.extend((t, path, None, ()) for t in targets)
 
     def _package(self, target: resolver.PackageTarget, parent: tuple[str, ...]) -> None:

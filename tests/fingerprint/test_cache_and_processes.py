@@ -1,0 +1,166 @@
+import os
+import pathlib
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from pivot.adapters.discovery import python_source
+from pivot.adapters.fingerprint import ast_fingerprinter
+from pivot.adapters.memory import state_store
+from pivot.domain import change, pipeline
+from tests.fingerprint import harness, test_constants_classes, test_wrappers_loaders
+
+
+@pytest.fixture
+def isolated_imports() -> Iterator[None]:
+    """Forget the test project's modules afterwards: every project names its module `stages`."""
+    modules, path = set(sys.modules), list(sys.path)
+    yield
+    for name in set(sys.modules) - modules:
+        del sys.modules[name]
+    sys.path[:] = path
+
+
+def _settle(root: pathlib.Path) -> None:
+    # Files written a moment ago are not cached (their stamp may not yet identify their
+    # content); age them as if they were written a minute ago.
+    past = time.time() - 60
+    for path in root.rglob("*.py"):
+        os.utime(path, (past, past))
+
+
+def _load(root: pathlib.Path) -> pipeline.Pipeline:
+    return python_source.PythonPipelineSource().load(root)
+
+
+KITCHEN_SINK = """
+import functools
+import pathlib
+from typing import Annotated
+
+import pygtrie
+from pivot import loaders, outputs
+
+import config
+import ops
+from decorators import logged
+from models import Config, Model
+from my_loaders import Upper
+
+
+@logged
+def helper(x):
+    return ops.DISPATCH["add"](x) + config.RATE
+
+
+def train(
+    raw: Annotated[str, outputs.Dep("raw.txt", Upper())],
+) -> Annotated[dict, outputs.Out("out.json", loaders.JSON())]:
+    scale = functools.partial(helper)
+    model = Model(Config().depth)
+    print(getattr(ops, raw), pygtrie.CharTrie())
+    return {"n": model.fit() + scale(1)}
+"""
+
+
+def test_two_processes_give_identical_manifests(tmp_path: pathlib.Path):
+    project = harness.Project(tmp_path)
+    for files in (
+        test_constants_classes.CONSTANTS,
+        test_constants_classes.CLASSES,
+        test_wrappers_loaders.WRAPPERS,
+        test_wrappers_loaders.LOADERS,
+    ):
+        project.write(files)
+    project.write({"pipeline.py": harness.pipeline_py("train"), "stages.py": KITCHEN_SINK})
+
+    first = project.manifests(env={"PYTHONHASHSEED": "1"})
+    second = project.manifests(env={"PYTHONHASHSEED": "2"})
+
+    assert first == second
+    assert len(first["train"]["entries"]) >= 12
+    assert "pkg:pygtrie" in first["train"]["entries"]
+    assert first["train"]["warnings"]
+
+
+def _many_stages(count: int) -> dict[str, str]:
+    files = {
+        "lib/__init__.py": "",
+        "lib/core.py": "def core(x):\n    return x * 2\n",
+        "lib/mid.py": "from lib.core import core\n\n\ndef mid(x):\n    return core(x) + 1\n",
+        "lib/top.py": "from lib import mid\n\nLIMIT = 3\n\n\ndef top(x):\n"
+        + "    return mid.mid(x) + LIMIT\n",
+    }
+    stages = ["from lib import mid, top\n"]
+    for index in range(count):
+        helper = "top.top" if index % 2 else "mid.mid"
+        stages.append(f"\ndef stage_{index:03d}() -> None:\n    print({helper}({index}))\n")
+    files["stages.py"] = "".join(stages)
+    files["pipeline.py"] = harness.pipeline_py(*(f"stage_{i:03d}" for i in range(count)))
+    return files
+
+
+@pytest.mark.usefixtures("isolated_imports")
+def test_second_fingerprint_of_200_stages_parses_nothing(tmp_path: pathlib.Path):
+    project = harness.Project(tmp_path)
+    project.write(_many_stages(200))
+    _settle(project.root)
+    stages = _load(project.root).stages
+    store = state_store.MemoryStateStore()
+
+    first = ast_fingerprinter.AstFingerprinter(store, project.root)
+    before = {name: first.fingerprint(st) for name, st in stages.items()}
+    second = ast_fingerprinter.AstFingerprinter(store, project.root)
+    after = {name: second.fingerprint(st) for name, st in stages.items()}
+
+    source_files = len(list(project.root.rglob("*.py")))
+    assert 0 < first.stats.ast_parses <= source_files
+    assert second.stats.ast_parses == 0
+    assert second.stats.cache_hits > 0
+    assert second.stats.cache_misses == 0
+    assert after == before
+    assert set(after["stage_001"].entries) == {
+        "stage:stages.stage_001",
+        "func:lib.top.top",
+        "const:lib.top.LIMIT",
+        "func:lib.mid.mid",
+        "func:lib.core.core",
+    }
+
+
+@pytest.mark.usefixtures("isolated_imports")
+def test_cached_entries_of_an_edited_file_are_not_reused(tmp_path: pathlib.Path):
+    project = harness.Project(tmp_path)
+    project.write(_many_stages(2))
+    _settle(project.root)
+    stages = _load(project.root).stages
+    store = state_store.MemoryStateStore()
+    before = ast_fingerprinter.AstFingerprinter(store, project.root).fingerprint(
+        stages["stage_000"]
+    )
+
+    project.edit("lib/core.py", "x * 2", "x * 3")
+    fresh = ast_fingerprinter.AstFingerprinter(store, project.root)
+    after = fresh.fingerprint(stages["stage_000"])
+
+    assert fresh.stats.ast_parses == 1
+    reasons = change.code_reasons(before.entries, after)
+    assert [r.describe() for r in reasons] == [
+        "code changed: func:lib.core.core (stage_000 → mid → core: lib/core.py:1)"
+    ]
+
+
+@pytest.mark.usefixtures("isolated_imports")
+def test_one_instance_notices_an_edit_between_calls(tmp_path: pathlib.Path):
+    project = harness.Project(tmp_path)
+    project.write(_many_stages(2))
+    stages = _load(project.root).stages
+    fingerprinter = ast_fingerprinter.AstFingerprinter(state_store.MemoryStateStore(), project.root)
+    before = fingerprinter.fingerprint(stages["stage_000"])
+
+    project.edit("lib/core.py", "return x * 2", "return x * 2 + 10")
+    after = fingerprinter.fingerprint(stages["stage_000"])
+
+    assert {r.subject for r in change.code_reasons(before.entries, after)} == {"func:lib.core.core"}
