@@ -212,3 +212,19 @@ def test_project_walk_skips_tool_and_environment_directories(root: pathlib.Path)
     loader = pipelines.PipelineLoader(python_source.PythonPipelineSource(), root)
 
     assert loader.project_directories() == [root / "A"]
+
+
+def test_yaml_pipeline_resolves_producer_from_python_pipeline(root: pathlib.Path) -> None:
+    from pivot.adapters.discovery import composite_source
+
+    _write_pipeline(root / "A", "A", [("make", None, "a.txt")], module="stages")
+    (root / "B").mkdir()
+    (root / "B" / "stages.py").write_text(HEADER + _stage("consume", "../A/a.txt", "b.txt"))
+    (root / "B" / "pivot.yaml").write_text(
+        "pipeline: B\nstages:\n  consume:\n    python: stages:consume\n"
+    )
+
+    pipe = project.load_pipeline(composite_source.default(), root / "B", root)
+
+    assert {n: pipe.get(n).pipeline for n in pipe.list_stages()} == {"consume": "B", "make": "A"}
+    assert pathlib.Path(pipe.get("make").func.__code__.co_filename) == root / "A" / "stages.py"
