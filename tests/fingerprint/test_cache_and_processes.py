@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from pivot.adapters.discovery import python_source
-from pivot.adapters.fingerprint import ast_fingerprinter
+from pivot.adapters.fingerprint import ast_fingerprinter, sources
 from pivot.adapters.memory import state_store
 from pivot.domain import change, pipeline
 from tests.fingerprint import harness, test_constants_classes, test_wrappers_loaders
@@ -164,3 +164,21 @@ def test_one_instance_notices_an_edit_between_calls(tmp_path: pathlib.Path):
     after = fingerprinter.fingerprint(stages["stage_000"])
 
     assert {r.subject for r in change.code_reasons(before.entries, after)} == {"func:lib.core.core"}
+
+
+def test_each_source_file_is_parsed_once_per_process(tmp_path: pathlib.Path):
+    settled, fresh = tmp_path / "settled.py", tmp_path / "fresh.py"
+    settled.write_text("X = 1\n")
+    fresh.write_text("Y = 2\n")
+    _settle(tmp_path)
+    fresh.write_text("Y = 3\n")
+    files = sources.ParsedFiles()
+
+    def parse(path: pathlib.Path) -> object:
+        stamp = sources.stamp_of(str(path))
+        assert stamp is not None
+        return files.parse(str(path), stamp)
+
+    assert parse(settled) is parse(settled)
+    # Just written: its stamp may not yet tell versions apart, so its tree is not kept.
+    assert parse(fresh) is not parse(fresh)

@@ -46,12 +46,14 @@ class ModuleLocator:
     def __init__(self, project_root: pathlib.Path) -> None:
         self._root = pathlib.Path(os.path.realpath(project_root))
         self._memo: dict[str, ModuleRef] = {}
+        self._displayed: dict[str, str] = {}
+        self._real: dict[str, str] = {}
 
     def clear(self) -> None:
         self._memo.clear()
 
     def is_user_path(self, path: str) -> bool:
-        resolved = pathlib.Path(os.path.realpath(path))
+        resolved = pathlib.Path(self.real(path))
         if not resolved.is_relative_to(self._root):
             return False
         return not _VENDORED_DIRS.intersection(resolved.relative_to(self._root).parts)
@@ -60,10 +62,22 @@ class ModuleLocator:
         """`path` relative to the project root (POSIX), or absolute when outside it."""
         if not path:
             return ""
-        resolved = pathlib.Path(os.path.realpath(path))
-        if resolved.is_relative_to(self._root):
-            return resolved.relative_to(self._root).as_posix()
-        return resolved.as_posix()
+        found = self._displayed.get(path)
+        if found is None:
+            resolved = pathlib.Path(self.real(path))
+            if resolved.is_relative_to(self._root):
+                found = resolved.relative_to(self._root).as_posix()
+            else:
+                found = resolved.as_posix()
+            self._displayed[path] = found
+        return found
+
+    def real(self, path: str) -> str:
+        """`os.path.realpath`, remembered: it costs a system call per path component."""
+        found = self._real.get(path)
+        if found is None:
+            found = self._real[path] = os.path.realpath(path)
+        return found
 
     def for_function(self, func: Callable[..., Any]) -> tuple[ModuleRef, str]:
         """The module holding `func`'s source, and its qualified name there.
@@ -73,12 +87,12 @@ class ModuleLocator:
         """
         func = inspect.unwrap(func)
         code = getattr(func, "__code__", None)
-        file = os.path.realpath(code.co_filename) if code is not None else None
+        file = self.real(code.co_filename) if code is not None else None
         namespace: dict[str, Any] = getattr(func, "__globals__", {})
         live_name = str(namespace.get("__name__") or getattr(func, "__module__", ""))
         live = sys.modules.get(live_name)
         live_file = getattr(live, "__file__", None)
-        if file is not None and live_file and os.path.realpath(live_file) == file:
+        if file is not None and live_file and self.real(live_file) == file:
             name = live_name
         elif file is not None:
             name = self._derived_name(file)
@@ -120,7 +134,7 @@ class ModuleLocator:
             file = spec.origin if spec.has_location else None
             locations = list(spec.submodule_search_locations or [])
         package = name if locations else name.rpartition(".")[0]
-        file = os.path.realpath(file) if file else None
+        file = self.real(file) if file else None
         if top == _TOOL_PACKAGE:
             return ModuleRef(name, Origin.TOOL, file, package)
         if file is not None and file.endswith(".py") and self.is_user_path(file):
