@@ -182,3 +182,43 @@ def test_each_source_file_is_parsed_once_per_process(tmp_path: pathlib.Path):
     assert parse(settled) is parse(settled)
     # Just written: its stamp may not yet tell versions apart, so its tree is not kept.
     assert parse(fresh) is not parse(fresh)
+
+
+RELOCATABLE = """
+import dataclasses
+import pathlib
+from typing import Annotated
+
+from pivot import loaders, outputs
+from pivot.pipeline import Pipeline
+
+
+@dataclasses.dataclass(frozen=True)
+class Lines(loaders.Loader[list]):
+    separator: str = "\\n"
+
+    def load(self, path: pathlib.Path) -> list:
+        return path.read_text().split(self.separator)
+
+    def save(self, value: list, path: pathlib.Path) -> None:
+        path.write_text(self.separator.join(value))
+
+
+def train(rows: Annotated[list, outputs.Dep("rows.txt", Lines())]) -> None:
+    print(len(rows))
+
+
+pipeline = Pipeline("fp")
+pipeline.register(train)
+"""
+
+
+def test_manifests_do_not_depend_on_where_the_project_lives(tmp_path: pathlib.Path):
+    here, there = harness.Project(tmp_path / "here"), harness.Project(tmp_path / "there")
+    for project in (here, there):
+        project.write({"pipeline.py": RELOCATABLE})
+
+    entries = here.manifests()["train"]["entries"]
+
+    assert set(entries) == {"stage:pipeline.train", "loader:pipeline.Lines"}
+    assert there.manifests()["train"]["entries"] == entries

@@ -36,11 +36,13 @@ def encode(value: object, depth: int = 0) -> str:
             )
             return f"{_name(type(value))}({fields})"
         case _ if callable(value) and hasattr(value, "__qualname__"):
-            return f"callable:{getattr(value, '__module__', '')}.{value.__qualname__}"
+            return f"callable:{value.__qualname__}"
         case _:
             # Default reprs carry memory addresses: only the type is stable across processes.
             return f"<{_name(type(value))}>"
 
 
 def _name(cls: type) -> str:
-    return f"{cls.__module__}.{cls.__qualname__}"
+    # Not the module: a pipeline.py run by path gets a module name made from its directory,
+    # and a manifest must not change when the project is checked out elsewhere.
+    return cls.__qualname__
