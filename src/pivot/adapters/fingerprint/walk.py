@@ -1,0 +1,120 @@
+import collections
+
+from pivot.adapters.fingerprint import (
+    analysis,
+    definitions,
+    modules,
+    normalize,
+    packages,
+    resolver,
+)
+from pivot.domain import manifest
+
+_KINDS = {
+    "def": manifest.EntryKind.FUNCTION,
+    "class": manifest.EntryKind.CLASS,
+    "assign": manifest.EntryKind.CONSTANT,
+}
+
+Item = tuple[resolver.Target, tuple[str, ...], manifest.EntryKind | None, tuple[str, ...]]
+"""A queued target: what, the call path to its referrer, a forced kind, extra digest parts."""
+
+
+class Walk:
+    """Breadth-first walk from a stage over everything it reaches (shortest call paths)."""
+
+    def __init__(
+        self,
+        stage_name: str,
+        defs: definitions.Definitions,
+        locator: modules.ModuleLocator,
+        resolve: resolver.Resolver,
+        installed: packages.Packages | None,
+    ) -> None:
+        self._stage_name = stage_name
+        self._defs = defs
+        self._locator = locator
+        self._resolver = resolve
+        self._packages = installed
+        self.queue: collections.deque[Item] = collections.deque()
+        self.entries: dict[str, str] = {}
+        self.sites: dict[str, manifest.Site] = {}
+        self.warnings: set[tuple[str, int, str]] = set()
+        """(file, line, message): sorted by position, formatted `file:line: message`."""
+        self._visited: set[tuple[str, str]] = set()
+
+    def run(self) -> None:
+        while self.queue:
+            target, parent, kind, extra = self.queue.popleft()
+            match target:
+                case resolver.PackageTarget():
+                    self._package(target, parent)
+                case resolver.CodeTarget():
+                    self._code(target, parent, kind, extra)
+
+    def _code(
+        self,
+        target: resolver.CodeTarget,
+        parent: tuple[str, ...],
+        kind: manifest.EntryKind | None,
+        extra: tuple[str, ...],
+    ) -> None:
+        module, qualname = target.module, target.qualname
+        ident = (module.file or module.name, qualname)
+        if ident in self._visited:
+            return
+        self._visited.add(ident)
+        where = self._locator.display(module.file)
+        qualified = f"{module.name}.{qualname}"
+        path = (self._stage_name,) if kind is manifest.EntryKind.STAGE else (*parent, qualname)
+        found = self._defs.analysis(module, qualname)
+        if not found.found:
+            self.warnings.add(
+                ("", 0, f"{qualified}: code not tracked, {self._missing(module, qualname)}")
+            )
+            if kind is not manifest.EntryKind.LOADER:
+                return
+        kind = kind or _KINDS[found.kind]
+        key = f"{kind}:{qualified}"
+        self.entries[key] = normalize.combine(found.digest, *extra) if extra else found.digest
+        self.sites[key] = manifest.Site(kind, qualified, where, found.line, path)
+        if module.origin is not modules.Origin.USER:
+            return
+        self._follow(module, found, qualified, where, path)
+
+    def _missing(self, module: modules.ModuleRef, qualname: str) -> str:
+        if "<locals>" in qualname:
+            return "it is defined inside a function; define it at module level"
+        where = self._locator.display(module.file)
+        error = self._defs.errors.get(module.file or "")
+        if error:
+            return f"{where}: {error}"
+        return f"no definition in {where}" if where else "its source file is unknown"
+
+    def _follow(
+        self,
+        module: modules.ModuleRef,
+        found: analysis.Analysis,
+        qualified: str,
+        where: str,
+        path: tuple[str, ...],
+    ) -> None:
+        for line, message in found.warnings:
+            self.warnings.add((where, line, f"{message} (in {qualified})"))
+        for ref in found.refs:
+            targets, problems = self._resolver.resolve(module, ref)
+            for problem in problems:
+                self.warnings.add((where, found.line, f"{problem} (in {qualified})"))
+            self.queue.extend((t, path, None, ()) for t in targets)
+
+    def _package(self, target: resolver.PackageTarget, parent: tuple[str, ...]) -> None:
+        if self._packages is None:
+            return
+        for dist, version in self._packages.versions(target.module):
+            key = f"{manifest.EntryKind.PACKAGE}:{dist}"
+            if key in self.entries:
+                continue
+            self.entries[key] = version
+            self.sites[key] = manifest.Site(
+                manifest.EntryKind.PACKAGE, dist, "", 0, (*parent, dist)
+            )
