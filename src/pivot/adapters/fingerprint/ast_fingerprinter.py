@@ -1,4 +1,6 @@
 import collections
+import dataclasses
+import importlib
 import inspect
 import pathlib
 import types
@@ -9,6 +11,8 @@ from pivot.domain import manifest, stage
 from pivot.ports import state_store
 
 FINGERPRINT_SCHEMA_VERSION = definitions.FINGERPRINT_SCHEMA_VERSION
+
+_PUBLIC_LOADERS = "pivot.loaders"
 
 
 class AstFingerprinter:
@@ -87,6 +91,11 @@ class AstFingerprinter:
         if cls.__module__ == inspect.unwrap(func).__globals__.get("__name__"):
             return resolver.CodeTarget(stage_module, cls.__qualname__)
         module = self._locator.locate(cls.__module__)
+        if module.origin is modules.Origin.TOOL:
+            # Name Pivot's loaders as users import them, whichever module defines them.
+            public = importlib.import_module(_PUBLIC_LOADERS)
+            if getattr(public, cls.__name__, None) is cls:
+                module = dataclasses.replace(module, name=_PUBLIC_LOADERS)
         if module.origin is modules.Origin.MISSING:
             # A method tells where the source is when the module was run by path.
             method = next(
