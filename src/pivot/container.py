@@ -1,19 +1,28 @@
+import importlib
 import os
 import pathlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from dependency_injector import containers, providers
 
-from pivot.app import checkout, digests, fsck, gc, observe, project, run, status, track, verify
+from pivot.app import project
 from pivot.domain import identity, pipeline
-from pivot.ports import content_cache, hasher, state_store
+from pivot.ports import content_cache, state_store
 
 
-def _hasher() -> hasher.Hasher:
-    from pivot.adapters.hashing import xxh3_hasher
+def _lazy(module: str, name: str) -> Callable[..., Any]:
+    """A factory for `module.name` that imports the module only when first called.
 
-    return xxh3_hasher.Xxh3Hasher()
+    Keeps every adapter and use case out of the import path of commands that do not use it
+    (`pivot status` never imports loky, `pivot run` never imports the checkout service).
+    """
+
+    def make(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    make.__qualname__ = f"lazy {module}.{name}"
+    return make
 
 
 def _state_store(project_root: pathlib.Path) -> Iterator[state_store.StateStore]:
@@ -26,44 +35,18 @@ def _state_store(project_root: pathlib.Path) -> Iterator[state_store.StateStore]
         store.close()
 
 
-def _cache(project_root: pathlib.Path, hasher_: hasher.Hasher) -> content_cache.ContentCache:
-    from pivot.adapters.cache import local_content_cache
-
-    return local_content_cache.LocalContentCache(
-        project_root / project.STATE_DIR / "cache", hasher_
-    )
-
-
-def _locks() -> Any:
-    from pivot.adapters.lock import json_lock_store
-
-    return json_lock_store.JsonLockStore()
-
-
-def _pipeline_source() -> Any:
-    from pivot.adapters.discovery import composite_source
-
-    return composite_source.default()
-
-
-def _fingerprinter(state: state_store.StateStore, project_root: pathlib.Path) -> Any:
-    from pivot.adapters.fingerprint import ast_fingerprinter
-
-    return ast_fingerprinter.AstFingerprinter(state, project_root)
+def _cache_root(project_root: pathlib.Path) -> pathlib.Path:
+    return project_root / project.STATE_DIR / "cache"
 
 
 def _output_paths(pipe: pipeline.Pipeline) -> Mapping[identity.ArtifactIdentity, pathlib.Path]:
     return {st.out_identity(o): o.path for st in pipe.stages.values() for o in st.outs}
 
 
-def _workspace(cache: content_cache.ContentCache, pipe: pipeline.Pipeline) -> Any:
-    from pivot.adapters.workspace import file_workspace_store
-
-    return file_workspace_store.FileWorkspaceStore(cache, _output_paths(pipe))
-
-
 def _link_modes(project_root: pathlib.Path) -> tuple[content_cache.LinkMode, ...]:
     """Checkout link-mode fallback order: $PIVOT_LINK_MODES or `cache.link_modes` in config.yaml."""
+    from pivot.app import checkout
+
     raw: Any = os.environ.get("PIVOT_LINK_MODES")
     config = project_root / project.STATE_DIR / "config.yaml"
     if raw is None and config.is_file():
@@ -96,10 +79,10 @@ def _loky_executor(jobs: int | None) -> Iterator[Any]:
         pool.shutdown()
 
 
-def _inline_executor() -> Any:
-    from pivot.adapters.executor import inline_executor
+def _pipeline_source() -> Any:
+    from pivot.adapters.discovery import composite_source
 
-    return inline_executor.InlineExecutor()
+    return composite_source.default()
 
 
 class Container(containers.DeclarativeContainer):
@@ -108,33 +91,57 @@ class Container(containers.DeclarativeContainer):
     config = providers.Configuration()
 
     project_root = providers.Singleton(project.find_root, config.cwd)
-    hasher = providers.Singleton(_hasher)
+
+    # Adapters
+    hasher = providers.Singleton(_lazy("pivot.adapters.hashing.xxh3_hasher", "Xxh3Hasher"))
     state_store = providers.Resource(_state_store, project_root)
-    cache = providers.Singleton(_cache, project_root, hasher)
-    locks = providers.Singleton(_locks)
+    cache = providers.Singleton(
+        _lazy("pivot.adapters.cache.local_content_cache", "LocalContentCache"),
+        providers.Callable(_cache_root, project_root),
+        hasher,
+    )
+    locks = providers.Singleton(_lazy("pivot.adapters.lock.json_lock_store", "JsonLockStore"))
     pipeline_source = providers.Singleton(_pipeline_source)
     pipeline = providers.Singleton(
         project.load_pipeline, pipeline_source, config.cwd, project_root, config.all_pipelines
     )
-    fingerprinter = providers.Singleton(_fingerprinter, state_store, project_root)
-    digests = providers.Singleton(digests.DigestService, state_store, hasher)
+    fingerprinter = providers.Singleton(
+        _lazy("pivot.adapters.fingerprint.ast_fingerprinter", "AstFingerprinter"),
+        state_store,
+        project_root,
+    )
+    workspace = providers.Singleton(
+        _lazy("pivot.adapters.workspace.file_workspace_store", "FileWorkspaceStore"),
+        cache,
+        providers.Callable(_output_paths, pipeline),
+    )
+    executor = providers.Selector(
+        config.executor,
+        loky=providers.Resource(_loky_executor, config.jobs),
+        inline=providers.Singleton(
+            _lazy("pivot.adapters.executor.inline_executor", "InlineExecutor")
+        ),
+    )
+    sink = providers.Selector(
+        config.output,
+        console=providers.Singleton(
+            _lazy("pivot.adapters.events.console_sink", "ConsoleSink"), explain=config.explain
+        ),
+        json=providers.Singleton(_lazy("pivot.adapters.events.jsonl_sink", "JsonlSink")),
+    )
+    link_modes = providers.Singleton(_link_modes, project_root)
+
+    # Use cases
+    digests = providers.Singleton(_lazy("pivot.app.digests", "DigestService"), state_store, hasher)
     observer = providers.Singleton(
-        observe.Observer,
+        _lazy("pivot.app.observe", "Observer"),
         locks=locks,
         digest_service=digests,
         cache=cache,
         fingerprinter=fingerprinter,
     )
-    workspace = providers.Singleton(_workspace, cache, pipeline)
-    executor = providers.Selector(
-        config.executor,
-        loky=providers.Resource(_loky_executor, config.jobs),
-        inline=providers.Singleton(_inline_executor),
-    )
-    sink = providers.Dependency()
-
     run_service = providers.Factory(
-        run.RunService,
+        _lazy("pivot.app.run", "RunService"),
         project_root=project_root,
         observer=observer,
         locks=locks,
@@ -143,15 +150,27 @@ class Container(containers.DeclarativeContainer):
         workspace=workspace,
         executor_=executor,
         sink=sink,
+        state=state_store,
     )
     status_service = providers.Factory(
-        status.StatusService, project_root=project_root, observer=observer
+        _lazy("pivot.app.status", "StatusService"), project_root=project_root, observer=observer
+    )
+    commit_service = providers.Factory(
+        _lazy("pivot.app.commit", "CommitService"),
+        project_root=project_root,
+        observer=observer,
+        locks=locks,
+        cache=cache,
+        state=state_store,
     )
     track_service = providers.Factory(
-        track.TrackService, project_root=project_root, digest_service=digests, cache=cache
+        _lazy("pivot.app.track", "TrackService"),
+        project_root=project_root,
+        digest_service=digests,
+        cache=cache,
     )
     checkout_service = providers.Factory(
-        checkout.CheckoutService,
+        _lazy("pivot.app.checkout", "CheckoutService"),
         project_root=project_root,
         locks=locks,
         digest_service=digests,
@@ -159,7 +178,7 @@ class Container(containers.DeclarativeContainer):
         workspace=workspace,
     )
     verify_service = providers.Factory(
-        verify.VerifyService,
+        _lazy("pivot.app.verify", "VerifyService"),
         project_root=project_root,
         status_service=status_service,
         locks=locks,
@@ -167,15 +186,32 @@ class Container(containers.DeclarativeContainer):
         cache=cache,
     )
     gc_service = providers.Factory(
-        gc.GcService, project_root=project_root, locks=locks, cache=cache
+        _lazy("pivot.app.gc", "GcService"), project_root=project_root, locks=locks, cache=cache
     )
-    fsck_service = providers.Factory(fsck.FsckService, cache=cache, hasher=hasher)
-    link_modes = providers.Singleton(_link_modes, project_root)
+    fsck_service = providers.Factory(
+        _lazy("pivot.app.fsck", "FsckService"), cache=cache, hasher=hasher
+    )
 
 
-def build(cwd: pathlib.Path, *, executor: str = "loky", jobs: int | None = None) -> Container:
+def build(
+    cwd: pathlib.Path,
+    *,
+    executor: str = "loky",
+    jobs: int | None = None,
+    all_pipelines: bool = False,
+    output: str = "console",
+    explain: bool = False,
+) -> Container:
+    """A container for one CLI invocation (or an embedding service) rooted at `cwd`."""
     container = Container()
     container.config.from_dict(
-        {"cwd": cwd, "executor": executor, "jobs": jobs, "all_pipelines": False}
+        {
+            "cwd": cwd,
+            "executor": executor,
+            "jobs": jobs,
+            "all_pipelines": all_pipelines,
+            "output": output,
+            "explain": explain,
+        }
     )
     return container

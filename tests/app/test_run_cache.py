@@ -2,7 +2,7 @@ import pathlib
 
 import pytest
 
-from pivot.app import commit, observe
+from pivot.app import commit, run_cache
 from pivot.domain import errors, events
 from pivot.pipeline import Pipeline
 from tests.app import artifact_funcs
@@ -88,7 +88,7 @@ def test_incremental_stages_never_use_the_run_cache(world: World) -> None:
     world.run(pipe)
 
     assert world.calls() == ["append"]
-    assert world.state.keys(observe.RUN_CACHE_NAMESPACE) == []
+    assert world.state.keys(run_cache.NAMESPACE) == []
 
 
 def test_no_commit_writes_no_lock_and_no_cache_then_commit_records(world: World) -> None:

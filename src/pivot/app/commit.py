@@ -2,7 +2,7 @@ import dataclasses
 import pathlib
 from collections.abc import Sequence
 
-from pivot.app import observe, targets
+from pivot.app import observe, run_cache, targets
 from pivot.domain import change, dag, errors, paths, pipeline, stage
 from pivot.ports import content_cache, lock_store, state_store
 
@@ -31,13 +31,13 @@ class CommitService:
         observer: observe.Observer,
         locks: lock_store.LockStore,
         cache: content_cache.ContentCache,
-        state: state_store.StateStore | None = None,
+        state: state_store.StateStore,
     ) -> None:
         self._root = project_root
         self._observer = observer
         self._locks = locks
         self._cache = cache
-        self._state = state
+        self._run_cache = run_cache.RunCache(state)
 
     def commit(self, pipe: pipeline.Pipeline, stages: Sequence[str] = ()) -> list[CommitReport]:
         """Commit the named stages (every stage when none is named); all or nothing."""
@@ -90,18 +90,14 @@ class CommitService:
 
     def _write(self, plan: _Plan) -> None:
         st = plan.stage
-        run_cache = self._state is not None and observe.uses_run_cache(st)
+        remember = run_cache.applies(st)
         for out in st.outs:
-            if out.cached or run_cache:
+            if out.cached or (remember and run_cache.keeps_copy(out)):
                 self._store(out.path, plan.produced[str(st.out_identity(out))])
         record = observe.lock_from_digests(st, plan.observation, plan.produced)
         self._locks.write(st, record)
-        if run_cache:
-            assert self._state is not None
-            self._state.put_many(
-                observe.RUN_CACHE_NAMESPACE,
-                [(observe.run_signature(st, plan.observation), observe.encode_run_entry(record))],
-            )
+        if remember:
+            self._run_cache.record(st, plan.observation, record)
 
     def _store(self, path: pathlib.Path, digest: str) -> None:
         if self._cache.has(digest):

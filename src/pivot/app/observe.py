@@ -1,10 +1,8 @@
 import dataclasses
-import hashlib
-import json
 from collections.abc import Mapping
 
 from pivot.app import digests, stage_job
-from pivot.domain import change, lock, manifest, paths, specs, stage
+from pivot.domain import change, lock, manifest, paths, stage
 from pivot.ports import code_fingerprinter, content_cache, lock_store
 
 
@@ -61,9 +59,6 @@ class Observer:
         )
 
 
-RUN_CACHE_NAMESPACE = "runcache"
-
-
 def lock_record(
     st: stage.Stage, observation: change.Observation, outcome: stage_job.StageOutcome
 ) -> lock.LockRecord:
@@ -91,40 +86,3 @@ def lock_from_digests(
             for o in st.outs
         },
     )
-
-
-def uses_run_cache(st: stage.Stage) -> bool:
-    """Stages that extend their own output depend on history, not only on their inputs."""
-    return all(o.kind is not specs.OutKind.INCREMENTAL for o in st.outs)
-
-
-def run_signature(st: stage.Stage, observation: change.Observation) -> str:
-    """Digest of everything a run's result depends on: the run cache key."""
-    payload = {
-        "pipeline": st.pipeline,
-        "stage": st.name,
-        "code": dict(observation.code.entries),
-        "params": dict(observation.params),
-        "deps": dict(observation.deps),
-        "outs": {
-            str(st.out_identity(o)): [paths.relative(o.path, st.root), str(o.kind), o.cached]
-            for o in st.outs
-        },
-    }
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-
-
-def encode_run_entry(record: lock.LockRecord) -> bytes:
-    return json.dumps(record["outs"], sort_keys=True).encode()
-
-
-def decode_run_entry(raw: bytes) -> dict[str, lock.OutRecord] | None:
-    """The recorded outputs of a run-cache entry; None when it is unreadable."""
-    try:
-        outs = json.loads(raw)
-    except ValueError:
-        return None
-    if not isinstance(outs, dict):
-        return None
-    return outs  # pyright: ignore[reportUnknownVariableType]

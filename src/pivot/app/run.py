@@ -5,8 +5,8 @@ import pathlib
 import time
 from collections.abc import Iterable, Mapping
 
-from pivot.app import observe, stage_job, targets
-from pivot.domain import change, dag, events, lock, paths, pipeline, specs, stage
+from pivot.app import observe, run_cache, stage_job, targets
+from pivot.domain import change, dag, events, paths, pipeline, specs, stage
 from pivot.ports import (
     content_cache,
     event_sink,
@@ -46,7 +46,7 @@ class RunService:
         workspace: workspace_store.WorkspaceStore,
         executor_: executor.Executor,
         sink: event_sink.EventSink,
-        state: state_store.StateStore | None = None,
+        state: state_store.StateStore,
     ) -> None:
         self._root = project_root
         self._observer = observer
@@ -56,7 +56,7 @@ class RunService:
         self._workspace = workspace
         self._executor = executor_
         self._sink = sink
-        self._state = state
+        self._run_cache = run_cache.RunCache(state)
         """Holds the run cache; without it every stale stage runs."""
 
     def run(self, pipe: pipeline.Pipeline, options: RunOptions) -> events.RunSummary:
@@ -161,8 +161,11 @@ class _Scheduler:
                 + " (no stage produces them; create them or track them with `pivot track`)",
             )
             return
-        run_cache = self._run_cache_enabled(st)
-        if run_cache and not self._options.force and self._from_run_cache(st, evaluation):
+        if (
+            self._run_cache_enabled(st)
+            and not self._options.force
+            and self._from_run_cache(st, evaluation)
+        ):
             return
         self._svc._sink.emit(events.StageStarted(name, decision.reasons))
         job = stage_job.job_for(
@@ -170,7 +173,7 @@ class _Scheduler:
             self._svc._cache,
             self._svc._hasher,
             store_outputs=not self._options.no_commit,
-            store_uncached=run_cache,
+            store_uncached=self._run_cache_enabled(st),
             previous=_previous_versions(st, evaluation),
         )
         future = self._svc._executor.submit(stage_job.run, job, import_root=st.root)
@@ -188,20 +191,12 @@ class _Scheduler:
         self._finish(st.name, Status.SKIPPED, message="restored from cache: " + ", ".join(restored))
 
     def _run_cache_enabled(self, st: stage.Stage) -> bool:
-        return (
-            self._svc._state is not None
-            and not self._options.no_commit
-            and observe.uses_run_cache(st)
-        )
+        return not self._options.no_commit and run_cache.applies(st)
 
     def _from_run_cache(self, st: stage.Stage, evaluation: observe.Evaluation) -> bool:
         """Restore the outputs of an earlier run with the same inputs; False on a miss."""
-        assert self._svc._state is not None
-        signature = observe.run_signature(st, evaluation.observation)
-        raw = self._svc._state.get(observe.RUN_CACHE_NAMESPACE, signature)
-        outs = observe.decode_run_entry(raw) if raw is not None else None
-        declared = {str(st.out_identity(o)) for o in st.outs}
-        if outs is None or set(outs) != declared:
+        outs = self._svc._run_cache.lookup(st, evaluation.observation)
+        if outs is None:
             return False
         if not all(self._svc._cache.has(out["hash"]) for out in outs.values()):
             return False
@@ -231,15 +226,6 @@ class _Scheduler:
             file = path.joinpath(*rel.split("/"))
             digests.remember(str(file), _stamp(file), member)
 
-    def _record_run(
-        self, st: stage.Stage, observation: change.Observation, record: lock.LockRecord
-    ) -> None:
-        assert self._svc._state is not None
-        signature = observe.run_signature(st, observation)
-        self._svc._state.put_many(
-            observe.RUN_CACHE_NAMESPACE, [(signature, observe.encode_run_entry(record))]
-        )
-
     def _complete(
         self,
         evaluation: observe.Evaluation,
@@ -263,7 +249,7 @@ class _Scheduler:
             record = observe.lock_record(st, evaluation.observation, outcome)
             self._svc._locks.write(st, record)
             if self._run_cache_enabled(st):
-                self._record_run(st, evaluation.observation, record)
+                self._svc._run_cache.record(st, evaluation.observation, record)
         self._finish(st.name, Status.RAN, evaluation.decision.reasons, duration=outcome.duration)
 
     def _finish(

@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pivot.app import digests
+from pivot.app import digests, run_cache
 from pivot.domain import errors, loader, params, specs
 from pivot.domain import stage as stage_mod
 from pivot.ports import content_cache, hasher, state_store
@@ -81,7 +81,7 @@ def job_for(
             loader=o.loader,
             kind=o.kind,
             cached=o.cached,
-            store=store_outputs and (o.cached or store_uncached),
+            store=store_outputs and (o.cached or (store_uncached and run_cache.keeps_copy(o))),
             previous=previous.get(str(st.out_identity(o))),
         )
         for o in st.outs

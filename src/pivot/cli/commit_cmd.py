@@ -18,16 +18,7 @@ def commit(
     stages
         Stage names or globs (only these stages, not their upstream); default: every stage.
     """
-    from pivot.app import commit as commit_app
-
     container = session.container()
-    service = commit_app.CommitService(
-        project_root=container.project_root(),
-        observer=container.observer(),
-        locks=container.locks(),
-        cache=container.cache(),
-        state=container.state_store(),
-    )
-    for report in service.commit(container.pipeline(), stages):
+    for report in container.commit_service().commit(container.pipeline(), stages):
         print(f"{report.name}: {'committed' if report.committed else 'up to date'}")
     return 0

@@ -23,8 +23,7 @@ def list_stages(
     """
     from pivot.domain import dag, paths
 
-    container = session.container()
-    container.config.all_pipelines.from_value(all_pipelines)
+    container = session.container(all_pipelines=all_pipelines)
     pipe = container.pipeline()
     root = container.project_root()
     graph = dag.build(pipe.stages, root)

@@ -1,4 +1,3 @@
-import os
 from typing import Annotated
 
 import cyclopts
@@ -50,21 +49,15 @@ def run(
         from pivot.domain import errors
 
         raise errors.PivotError(f"--jobs must be at least 1, got {jobs}")
-    container = session.container(executor=os.environ.get("PIVOT_EXECUTOR", "loky"), jobs=jobs)
-    container.config.all_pipelines.from_value(all_pipelines)
-    if json:
-        from pivot.adapters.events import jsonl_sink
-
-        container.sink.override(jsonl_sink.JsonlSink())
-    else:
-        from pivot.adapters.events import console_sink
-
-        container.sink.override(console_sink.ConsoleSink(explain=explain or dry_run))
-    pipe = container.pipeline()
-    # The run cache lives in the state store.
-    service = container.run_service(state=container.state_store())
+    container = session.container(
+        jobs=jobs,
+        all_pipelines=all_pipelines,
+        output="json" if json else "console",
+        explain=explain or dry_run,
+    )
+    service = container.run_service()
     summary = service.run(
-        pipe,
+        container.pipeline(),
         run_app.RunOptions(
             stages=stages,
             force=force,

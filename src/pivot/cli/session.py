@@ -1,5 +1,6 @@
+import os
 import pathlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pivot import container as container_mod
@@ -13,14 +14,14 @@ class Session:
         self.debug = debug
         self._container: container_mod.Container | None = None
 
-    def container(
-        self, *, executor: str = "loky", jobs: int | None = None
-    ) -> "container_mod.Container":
+    def container(self, **options: Any) -> "container_mod.Container":
+        """The container, built on first use with `options` (see `pivot.container.build`)."""
         if self._container is None:
             # Imported here: dependency_injector and the adapters are not needed for --help.
             from pivot import container as container_mod
 
-            self._container = container_mod.build(self.cwd, executor=executor, jobs=jobs)
+            options.setdefault("executor", os.environ.get("PIVOT_EXECUTOR", "loky"))
+            self._container = container_mod.build(self.cwd, **options)
         return self._container
 
     def close(self) -> None:

@@ -26,8 +26,7 @@ def status(
     all_pipelines
         Every pipeline of the project, merged into one named `all`.
     """
-    container = session.container()
-    container.config.all_pipelines.from_value(all_pipelines)
+    container = session.container(all_pipelines=all_pipelines)
     reports = container.status_service().status(container.pipeline(), stages)
     tracked = container.track_service().status()
     if json:

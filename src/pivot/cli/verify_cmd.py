@@ -9,6 +9,7 @@ from pivot.cli import session as session_mod
 def verify(
     *,
     json: bool = False,
+    all_pipelines: Annotated[bool, cyclopts.Parameter(name="--all")] = False,
     session: Annotated[session_mod.Session, cyclopts.Parameter(parse=False)],
 ) -> int:
     """CI gate: exit 1 if a stage is stale or a recorded artifact is in neither workspace nor cache.
@@ -17,8 +18,10 @@ def verify(
     ----------
     json
         Print a JSON object: `ok`, `problems`, `warnings`.
+    all_pipelines
+        Verify every pipeline of the project, merged.
     """
-    container = session.container()
+    container = session.container(all_pipelines=all_pipelines)
     report = container.verify_service().verify(container.pipeline())
     if json:
         payload = {

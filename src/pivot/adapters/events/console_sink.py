@@ -53,6 +53,8 @@ class ConsoleSink:
                 line += f" in {event.duration:.2f}s"
             case Status.SKIPPED:
                 line += f" ({event.message})" if event.message else " (up to date)"
+            case Status.RESTORED:
+                line += f" ({event.message})" if event.message else ""
             case Status.WOULD_RUN:
                 why = "; ".join(r.describe() for r in event.reasons)
                 line = f"{self._paint(mark, code)} {event.stage}: would run ({why})"
