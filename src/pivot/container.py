@@ -102,9 +102,13 @@ class Container(containers.DeclarativeContainer):
     )
     locks = providers.Singleton(_lazy("pivot.adapters.lock.json_lock_store", "JsonLockStore"))
     pipeline_source = providers.Singleton(_pipeline_source)
-    pipeline = providers.Singleton(
-        project.load_pipeline, pipeline_source, config.cwd, project_root, config.all_pipelines
+    found_pipeline = providers.Singleton(
+        project.find_pipeline, pipeline_source, config.cwd, project_root, config.all_pipelines
     )
+    pipeline = providers.Callable(
+        project.require_pipeline, found_pipeline, config.cwd, project_root
+    )
+    pipeline_if_any = providers.Callable(project.pipeline_or_empty, found_pipeline, project_root)
     fingerprinter = providers.Singleton(
         _lazy("pivot.adapters.fingerprint.ast_fingerprinter", "AstFingerprinter"),
         state_store,
@@ -113,7 +117,7 @@ class Container(containers.DeclarativeContainer):
     workspace = providers.Singleton(
         _lazy("pivot.adapters.workspace.file_workspace_store", "FileWorkspaceStore"),
         cache,
-        providers.Callable(_output_paths, pipeline),
+        providers.Callable(_output_paths, pipeline_if_any),
     )
     executor = providers.Selector(
         config.executor,

@@ -12,12 +12,16 @@ STRACE = """\
 4243  pwrite64(7</p/.pivot/state.lmdb/data.mdb>, ""..., 4096, 8192) = 4096
 4244  write(3</q/dvc.lock>, ""..., 5000) = 5000
 4244  write(3</q/dvc.lock>, ""..., 5000 <unfinished ...>
+4245  write(4</p/.pivot/stages/s0003.lock.tmp>, ""..., 90 <unfinished ...>
+4242  write(1<pipe:[9]>, ""..., 7) = 7
+4245  <... write resumed>) = 90
+4244  <... write resumed>) = 5000
 """
 
 
 def test_strace_bytes_counts_only_matching_files() -> None:
-    assert measure.parse_strace_bytes(STRACE, lambda p: "/.pivot/stages/" in p) == 610
-    assert measure.parse_strace_bytes(STRACE, lambda p: p.endswith("dvc.lock")) == 5000
+    assert measure.parse_strace_bytes(STRACE, lambda p: "/.pivot/stages/" in p) == 700
+    assert measure.parse_strace_bytes(STRACE, lambda p: p.endswith("dvc.lock")) == 10000
     assert measure.parse_strace_bytes(STRACE, lambda p: "state.lmdb" in p) == 4096
 
 

@@ -75,3 +75,7 @@ def make_closure() -> object:
         pass
 
     return inner
+
+
+def placed_directory() -> Annotated[dict[str, str], outputs.DirectoryOut(loader=loaders.Text())]:
+    return {"a.txt": "a"}

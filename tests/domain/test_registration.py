@@ -132,3 +132,11 @@ def test_identity_round_trip(text: str, expected: tuple[str, str | None]) -> Non
 
     assert (parsed.producer, parsed.key) == expected
     assert str(parsed) == text
+
+
+def test_directory_output_without_path_is_placed_without_extension(
+    tmp_path: pathlib.Path,
+) -> None:
+    st = Pipeline("p", root=tmp_path).register(stage_funcs.placed_directory)
+
+    assert st.outs[0].path == tmp_path / "data/p/placed_directory"

@@ -162,7 +162,7 @@ def _placed_under(merged: pipeline_mod.Pipeline) -> pipeline_mod.Pipeline:
         for out in st.outs:
             if out.placed:
                 path = placement.default_output_path(
-                    merged.root, merged.name, st.name, out.key, out.loader.extension
+                    merged.root, merged.name, st.name, out.key, out.spec
                 )
                 moved[out.path] = path
                 bound.append(dataclasses.replace(out, path=path))

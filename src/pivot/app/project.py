@@ -33,24 +33,51 @@ def init(directory: pathlib.Path) -> bool:
     return not existed
 
 
-def load_pipeline(
+def find_pipeline(
     source: pipeline_source.PipelineSource,
     start: pathlib.Path,
     project_root: pathlib.Path,
     all_pipelines: bool = False,
-) -> pipeline.Pipeline:
+) -> pipeline.Pipeline | None:
     """The pipeline of `start` (or its nearest parent) plus the producers it needs elsewhere.
 
-    With `all_pipelines`, every pipeline of the project merged into one named `all`.
+    With `all_pipelines`, every pipeline of the project merged into one named `all`. None when
+    no pipeline is defined yet.
     """
     loader = pipelines.PipelineLoader(source, project_root)
     if all_pipelines:
         return pipelines.merge_all(loader, start)
     directory = pipelines.nearest_pipeline_directory(loader, start)
     if directory is None:
-        raise errors.PipelineDefinitionError(
+        return None
+    return pipelines.with_producers(loader.load(directory, isolated=False), loader, directory)
+
+
+def require_pipeline(
+    found: pipeline.Pipeline | None, start: pathlib.Path, project_root: pathlib.Path
+) -> pipeline.Pipeline:
+    if found is None:
+        raise errors.PipelineNotFoundError(
             f"no pipeline found in '{start}' or its parents up to the project root "
             + f"'{project_root}': create pipeline.py (defining `pipeline = Pipeline(...)`) "
             + "or pivot.yaml"
         )
-    return pipelines.with_producers(loader.load(directory, isolated=False), loader, directory)
+    return found
+
+
+def pipeline_or_empty(
+    found: pipeline.Pipeline | None, project_root: pathlib.Path
+) -> pipeline.Pipeline:
+    """Data commands (track, checkout, gc) work before the first stage is written."""
+    return found if found is not None else pipeline.Pipeline(project_root.name, root=project_root)
+
+
+def load_pipeline(
+    source: pipeline_source.PipelineSource,
+    start: pathlib.Path,
+    project_root: pathlib.Path,
+    all_pipelines: bool = False,
+) -> pipeline.Pipeline:
+    """`find_pipeline`, raising when there is none."""
+    found = find_pipeline(source, start, project_root, all_pipelines)
+    return require_pipeline(found, start, project_root)

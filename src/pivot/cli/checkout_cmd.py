@@ -37,7 +37,9 @@ def checkout(
         force=force,
         only_missing=only_missing,
     )
-    result = container.checkout_service().checkout(container.pipeline(), options, cwd=session.cwd)
+    result = container.checkout_service().checkout(
+        container.pipeline_if_any(), options, cwd=session.cwd
+    )
     for label, used in result.restored:
         print(f"restored ({used}): {label}")
     for label in result.skipped:

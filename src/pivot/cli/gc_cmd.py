@@ -22,7 +22,7 @@ def gc(
     """
     container = session.container()
     report = container.gc_service().gc(
-        container.pipeline(), dry_run=dry_run, all_commits=all_commits
+        container.pipeline_if_any(), dry_run=dry_run, all_commits=all_commits
     )
     if report.git_commits is not None:
         print(f"Keeping objects referenced by {report.git_commits} git commit(s).")

@@ -17,7 +17,7 @@ def track(
         Files or directories inside the project; re-tracking a changed path updates its .pvt.
     """
     container = session.container()
-    results = container.track_service().track(container.pipeline(), paths, cwd=session.cwd)
+    results = container.track_service().track(container.pipeline_if_any(), paths, cwd=session.cwd)
     root = container.project_root()
     for result in results:
         item = result.tracked

@@ -14,6 +14,10 @@ class PipelineDefinitionError(PivotError):
     """A pipeline file could not be loaded or does not define a pipeline."""
 
 
+class PipelineNotFoundError(PipelineDefinitionError):
+    """No pipeline definition exists in the directory or its parents."""
+
+
 class CycleError(PivotError):
     """The stages' dependencies form a cycle."""
 

@@ -185,9 +185,7 @@ class Pipeline:
             override_key = stage_name if key is None else key
             raw = overrides.pop(override_key, spec.path)
             if raw is None:
-                path = placement.default_output_path(
-                    self._root, self._name, stage_name, key, spec.loader.extension
-                )
+                path = placement.default_output_path(self._root, self._name, stage_name, key, spec)
                 bound.append(stage.OutBinding(key, path, spec, placed=True))
                 continue
             if not isinstance(raw, str):
