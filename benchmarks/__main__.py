@@ -34,6 +34,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--dvc", action="store_true", help="also measure DVC (own venv)")
     parser.add_argument("--reps", type=int, default=3, help="repetitions per measure")
     parser.add_argument("--dvc-cold-reps", type=int, default=1, help="timed cold DVC runs")
+    parser.add_argument(
+        "--dvc-max-n", type=int, default=176, help="largest N DVC runs at (N=1000 takes minutes)"
+    )
     parser.add_argument("--no-yaml", action="store_true", help="skip the pivot.yaml cmd form")
     parser.add_argument("--no-parallel", action="store_true", help="skip the speedup measure")
     parser.add_argument("--cpu-seconds", type=float, default=0.5, help="CPU per fan-out stage")
@@ -91,6 +94,13 @@ def profile(ctx: suite.Context, n: int) -> None:
     try:
         for title, args in runs:
             ctx.out.profiles.append((title, profiling.profile_pivot(args, copy, spec.env)))
+        imported = suite.import_times([str(tools.pivot_executable()), "run"], copy, spec.env)
+        ctx.out.profiles.append(
+            (
+                f"`pivot run` no-op, N={n}: imports (python -X importtime)",
+                suite.top_imports(imported),
+            )
+        )
     except measure.CommandFailedError as exc:
         ctx.fail("profile", exc)
     shutil.rmtree(copy)
@@ -130,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     for n in out.sizes:
         project = shape.layered(n)
         for spec in chosen:
+            if spec.tool is results.Tool.DVC and n > args.dvc_max_n:
+                out.grid[(n, results.Measure.COLD, spec.tool)] = "skipped (--dvc-max-n)"
+                continue
             suite.measure_tool(ctx, spec, project)
     suite.overheads(out)
     suite.noop_scaling(out)

@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 
 STRACE_WRITE = re.compile(r"\b(?:write|pwrite64)\(\d+<([^>]*)>, .*\) = (\d+)\s*$")
+STRACE_UNFINISHED = re.compile(r"\b(?:write|pwrite64)\(\d+<([^>]*)>, .*<unfinished \.\.\.>\s*$")
+STRACE_RESUMED = re.compile(r"<\.\.\. (?:write|pwrite64) resumed>.*\) = (\d+)\s*$")
 TIMEOUT_SECONDS = 3600
 
 
@@ -67,12 +69,23 @@ def count_changed(before: Mapping[str, int], after: Mapping[str, int]) -> int:
 
 
 def parse_strace_bytes(text: str, is_counted: Callable[[str], bool]) -> int:
-    """Bytes written to files whose path `is_counted`, from `strace -y` output."""
+    """Bytes written to files whose path `is_counted`, from `strace -f -y` output."""
     total = 0
+    pending: dict[str, str] = {}
     for line in text.splitlines():
-        match = STRACE_WRITE.search(line)
-        if match and is_counted(match.group(1)):
-            total += int(match.group(2))
+        pid = line.split(" ", 1)[0]
+        if match := STRACE_WRITE.search(line):
+            path, written = match.group(1), int(match.group(2))
+        elif match := STRACE_UNFINISHED.search(line):
+            # Another process's call interrupted this one; the result comes on a later line.
+            pending[pid] = match.group(1)
+            continue
+        elif (match := STRACE_RESUMED.search(line)) and pid in pending:
+            path, written = pending.pop(pid), int(match.group(1))
+        else:
+            continue
+        if is_counted(path):
+            total += written
     return total
 
 

@@ -311,13 +311,16 @@ def measure_startup(ctx: Context, reps: int = 10) -> None:
         return
     loaded = [m for m in HEAVY_FOR_HELP if m in imported]
     extras[results.Extra.HELP_HEAVY] = ", ".join(loaded) or "none"
-    top = sorted(imported.items(), key=lambda item: item[1], reverse=True)[:15]
     ctx.out.profiles.append(
-        (
-            "`pivot --help` imports (python -X importtime), top 15 by cumulative time",
-            "\n".join(f"{us / 1000:8.1f} ms  {name}" for name, us in top),
-        )
+        ("`pivot --help`: imports (python -X importtime)", top_imports(imported))
     )
+
+
+def top_imports(imported: Mapping[str, int], limit: int = 20) -> str:
+    """The slowest imports, by cumulative time (a package includes what it imports)."""
+    top = sorted(imported.items(), key=lambda item: item[1], reverse=True)[:limit]
+    lines = [f"{us / 1000:8.1f} ms  {name}" for name, us in top]
+    return f"{len(imported)} modules imported; top {limit} by cumulative time:\n" + "\n".join(lines)
 
 
 def parse_import_times(text: str) -> dict[str, int]:
