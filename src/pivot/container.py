@@ -43,17 +43,54 @@ def _output_paths(pipe: pipeline.Pipeline) -> Mapping[identity.ArtifactIdentity,
     return {st.out_identity(o): o.path for st in pipe.stages.values() for o in st.outs}
 
 
-def _link_modes(project_root: pathlib.Path) -> tuple[content_cache.LinkMode, ...]:
+def _project_config(project_root: pathlib.Path) -> dict[str, Any]:
+    """`.pivot/config.yaml` as plain data ({} when absent)."""
+    path = project_root / project.STATE_DIR / "config.yaml"
+    if not path.is_file():
+        return {}
+    from ruamel import yaml
+
+    from pivot.domain import errors
+
+    try:
+        loaded: Any = yaml.YAML(typ="safe").load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise errors.PivotError(f"{path}: invalid YAML: {exc}") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise errors.PivotError(
+            f"{path}: expected a mapping of settings, got {type(loaded).__name__}"
+        )
+    return loaded  # pyright: ignore[reportUnknownVariableType]
+
+
+def _section(config: dict[str, Any], name: str) -> dict[str, Any]:
+    section = config.get(name) or {}
+    return section if isinstance(section, dict) else {}  # pyright: ignore[reportUnknownVariableType]
+
+
+def _fingerprinter(
+    state: state_store.StateStore, project_root: pathlib.Path, config: dict[str, Any]
+) -> Any:
+    from pivot.adapters.fingerprint import ast_fingerprinter
+
+    ignore = os.environ.get("PIVOT_IGNORE_PACKAGE_VERSIONS")
+    setting = _section(config, "fingerprint").get("ignore_package_versions", False)
+    return ast_fingerprinter.AstFingerprinter(
+        state,
+        project_root,
+        ignore_package_versions=bool(setting) if ignore is None else ignore not in ("", "0"),
+    )
+
+
+def _link_modes(
+    project_root: pathlib.Path, config: dict[str, Any]
+) -> tuple[content_cache.LinkMode, ...]:
     """Checkout link-mode fallback order: $PIVOT_LINK_MODES or `cache.link_modes` in config.yaml."""
     from pivot.app import checkout
 
-    raw: Any = os.environ.get("PIVOT_LINK_MODES")
-    config = project_root / project.STATE_DIR / "config.yaml"
-    if raw is None and config.is_file():
-        from ruamel import yaml
-
-        loaded: Any = yaml.YAML(typ="safe").load(config.read_text()) or {}
-        raw = (loaded.get("cache") or {}).get("link_modes") if isinstance(loaded, dict) else None
+    raw: Any = os.environ.get("PIVOT_LINK_MODES") or _section(config, "cache").get("link_modes")
     if raw is None:
         return checkout.DEFAULT_MODES
     names = raw.split(",") if isinstance(raw, str) else list(raw)
@@ -64,7 +101,8 @@ def _link_modes(project_root: pathlib.Path) -> tuple[content_cache.LinkMode, ...
 
         valid = ", ".join(m.value for m in content_cache.LinkMode)
         raise errors.PivotError(
-            f"invalid link mode in {raw!r} ($PIVOT_LINK_MODES or cache.link_modes in {config}); "
+            f"invalid link mode in {raw!r} ($PIVOT_LINK_MODES or cache.link_modes in "
+            + f"{project_root / project.STATE_DIR / 'config.yaml'}); "
             + f"use a list of: {valid}"
         ) from None
 
@@ -91,6 +129,7 @@ class Container(containers.DeclarativeContainer):
     config = providers.Configuration()
 
     project_root = providers.Singleton(project.find_root, config.cwd)
+    project_config = providers.Singleton(_project_config, project_root)
 
     # Adapters
     hasher = providers.Singleton(_lazy("pivot.adapters.hashing.xxh3_hasher", "Xxh3Hasher"))
@@ -109,11 +148,7 @@ class Container(containers.DeclarativeContainer):
         project.require_pipeline, found_pipeline, config.cwd, project_root
     )
     pipeline_if_any = providers.Callable(project.pipeline_or_empty, found_pipeline, project_root)
-    fingerprinter = providers.Singleton(
-        _lazy("pivot.adapters.fingerprint.ast_fingerprinter", "AstFingerprinter"),
-        state_store,
-        project_root,
-    )
+    fingerprinter = providers.Singleton(_fingerprinter, state_store, project_root, project_config)
     workspace = providers.Singleton(
         _lazy("pivot.adapters.workspace.file_workspace_store", "FileWorkspaceStore"),
         cache,
@@ -133,7 +168,7 @@ class Container(containers.DeclarativeContainer):
         ),
         json=providers.Singleton(_lazy("pivot.adapters.events.jsonl_sink", "JsonlSink")),
     )
-    link_modes = providers.Singleton(_link_modes, project_root)
+    link_modes = providers.Singleton(_link_modes, project_root, project_config)
 
     # Use cases
     digests = providers.Singleton(_lazy("pivot.app.digests", "DigestService"), state_store, hasher)
