@@ -11,7 +11,8 @@ class FakeFingerprinter:
         self.versions: dict[str, str] = {}
 
     def fingerprint(self, st: stage.Stage) -> manifest.CodeManifest:
-        return manifest.CodeManifest({f"stage:{st.name}": self.versions.get(st.name, "v1")})
+        key = f"stage:{st.func.__module__}.{st.func.__qualname__}"
+        return manifest.CodeManifest({key: self.versions.get(st.lock_name, "v1")})
 
 
 @dataclasses.dataclass

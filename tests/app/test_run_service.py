@@ -167,3 +167,17 @@ def test_cwd_is_restored_after_inline_run(world: World) -> None:
     world.run(world.pipeline(stage_funcs.make))
 
     assert os.getcwd() == before
+
+
+def test_renamed_stage_reuses_its_home_lock_record(world: World) -> None:
+    home = world.pipeline(stage_funcs.make)
+    world.run(home)
+    world.calls()
+    merged = Pipeline("all", root=world.root)
+    merged.register(stage_funcs.use, name="make")
+    merged.include(home)
+
+    sink = world.run(merged, stages=("t/make",))
+
+    assert sink.statuses() == {"t/make": "skipped"}
+    assert world.calls() == []

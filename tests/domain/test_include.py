@@ -69,3 +69,17 @@ def test_collision_with_taken_prefixed_name_is_an_error(tmp_path: pathlib.Path) 
 
     with pytest.raises(errors.StageDefinitionError, match="'other/train' are taken"):
         host.include(other)
+
+
+def test_prefixed_stage_keeps_its_home_name_for_lock_records(tmp_path: pathlib.Path) -> None:
+    home = Pipeline("home", root=tmp_path / "home")
+    home.register(stage_funcs.train)
+    merged = Pipeline("all", root=tmp_path)
+    merged.register(stage_funcs.train, out_path_overrides={"model": "m.pkl", "score": "s.json"})
+
+    (added,) = merged.include(home)
+
+    assert added.name == "home/train"
+    assert added.lock_name == "train"
+    assert added.record_key(added.outs[0]) == "train:model"
+    assert str(added.out_identity(added.outs[0])) == "home/train:model"

@@ -26,6 +26,10 @@ class StageOutput:
         return str(self.stage.out_identity(self.out))
 
     @property
+    def record_key(self) -> str:
+        return self.stage.record_key(self.out)
+
+    @property
     def path(self) -> pathlib.Path:
         return self.out.path
 

@@ -109,7 +109,7 @@ class CheckoutService:
                 records[st.name] = self._locks.read(st)
             record = records[st.name]
             label = out.display(self._root)
-            recorded = None if record is None else record["outs"].get(out.identity)
+            recorded = None if record is None else record["outs"].get(out.record_key)
             if recorded is None:
                 skipped.append(f"{label} (never run: `pivot run {st.name}`)")
                 continue

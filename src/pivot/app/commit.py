@@ -74,7 +74,7 @@ class CommitService:
             problems.append(f"stage '{st.name}': missing dependencies: {', '.join(missing)}")
         produced: dict[str, str] = {}
         for out in st.outs:
-            ident = str(st.out_identity(out))
+            ident = st.record_key(out)
             digest = self._observer.digests.digest(out.path)
             if digest is None:
                 problems.append(
@@ -93,7 +93,7 @@ class CommitService:
         remember = run_cache.applies(st)
         for out in st.outs:
             if out.cached or (remember and run_cache.keeps_copy(out)):
-                self._store(out.path, plan.produced[str(st.out_identity(out))])
+                self._store(out.path, plan.produced[st.record_key(out)])
         record = observe.lock_from_digests(st, plan.observation, plan.produced)
         self._locks.write(st, record)
         if remember:

@@ -48,7 +48,7 @@ class Observer:
 
     def observe(self, st: stage.Stage, record: lock.LockRecord | None) -> change.Observation:
         deps = {paths.relative(p, st.root): self._digests.digest(p) for p in st.dep_paths()}
-        outs = {str(st.out_identity(o)): paths.relative(o.path, st.root) for o in st.outs}
+        outs = {st.record_key(o): paths.relative(o.path, st.root) for o in st.outs}
         outputs: dict[str, change.OutputObservation] = {}
         for ident, out in (record or {"outs": {}})["outs"].items():
             now = self._digests.digest(paths.normalize(out["path"], st.root))
@@ -72,14 +72,14 @@ def lock_from_digests(
     """The lock record of `st` given what it consumed and each output identity's digest."""
     return lock.LockRecord(
         schema_version=lock.SCHEMA_VERSION,
-        stage=st.name,
+        stage=st.lock_name,
         code=dict(observation.code.entries),
         params=dict(observation.params),
         deps={path: digest for path, digest in observation.deps.items() if digest is not None},
         outs={
-            str(st.out_identity(o)): lock.OutRecord(
+            st.record_key(o): lock.OutRecord(
                 path=paths.relative(o.path, st.root),
-                hash=produced[str(st.out_identity(o))],
+                hash=produced[st.record_key(o)],
                 kind=str(o.kind),
                 cached=o.cached,
             )

@@ -293,5 +293,5 @@ def _previous_versions(st: stage.Stage, evaluation: observe.Evaluation) -> Mappi
     return {
         ident: recorded[ident]["hash"]
         for o in st.outs
-        if o.kind is specs.OutKind.INCREMENTAL and (ident := str(st.out_identity(o))) in recorded
+        if o.kind is specs.OutKind.INCREMENTAL and (ident := st.record_key(o)) in recorded
     }

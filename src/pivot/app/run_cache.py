@@ -25,12 +25,12 @@ def signature(st: stage.Stage, observation: change.Observation) -> str:
     """Digest of everything a run's result depends on: the run-cache key."""
     payload = {
         "pipeline": st.pipeline,
-        "stage": st.name,
+        "stage": st.lock_name,
         "code": dict(observation.code.entries),
         "params": dict(observation.params),
         "deps": dict(observation.deps),
         "outs": {
-            str(st.out_identity(o)): [paths.relative(o.path, st.root), str(o.kind), o.cached]
+            st.record_key(o): [paths.relative(o.path, st.root), str(o.kind), o.cached]
             for o in st.outs
         },
     }
@@ -55,7 +55,7 @@ class RunCache:
             outs = json.loads(raw)
         except ValueError:
             return None
-        declared = {str(st.out_identity(o)) for o in st.outs}
+        declared = {st.record_key(o) for o in st.outs}
         if not isinstance(outs, dict) or set(outs) != declared:  # pyright: ignore[reportUnknownArgumentType]
             return None
         return outs  # pyright: ignore[reportUnknownVariableType]

@@ -75,14 +75,14 @@ def job_for(
     previous = previous or {}
     outs = tuple(
         OutJob(
-            identity=str(st.out_identity(o)),
+            identity=st.record_key(o),
             key=o.key,
             path=o.path,
             loader=o.loader,
             kind=o.kind,
             cached=o.cached,
             store=store_outputs and (o.cached or (store_uncached and run_cache.keeps_copy(o))),
-            previous=previous.get(str(st.out_identity(o))),
+            previous=previous.get(st.record_key(o)),
         )
         for o in st.outs
     )
@@ -107,7 +107,7 @@ def incremental_pairs(st: stage_mod.Stage) -> tuple[tuple[str, str], ...]:
         out = next(
             o for o in st.outs if o.kind is specs.OutKind.INCREMENTAL and o.spec.path == spec.path
         )
-        pairs.append((arg, str(st.out_identity(out))))
+        pairs.append((arg, st.record_key(out)))
     return tuple(pairs)
 
 

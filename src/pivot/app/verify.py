@@ -59,7 +59,7 @@ class VerifyService:
         try:
             for out in artifacts.stage_outputs(pipe):
                 record = self._locks.read(out.stage)
-                recorded = None if record is None else record["outs"].get(out.identity)
+                recorded = None if record is None else record["outs"].get(out.record_key)
                 if recorded is None:
                     continue
                 path = paths.normalize(recorded["path"], out.stage.root)

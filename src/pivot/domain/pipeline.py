@@ -137,7 +137,11 @@ class Pipeline:
                         + "one of the stages"
                     )
             # Root, pipeline and paths stay: the stage keeps its own lock files and paths.
-            included = st if name == st.name else dataclasses.replace(st, name=name)
+            included = (
+                st
+                if name == st.name
+                else dataclasses.replace(st, name=name, home_name=st.lock_name)
+            )
             self.add(included)
             added.append(included)
         return added
@@ -207,7 +211,9 @@ class Pipeline:
 
 def _same_stage(existing: stage.Stage, incoming: stage.Stage) -> bool:
     """True when `existing` is `incoming`, possibly under a prefixed name (repeat includes)."""
-    return existing == dataclasses.replace(incoming, name=existing.name)
+    return existing == dataclasses.replace(
+        incoming, name=existing.name, home_name=existing.home_name
+    )
 
 
 def _bind_dep(arg: str, dep: specs.Dep, root: pathlib.Path, stage_name: str) -> stage.DepBinding:

@@ -58,6 +58,8 @@ class Stage:
         default_factory=dict[str, specs.IncrementalOut]
     )
     state_dir_override: pathlib.Path | None = None
+    home_name: str = ""
+    """The stage's name in its own pipeline when a merge (`include`) renamed it."""
 
     @property
     def state_dir(self) -> pathlib.Path:
@@ -66,6 +68,15 @@ class Stage:
 
     def out_identity(self, out: OutBinding) -> identity.ArtifactIdentity:
         return identity.ArtifactIdentity(self.name, out.key)
+
+    @property
+    def lock_name(self) -> str:
+        """Name of the lock file and record: stable when a merge renames the stage."""
+        return self.home_name or self.name
+
+    def record_key(self, out: OutBinding) -> str:
+        """How lock records and the run cache name an output (by the stage's home name)."""
+        return str(identity.ArtifactIdentity(self.lock_name, out.key))
 
     def dep_paths(self) -> list[pathlib.Path]:
         return [p for dep in self.deps for p in dep.paths]

@@ -11,7 +11,7 @@ _OUT_FIELDS: dict[str, type] = {"path": str, "hash": str, "kind": str, "cached":
 
 def lock_path(st: stage.Stage) -> pathlib.Path:
     """The stage's lock file; the name is quoted so `a/b` and `x@y` stay one safe file name."""
-    return st.state_dir / "stages" / f"{urllib.parse.quote(st.name, safe='')}.lock"
+    return st.state_dir / "stages" / f"{urllib.parse.quote(st.lock_name, safe='')}.lock"
 
 
 def encode(record: lock.LockRecord) -> bytes:

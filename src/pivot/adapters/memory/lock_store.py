@@ -12,13 +12,13 @@ class MemoryLockStore:
 
     def read(self, st: stage.Stage) -> lock.LockRecord | None:
         """A private copy of the stage's last recorded run, or None if it never ran."""
-        record = self._records.get((st.state_dir, st.name))
+        record = self._records.get((st.state_dir, st.lock_name))
         return None if record is None else copy.deepcopy(record)
 
     def write(self, st: stage.Stage, record: lock.LockRecord) -> None:
         """Replace the stage's record with a copy (later edits of `record` do not leak in)."""
-        self._records[(st.state_dir, st.name)] = copy.deepcopy(record)
+        self._records[(st.state_dir, st.lock_name)] = copy.deepcopy(record)
 
     def delete(self, st: stage.Stage) -> None:
         """Forget the stage's record (no error if absent)."""
-        self._records.pop((st.state_dir, st.name), None)
+        self._records.pop((st.state_dir, st.lock_name), None)
