@@ -2,8 +2,8 @@ import importlib.util
 import io
 import json
 import pathlib
-import sys
 import pickle
+import sys
 from typing import Any
 
 import pytest
