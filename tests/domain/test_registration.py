@@ -2,7 +2,7 @@ import pathlib
 
 import pytest
 
-from pivot.domain import errors, identity
+from pivot.domain import errors, identity, paths
 from pivot.pipeline import Pipeline
 from tests.domain import stage_funcs
 
@@ -140,3 +140,17 @@ def test_directory_output_without_path_is_placed_without_extension(
     st = Pipeline("p", root=tmp_path).register(stage_funcs.placed_directory)
 
     assert st.outs[0].path == tmp_path / "data/p/placed_directory"
+
+
+@pytest.mark.parametrize(
+    ("path", "base", "expected"),
+    [
+        ("/p/a/b.txt", "/p", "a/b.txt"),
+        ("/p/a", "/p/a", "."),
+        ("/pa/x", "/p", "../pa/x"),
+        ("/q/x", "/p/r", "../../q/x"),
+        ("/x", "/", "x"),
+    ],
+)
+def test_relative_paths(path: str, base: str, expected: str) -> None:
+    assert paths.relative(pathlib.Path(path), pathlib.Path(base)) == expected

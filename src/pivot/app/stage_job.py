@@ -6,12 +6,15 @@ import shutil
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pivot.app import digests, run_cache
-from pivot.domain import errors, loader, params, specs
+from pivot.domain import errors, loader, specs
 from pivot.domain import stage as stage_mod
 from pivot.ports import content_cache, hasher, state_store
+
+if TYPE_CHECKING:
+    from pivot.domain import params
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -37,7 +40,7 @@ class StageJob:
     root: pathlib.Path
     deps: tuple[stage_mod.DepBinding, ...]
     outs: tuple[OutJob, ...]
-    params: params.StageParams | None
+    params: "params.StageParams | None"
     params_arg: str | None
     cache: content_cache.ContentCache
     hasher: hasher.Hasher

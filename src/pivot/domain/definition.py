@@ -1,10 +1,14 @@
 import dataclasses
 import inspect
+import sys
 import typing
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pivot.domain import errors, params, specs
+from pivot.domain import errors, specs
+
+if TYPE_CHECKING:
+    from pivot.domain import params
 
 SINGLE_OUTPUT_KEY = None
 
@@ -18,7 +22,7 @@ class StageDefinition:
     outs: Mapping[str | None, specs.Out]
     """Output key → spec; the single key `None` when the return is one `Annotated` output."""
     params_arg: str | None
-    params_type: type[params.StageParams] | None
+    params_type: "type[params.StageParams] | None"
     incremental_args: Mapping[str, specs.IncrementalOut]
     """Arguments that receive the previous version of an IncrementalOut."""
 
@@ -42,7 +46,10 @@ def _metadata(hint: Any) -> tuple[Any, ...]:
 
 
 def _is_params_type(hint: Any) -> bool:
-    return isinstance(hint, type) and issubclass(hint, params.StageParams)
+    # pydantic (behind StageParams) is costly to import: when no module has imported
+    # pivot.domain.params yet, no annotation can be a StageParams subclass.
+    module = sys.modules.get("pivot.domain.params")
+    return module is not None and isinstance(hint, type) and issubclass(hint, module.StageParams)
 
 
 def _out_spec(hint: Any) -> specs.Out | None:

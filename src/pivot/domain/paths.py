@@ -15,6 +15,11 @@ def is_within(path: pathlib.Path, root: pathlib.Path) -> bool:
 
 def relative(path: pathlib.Path, base: pathlib.Path) -> str:
     """POSIX path of `path` relative to `base` (may climb with `..`)."""
+    text, prefix = str(path), str(base)
+    # The common case (inside `base`) by string slicing: this runs for every dep and output
+    # of every stage on each `status`.
+    if os.sep == "/" and text.startswith(prefix) and text[len(prefix) : len(prefix) + 1] == "/":
+        return text[len(prefix) + 1 :]
     return pathlib.PurePath(os.path.relpath(path, base)).as_posix()
 
 

@@ -3,12 +3,12 @@ import difflib
 import inspect
 import pathlib
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
-
-import pydantic
+from typing import TYPE_CHECKING, Any
 
 from pivot.domain import definition, errors, paths, placement, specs, stage
-from pivot.domain import params as params_mod
+
+if TYPE_CHECKING:
+    from pivot.domain import params as params_mod
 
 ParamsArg = Any
 """A StageParams instance, or a mapping of field overrides for the stage's StageParams."""
@@ -55,8 +55,8 @@ def check_stage_name(name: str) -> None:
 
 
 def effective_params(
-    name: str, params_type: type[params_mod.StageParams] | None, given: ParamsArg
-) -> params_mod.StageParams | None:
+    name: str, params_type: "type[params_mod.StageParams] | None", given: ParamsArg
+) -> "params_mod.StageParams | None":
     if params_type is None:
         if given is not None:
             raise errors.StageDefinitionError(
@@ -66,6 +66,8 @@ def effective_params(
         return None
     if isinstance(given, params_type):
         return given
+    import pydantic  # a StageParams class exists, so pydantic is loaded already
+
     overrides = given.model_dump() if isinstance(given, pydantic.BaseModel) else dict(given or {})
     try:
         return params_type(**overrides)

@@ -1,11 +1,13 @@
 import dataclasses
 import pathlib
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pivot.domain import identity, specs
 from pivot.domain import loader as loader_mod
-from pivot.domain import params as params_mod
+
+if TYPE_CHECKING:
+    from pivot.domain import params as params_mod
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -51,7 +53,7 @@ class Stage:
     root: pathlib.Path
     deps: tuple[DepBinding, ...]
     outs: tuple[OutBinding, ...]
-    params: params_mod.StageParams | None = None
+    params: "params_mod.StageParams | None" = None
     params_arg: str | None = None
     mutex: tuple[str, ...] = ()
     incremental_args: Mapping[str, specs.IncrementalOut] = dataclasses.field(

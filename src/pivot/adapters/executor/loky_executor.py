@@ -9,7 +9,6 @@ from concurrent.futures import process
 from typing import Any, TypeVar
 
 import cloudpickle
-import loky
 
 from pivot.adapters.executor import transfer
 
@@ -130,6 +129,9 @@ class LokyExecutor:
         return self._max_workers
 
     def _fresh_pool(self) -> Any:
+        # Imported on first use: a no-op `pivot run` never starts (or imports) the pool.
+        import loky
+
         # get_reusable_executor hands back the same pool unless it is broken or shut down.
         self._pool = loky.get_reusable_executor(
             max_workers=self._max_workers, timeout=_IDLE_TIMEOUT_SECONDS

@@ -1,0 +1,81 @@
+import json
+import pathlib
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+HEAVY = ("networkx", "loky", "lmdb", "ruamel", "dependency_injector", "pydantic", "rich.progress")
+
+
+def _modules_after(code: str, cwd: pathlib.Path | None = None) -> set[str]:
+    script = textwrap.dedent(code) + "\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))\n"
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=cwd
+    )
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+def _heavy(modules: set[str]) -> list[str]:
+    return sorted(h for h in HEAVY if h in modules or any(m.startswith(h + ".") for m in modules))
+
+
+def test_import_pivot_is_light() -> None:
+    assert _heavy(_modules_after("import pivot")) == []
+
+
+def test_authoring_api_without_params_is_light() -> None:
+    modules = _modules_after(
+        "from pivot import loaders, outputs\nfrom pivot.pipeline import Pipeline"
+    )
+
+    assert _heavy(modules) == []
+
+
+def test_help_imports_no_adapter_or_container() -> None:
+    code = """
+    from pivot.cli import main
+    try:
+        main.app.meta(["--help"], result_action="return_value")
+    except SystemExit:
+        pass
+    """
+    assert _heavy(_modules_after(code)) == []
+
+
+PIPELINE = """
+import pathlib
+from typing import Annotated
+
+from pivot import loaders, outputs
+from pivot.pipeline import Pipeline
+
+
+def make() -> Annotated[str, outputs.Out("a.txt", loaders.Text())]:
+    return "a"
+
+
+pipeline = Pipeline("light")
+pipeline.register(make)
+"""
+
+
+@pytest.mark.parametrize("command", ["run", "status"])
+def test_no_op_run_imports_neither_loky_nor_ruamel_nor_checkout(
+    tmp_path: pathlib.Path, command: str
+) -> None:
+    (tmp_path / ".pivot").mkdir()
+    (tmp_path / "pipeline.py").write_text(PIPELINE)
+    subprocess.run([sys.executable, "-m", "pivot", "run"], cwd=tmp_path, check=True)
+    code = f"""
+    from pivot.cli import main
+    main.app.meta(["{command}"], result_action="return_value")
+    """
+
+    modules = _modules_after(code, cwd=tmp_path)
+
+    assert "loky" not in modules
+    assert not any(m.startswith("ruamel") for m in modules)
+    assert "pivot.app.checkout" not in modules
+    assert "pivot.adapters.discovery.yaml_source" not in modules
