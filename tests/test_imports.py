@@ -33,11 +33,28 @@ def test_authoring_api_without_params_is_light() -> None:
     assert _heavy(modules) == []
 
 
-def test_help_imports_no_adapter_or_container() -> None:
+def test_top_level_help_loads_no_cli_framework() -> None:
+    code = """
+    import sys
+    from pivot.cli import entry
+    sys.argv = ["pivot", "--help"]
+    try:
+        entry.main()
+    except SystemExit:
+        pass
+    """
+    modules = _modules_after(code)
+
+    assert _heavy(modules) == []
+    assert "cyclopts" not in modules
+    assert "rich" not in modules
+
+
+def test_command_help_imports_no_adapter_or_container() -> None:
     code = """
     from pivot.cli import main
     try:
-        main.app.meta(["--help"], result_action="return_value")
+        main.app.meta(["run", "--help"], result_action="return_value")
     except SystemExit:
         pass
     """

@@ -1,3 +1,3 @@
-from pivot.cli import main
+from pivot.cli import entry
 
-main.main()
+entry.main()

@@ -1,0 +1,58 @@
+import dataclasses
+
+SUMMARY = "Python-first pipelines for data and ML: change your code, Pivot knows what to run."
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    target: str
+    """`module:attribute` of the command function or sub-app, imported only when it runs."""
+    help: str
+
+
+COMMANDS = (
+    Command("init", "pivot.cli.init_cmd:init", "Make this directory a Pivot project."),
+    Command("run", "pivot.cli.run_cmd:run", "Run stale stages (--dry-run shows why)."),
+    Command("repro", "pivot.cli.run_cmd:run", "Alias of `pivot run`."),
+    Command("status", "pivot.cli.status_cmd:status", "Show stale stages and why."),
+    Command("list", "pivot.cli.list_cmd:list_stages", "List stages, deps and outputs."),
+    Command("commit", "pivot.cli.commit_cmd:commit", "Record the workspace as lock records."),
+    Command("track", "pivot.cli.track_cmd:track", "Version data files: write PATH.pvt."),
+    Command("checkout", "pivot.cli.checkout_cmd:checkout", "Restore outputs and data from cache."),
+    Command("verify", "pivot.cli.verify_cmd:verify", "CI gate: stale stages, lost data."),
+    Command("gc", "pivot.cli.gc_cmd:gc", "Delete unreferenced cache objects."),
+    Command("cache", "pivot.cli.cache_cmd:cache_app", "Inspect and repair the cache."),
+    Command("fsck", "pivot.cli.cache_cmd:verify", "Alias of `pivot cache verify`."),
+    Command(
+        "fingerprint", "pivot.cli.fingerprint_cmd:fingerprint", "Show a stage's code manifest."
+    ),
+    Command("params", "pivot.cli.params_cmd:params_app", "Show effective stage params."),
+    Command("schema", "pivot.cli.schema_cmd:schema", "Print pivot.yaml's JSON Schema."),
+)
+
+OPTIONS = (
+    ("--debug", "Show the full traceback of an error."),
+    ("--help, -h", "Show this message and exit."),
+    ("--version", "Show the version and exit."),
+)
+
+
+def help_text() -> str:
+    """Top-level help, printed without importing cyclopts (so `pivot --help` starts fast)."""
+    width = max(len(c.name) for c in COMMANDS) + 2
+    option_width = max(len(o) for o, _ in OPTIONS) + 2
+    lines = [
+        "Usage: pivot [--debug] COMMAND [OPTIONS]",
+        "",
+        SUMMARY,
+        "",
+        "Commands:",
+        *(f"  {c.name:<{width}}{c.help}" for c in COMMANDS),
+        "",
+        "Options:",
+        *(f"  {o:<{option_width}}{text}" for o, text in OPTIONS),
+        "",
+        "Run `pivot COMMAND --help` for a command's options.",
+    ]
+    return "\n".join(lines) + "\n"
