@@ -9,6 +9,7 @@ import types
 from typing import Any
 
 import pivot
+from pivot.adapters.discovery import importing
 from pivot.domain import errors, pipeline
 
 FILENAME = "pipeline.py"
@@ -29,7 +30,7 @@ class PythonPipelineSource:
         if path is None:
             raise errors.PipelineDefinitionError(f"no {FILENAME} in {directory}")
         # Stage modules beside pipeline.py (`import stages`) must import here and in workers.
-        _put_first_on_path(directory)
+        importing.ensure_importable(directory)
         try:
             # A name outside sys.modules makes cloudpickle ship pipeline.py's functions by
             # value: workers cannot import pipeline.py as a module.
@@ -43,15 +44,6 @@ class PythonPipelineSource:
                 f"{_origin(exc, directory, path)}: {_describe(exc)}"
             ) from exc
         return _pipeline_from(namespace, path)
-
-
-def _put_first_on_path(directory: pathlib.Path) -> None:
-    entry = str(directory)
-    if sys.path and sys.path[0] == entry:
-        return
-    if entry in sys.path:
-        sys.path.remove(entry)
-    sys.path.insert(0, entry)
 
 
 def _module_name(directory: pathlib.Path) -> str:
