@@ -5,7 +5,7 @@ import sys
 import sysconfig
 from collections.abc import Mapping, Sequence
 
-from benchmarks import measure
+from benchmarks import measure, tools
 
 
 def top_functions(stats_file: pathlib.Path, limit: int, strip: Sequence[str] = ()) -> str:
@@ -19,7 +19,7 @@ def top_functions(stats_file: pathlib.Path, limit: int, strip: Sequence[str] = (
     text = buf.getvalue()
     for prefix in strip:
         text = text.replace(prefix, "")
-    noise = ("Ordered by", "List reduced", str(stats_file))
+    noise = ("Ordered by", "List reduced", stats_file.name)
     lines = [
         line for line in text.splitlines() if line.strip() and not any(n in line for n in noise)
     ]
@@ -28,19 +28,18 @@ def top_functions(stats_file: pathlib.Path, limit: int, strip: Sequence[str] = (
 
 # `pivot` ends with os._exit (skipping teardown), which would also skip writing the profile.
 DRIVER = """\
-import cProfile, os, sys
+import cProfile, os, runpy, sys
 
 def _exit(code):
     raise SystemExit(code)
 
 os._exit = _exit
-stats_file, *args = sys.argv[1:]
-sys.argv = ["pivot", *args]
+stats_file, script, *args = sys.argv[1:]
+sys.argv = [script, *args]
 profiler = cProfile.Profile()
 profiler.enable()
 try:
-    from pivot.cli import main as cli_main
-    cli_main.main()
+    runpy.run_path(script, run_name="__main__")
 except SystemExit:
     pass
 finally:
@@ -57,7 +56,8 @@ def profile_pivot(
 ) -> str:
     """cProfile one `pivot` command in the CLI process, imports included (not the workers)."""
     stats_file = cwd / ".bench-profile.out"
-    measure.run([sys.executable, "-c", DRIVER, str(stats_file), *args], cwd, env)
+    script = str(tools.pivot_executable())  # the console script users run, fast paths included
+    measure.run([sys.executable, "-c", DRIVER, str(stats_file), script, *args], cwd, env)
     try:
         site = [p for p in sys.path if p.endswith("site-packages")]
         repo = pathlib.Path(__file__).resolve().parents[1]
