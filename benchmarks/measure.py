@@ -7,9 +7,9 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 
-STRACE_WRITE = re.compile(r"\b(?:write|pwrite64)\(\d+<([^>]*)>, .*\) = (\d+)\s*$")
+STRACE_WRITE = re.compile(r"\b(?:write|pwrite64)\(\d+<([^>]*)>, .*\)\s+= (\d+)\s*$")
 STRACE_UNFINISHED = re.compile(r"\b(?:write|pwrite64)\(\d+<([^>]*)>, .*<unfinished \.\.\.>\s*$")
-STRACE_RESUMED = re.compile(r"<\.\.\. (?:write|pwrite64) resumed>.*\) = (\d+)\s*$")
+STRACE_RESUMED = re.compile(r"<\.\.\. (?:write|pwrite64) resumed>.*\)\s+= (\d+)\s*$")
 TIMEOUT_SECONDS = 3600
 
 

@@ -14,7 +14,7 @@ STRACE = """\
 4244  write(3</q/dvc.lock>, ""..., 5000 <unfinished ...>
 4245  write(4</p/.pivot/stages/s0003.lock.tmp>, ""..., 90 <unfinished ...>
 4242  write(1<pipe:[9]>, ""..., 7) = 7
-4245  <... write resumed>) = 90
+4245  <... write resumed>)              = 90
 4244  <... write resumed>) = 5000
 """
 
