@@ -162,3 +162,34 @@ def test_shutdown_leaves_no_worker_running() -> None:
     assert "shut down" in str(
         ex.submit(executor_jobs.add_one, 1, import_root=JOBS_ROOT).exception()
     )
+
+
+def _import_as(name: str, directory: pathlib.Path) -> types.ModuleType:
+    sys.modules.pop(name, None)
+    sys.path.insert(0, str(directory))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(directory))
+
+
+def test_same_named_modules_of_two_pipelines_do_not_leak_between_jobs(
+    tmp_path: pathlib.Path,
+) -> None:
+    name = f"stages_{uuid.uuid4().hex}"
+    roots = {}
+    for label in ("a", "b"):
+        root = tmp_path / label
+        root.mkdir()
+        (root / f"{name}.py").write_text(f"def which(_):\n    return {label!r}\n")
+        roots[label] = root
+    single = loky_executor.LokyExecutor(max_workers=1)  # one warm worker sees both pipelines
+    try:
+        for label in ("a", "b", "a"):
+            module = _import_as(name, roots[label])
+            # Pickled by reference as `<name>.which`: the worker must import the right file.
+            result = single.submit(module.which, None, import_root=roots[label])
+            assert result.result(timeout=60) == label
+    finally:
+        single.shutdown()
+        sys.modules.pop(name, None)

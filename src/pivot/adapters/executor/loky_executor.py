@@ -44,10 +44,41 @@ def _failure(exc: BaseException) -> bytes:
     return blob
 
 
+# The pipeline root whose modules this worker imported last (worker processes only).
+_active_root: str | None = None
+
+
+def _activate(import_root: str) -> None:
+    """Make `import_root` the first place imports look, forgetting the previous root's modules.
+
+    Two pipelines may each have a `stages.py`; a warm worker that ran one must not hand the
+    other pipeline's jobs the wrong `stages` module.
+    """
+    global _active_root
+    if _active_root is not None and _active_root != import_root:
+        _forget_modules_under(_active_root)
+    if sys.path[:1] != [import_root]:
+        if import_root in sys.path:
+            sys.path.remove(import_root)
+        sys.path.insert(0, import_root)
+    _active_root = import_root
+
+
+def _forget_modules_under(root: str) -> None:
+    prefix = root.rstrip(os.sep) + os.sep
+    # Installed packages may live under the project (a .venv inside it): never drop those.
+    installed = tuple(
+        p.rstrip(os.sep) + os.sep for p in {sys.prefix, sys.base_prefix, sys.exec_prefix}
+    )
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and file.startswith(prefix) and not file.startswith(installed):
+            del sys.modules[name]
+
+
 def _run(blob: bytes, import_root: str) -> bytes:
     """Worker side: load and call one job; never raise, so the pool can never break."""
-    if import_root not in sys.path:
-        sys.path.insert(0, import_root)
+    _activate(import_root)
     try:
         fn, arg = cloudpickle.loads(blob)
     except BaseException as exc:
