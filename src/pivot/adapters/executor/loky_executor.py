@@ -44,8 +44,10 @@ def _failure(exc: BaseException) -> bytes:
     return blob
 
 
-# The pipeline root whose modules this worker imported last (worker processes only).
-_active_root: str | None = None
+class _WorkerState:
+    """Per worker process: the pipeline root whose modules it imported last."""
+
+    root: str | None = None
 
 
 def _activate(import_root: str) -> None:
@@ -54,14 +56,14 @@ def _activate(import_root: str) -> None:
     Two pipelines may each have a `stages.py`; a warm worker that ran one must not hand the
     other pipeline's jobs the wrong `stages` module.
     """
-    global _active_root
-    if _active_root is not None and _active_root != import_root:
-        _forget_modules_under(_active_root)
+    previous = _WorkerState.root
+    if previous is not None and previous != import_root:
+        _forget_modules_under(previous)
     if sys.path[:1] != [import_root]:
         if import_root in sys.path:
             sys.path.remove(import_root)
         sys.path.insert(0, import_root)
-    _active_root = import_root
+    _WorkerState.root = import_root
 
 
 def _forget_modules_under(root: str) -> None:
