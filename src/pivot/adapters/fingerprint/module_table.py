@@ -1,6 +1,7 @@
 import ast
 import dataclasses
 import enum
+import weakref
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -78,18 +79,31 @@ def build(tree: ast.Module) -> Table:
     return Table({name: tuple(b) for name, b in names.items()}, tuple(stars))
 
 
+# Top-level name → defining statements, per parsed module: a module with N stage functions
+# is looked up N times, and scanning its body each time made fingerprinting quadratic.
+_TOP_LEVEL: "weakref.WeakKeyDictionary[ast.Module, dict[str, list[ast.stmt]]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _local_index(body: Sequence[ast.stmt]) -> dict[str, list[ast.stmt]]:
+    index: dict[str, list[ast.stmt]] = {}
+    for name, binding, node in _bindings(body):
+        if binding.kind in LOCAL_KINDS:
+            index.setdefault(name, []).append(node)
+    return index
+
+
 def statements(tree: ast.Module, qualname: str) -> list[ast.stmt]:
     """The statements that define `qualname` (`name` or `Class.name`), in source order."""
-    body: Sequence[ast.stmt] = tree.body
-    found: list[ast.stmt] = []
-    for depth, part in enumerate(qualname.split(".")):
-        if depth:
-            body = [stmt for node in found if isinstance(node, ast.ClassDef) for stmt in node.body]
-        found = [
-            node
-            for name, binding, node in _bindings(body)
-            if name == part and binding.kind in LOCAL_KINDS
-        ]
+    top = _TOP_LEVEL.get(tree)
+    if top is None:
+        top = _TOP_LEVEL[tree] = _local_index(tree.body)
+    first, *rest = qualname.split(".")
+    found = list(top.get(first, ()))
+    for part in rest:
+        body = [stmt for node in found if isinstance(node, ast.ClassDef) for stmt in node.body]
+        found = list(_local_index(body).get(part, ()))
     return found
 
 
