@@ -1,4 +1,3 @@
-import os
 import pathlib
 import sys
 from typing import Annotated
@@ -46,9 +45,6 @@ def _launcher(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Parse, run the command, exit with its status."""
     code = app.meta(argv if argv is not None else sys.argv[1:], result_action="return_value")
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # Skip interpreter teardown (loky/LMDB atexit work); everything persistent is already written.
-    os._exit(code if isinstance(code, int) else 0)
+    sys.exit(code if isinstance(code, int) else 0)
