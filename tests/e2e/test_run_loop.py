@@ -164,3 +164,10 @@ def test_list_shows_identities_and_paths(project: Project) -> None:
         "train:score": "metrics.json",
     }
     assert "train:model → models/model.txt" in project.pivot("list").stdout
+
+
+def test_successful_run_prints_nothing_on_stderr(project: Project) -> None:
+    done = project.pivot("run", "-j", "2")
+
+    assert done.returncode == 0
+    assert done.stderr == ""
