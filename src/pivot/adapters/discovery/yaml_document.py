@@ -1,6 +1,7 @@
-import dataclasses
+import collections
 import os
 import pathlib
+import re
 from typing import Any
 
 from pivot.adapters.discovery import declaration
@@ -29,13 +30,32 @@ def to_plain(node: Any) -> Any:
     return node
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Document:
-    """A YAML file read with positions: `tree` keeps line/column, `data` is plain Python."""
+# A %YAML directive changes how plain scalars resolve (1.1: `yes` is a bool); the C parser does
+# not pass it on to the resolver, so such files take the round-trip parse from the start.
+_VERSION_DIRECTIVE = re.compile(r"^%YAML", re.MULTILINE)
+_UNPARSED: Any = object()
 
-    path: pathlib.Path
-    tree: Any
-    data: Any
+parses: collections.Counter[str] = collections.Counter()
+"""Parses in this process by loader ("safe", "round-trip"); a valid file needs no round-trip."""
+
+
+class Document:
+    """A YAML file's plain `data`; `tree` (line/column) comes from a round-trip parse on demand."""
+
+    __slots__ = ("_tree", "data", "path", "text")
+
+    def __init__(self, path: pathlib.Path, text: str, data: Any, tree: Any = _UNPARSED) -> None:
+        self.path = path
+        self.text = text
+        self.data = data
+        self._tree = tree
+
+    @property
+    def tree(self) -> Any:
+        """ruamel's round-trip nodes, parsed at first use: only errors need positions."""
+        if self._tree is _UNPARSED:
+            self._tree = _round_trip(self.path, self.text)
+        return self._tree
 
     def locate(self, where: declaration.Where, *, at_key: bool = False) -> tuple[int, int]:
         """1-based line and column of the deepest node of `where` present in the file."""
@@ -68,16 +88,34 @@ class Document:
 
 
 def read(path: pathlib.Path) -> Document:
-    """Parse a YAML file people edit (round-trip, for positions); one clear error if broken."""
+    """Parse a YAML file people edit (fast loader; positions later, if an error needs them)."""
     from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.error import YAMLError
 
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise errors.PipelineDefinitionError(f"{display(path)}: cannot read: {exc}") from None
+    if _VERSION_DIRECTIVE.search(text) is None:
+        try:
+            # typ="safe" uses ruamel.yaml.clib's C parser: ~10x faster than round-trip.
+            parses["safe"] += 1
+            data = YAML(typ="safe").load(text)
+        except YAMLError:
+            pass  # the round-trip parse below reports it as precisely, or accepts it (custom tags)
+        else:
+            return Document(path, text, to_plain(data))
+    tree = _round_trip(path, text)
+    return Document(path, text, to_plain(tree), tree)
+
+
+def _round_trip(path: pathlib.Path, text: str) -> Any:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    parses["round-trip"] += 1
     try:
-        tree = YAML(typ="rt").load(text)
+        return YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{mark.line + 1}:{mark.column + 1}:" if mark is not None else ""
@@ -87,4 +125,3 @@ def read(path: pathlib.Path) -> Document:
         ) from None
     except YAMLError as exc:
         raise errors.PipelineDefinitionError(f"{display(path)}: malformed YAML: {exc}") from None
-    return Document(path, tree, to_plain(tree))
