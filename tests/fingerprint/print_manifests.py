@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import os
 import pathlib
@@ -7,6 +8,7 @@ from typing import Any
 from pivot.adapters.discovery import python_source
 from pivot.adapters.fingerprint import ast_fingerprinter
 from pivot.adapters.memory import state_store
+from pivot.adapters.state import lmdb_state_store
 from pivot.domain import manifest
 
 
@@ -29,18 +31,28 @@ def to_json(code: manifest.CodeManifest) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> None:
-    """Usage: print_manifests.py PROJECT OUT.json [--ignore-package-versions]."""
+    """Usage: print_manifests.py PROJECT OUT.json [--ignore-package-versions] [--state=DIR].
+
+    With --state, manifests are cached in an LMDB state store at DIR, and the fingerprinter's
+    counters are written next to OUT.json (`OUT.stats.json`).
+    """
     root = pathlib.Path(argv[1]).resolve()
     out = pathlib.Path(argv[2])
+    state_dirs = [a.removeprefix("--state=") for a in argv if a.startswith("--state=")]
     os.chdir(root)
     pipeline = python_source.PythonPipelineSource().load(root)
     fingerprinter = ast_fingerprinter.AstFingerprinter(
-        state_store.MemoryStateStore(),
+        lmdb_state_store.LmdbStateStore(pathlib.Path(state_dirs[0]))
+        if state_dirs
+        else state_store.MemoryStateStore(),
         root,
         ignore_package_versions="--ignore-package-versions" in argv,
     )
     result = {name: to_json(fingerprinter.fingerprint(st)) for name, st in pipeline.stages.items()}
     out.write_text(json.dumps(result, sort_keys=True, indent=1))
+    if state_dirs:
+        stats = dataclasses.asdict(fingerprinter.stats)
+        out.with_suffix(".stats.json").write_text(json.dumps(stats))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import pytest
 from pivot.adapters.discovery import python_source
 from pivot.adapters.fingerprint import ast_fingerprinter, sources
 from pivot.adapters.memory import state_store
-from pivot.domain import change, pipeline
+from pivot.domain import change, manifest, pipeline
 from tests.fingerprint import harness, test_constants_classes, test_wrappers_loaders
 
 
@@ -103,7 +103,7 @@ def _many_stages(count: int) -> dict[str, str]:
 
 
 @pytest.mark.usefixtures("isolated_imports")
-def test_second_fingerprint_of_200_stages_parses_nothing(tmp_path: pathlib.Path):
+def test_second_fingerprint_of_200_stages_walks_nothing(tmp_path: pathlib.Path):
     project = harness.Project(tmp_path)
     project.write(_many_stages(200))
     _settle(project.root)
@@ -117,8 +117,10 @@ def test_second_fingerprint_of_200_stages_parses_nothing(tmp_path: pathlib.Path)
 
     source_files = len(list(project.root.rglob("*.py")))
     assert 0 < first.stats.ast_parses <= source_files
+    assert first.stats.walked > 0
+    assert second.stats.manifest_hits == 200
+    assert second.stats.walked == 0
     assert second.stats.ast_parses == 0
-    assert second.stats.cache_hits > 0
     assert second.stats.cache_misses == 0
     assert after == before
     assert set(after["stage_001"].entries) == {
@@ -222,3 +224,80 @@ def test_manifests_do_not_depend_on_where_the_project_lives(tmp_path: pathlib.Pa
 
     assert set(entries) == {"stage:pipeline.train", "loader:pipeline.Lines"}
     assert there.manifests()["train"]["entries"] == entries
+
+
+DEPTH_THREE = {
+    "lib/__init__.py": "",
+    "lib/bottom.py": "def bottom(x):\n    return x - 1\n",
+    "lib/middle.py": "from lib.bottom import bottom\n\n\ndef middle(x):\n    return bottom(x)\n"
+    + "\n\ndef middle_only(x):\n    return x\n",
+    "lib/top.py": "from lib import middle\n\n\ndef top(x):\n    return middle.middle(x)\n",
+    "lib/other.py": "def other(x):\n    return x\n",
+    "stages.py": """
+from lib import middle, other, top
+
+
+def uses_deep() -> None:
+    print(top.top(1))
+
+
+def also_deep() -> None:
+    print(top.top(2))
+
+
+def uses_middle() -> None:
+    print(middle.middle_only(1))
+
+
+def uses_other() -> None:
+    print(other.other(1))
+""",
+    "pipeline.py": harness.pipeline_py("uses_deep", "also_deep", "uses_middle", "uses_other"),
+}
+
+
+@pytest.mark.usefixtures("isolated_imports")
+def test_a_depth_three_edit_rewalks_exactly_the_stages_that_reach_it(tmp_path: pathlib.Path):
+    project = harness.Project(tmp_path)
+    project.write(DEPTH_THREE)
+    _settle(project.root)
+    stages = _load(project.root).stages
+    store = state_store.MemoryStateStore()
+    before = {
+        n: ast_fingerprinter.AstFingerprinter(store, project.root).fingerprint(st)
+        for n, st in stages.items()
+    }
+
+    project.edit("lib/bottom.py", "x - 1", "x - 2")
+    walked: dict[str, int] = {}
+    after: dict[str, object] = {}
+    for name, st in stages.items():
+        fresh = ast_fingerprinter.AstFingerprinter(store, project.root)
+        after[name] = fresh.fingerprint(st)
+        walked[name] = fresh.stats.walked
+
+    assert {n for n, count in walked.items() if count} == {"uses_deep", "also_deep"}
+    assert after["uses_middle"] == before["uses_middle"]
+    assert after["uses_other"] == before["uses_other"]
+    deep = after["uses_deep"]
+    assert isinstance(deep, manifest.CodeManifest)
+    assert {r.subject for r in change.code_reasons(before["uses_deep"].entries, deep)} == {
+        "func:lib.bottom.bottom"
+    }
+
+
+def test_cached_manifests_are_byte_identical_in_a_fresh_process(tmp_path: pathlib.Path):
+    project = harness.Project(tmp_path)
+    project.write(DEPTH_THREE)
+    harness.settle(project.root)
+    state = f"--state={tmp_path / 'state'}"
+
+    project.manifests(state)
+    walked, first = project.last_stats, project.last_output
+    project.manifests(state)
+
+    assert walked["manifest_hits"] == 0
+    assert walked["walked"] > 0
+    assert project.last_stats["manifest_hits"] == 4
+    assert project.last_stats["walked"] == 0
+    assert project.last_output == first

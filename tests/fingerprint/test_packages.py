@@ -82,3 +82,28 @@ def test_packages_installed_inside_the_project_are_not_user_code(tmp_path: pathl
     entries = project.manifests(env={"PYTHONPATH": str(site)})["train"]["entries"]
 
     assert set(entries) == {"stage:stages.train", "pkg:vendored"}
+
+
+def test_an_upgrade_invalidates_a_cached_manifest_in_a_fresh_process(tmp_path: pathlib.Path):
+    project, env = _project(tmp_path)
+    harness.settle(tmp_path)
+    state = f"--state={tmp_path / 'state'}"
+    project.manifests(state, env=env)
+    cached = project.manifests(state, env=env)
+    assert project.last_stats["manifest_hits"] == 1
+
+    site = tmp_path / "env" / "site-packages"
+    harness.install_distribution(site, "fakepkg", "1.1", "fakepkg")
+    upgraded = project.manifests(state, env=env)
+    assert project.last_stats["manifest_hits"] == 0
+    assert harness.changed(cached, upgraded, "train") == {"pkg:fakepkg"}
+
+    # A version rewritten in place (same dist-info directory) is seen too.
+    harness.settle(tmp_path)
+    project.manifests(state, env=env)
+    project.manifests(state, env=env)
+    assert project.last_stats["manifest_hits"] == 1
+    metadata = site / "fakepkg-1.1.dist-info" / "METADATA"
+    metadata.write_text(metadata.read_text().replace("1.1", "1.2"))
+    rewritten = project.manifests(state, env=env)
+    assert rewritten["train"]["entries"]["pkg:fakepkg"] == "1.2"

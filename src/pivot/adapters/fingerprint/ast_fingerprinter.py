@@ -6,7 +6,15 @@ import pathlib
 import types
 from typing import Any
 
-from pivot.adapters.fingerprint import definitions, modules, packages, resolver, values, walk
+from pivot.adapters.fingerprint import (
+    definitions,
+    manifests,
+    modules,
+    packages,
+    resolver,
+    values,
+    walk,
+)
 from pivot.domain import manifest, stage
 from pivot.ports import state_store
 
@@ -25,10 +33,15 @@ class AstFingerprinter:
         ignore_package_versions: bool = False,
     ) -> None:
         self._ignore_packages = ignore_package_versions
+        self._root = project_root
         self._definitions = definitions.Definitions(state)
         self._locator = modules.ModuleLocator(project_root)
         self._packages = packages.Packages(state)
         self._resolver = resolver.Resolver(self._locator, self._definitions.table)
+        self._manifests = manifests.ManifestCache(
+            state, self._definitions.stamp, self._locator.locate, self._definitions.stats
+        )
+        self._class_targets: dict[tuple[type, modules.ModuleRef], resolver.CodeTarget] = {}
 
     @property
     def stats(self) -> definitions.Stats:
@@ -43,6 +56,30 @@ class AstFingerprinter:
             self._locator.clear()
             self._resolver.clear()
             self._packages.clear()
+            self._class_targets.clear()
+            self._manifests.clear()
+        stage_module, qualname = self._locator.for_function(st.func)
+        start: walk.Item = (
+            resolver.CodeTarget(stage_module, qualname),
+            (),
+            manifest.EntryKind.STAGE,
+            (),
+        )
+        seeds = self._seeds(st, stage_module)
+        # Everything the walk starts from; the rest it reads is re-checked on lookup.
+        key = self._manifests.key(
+            "\n".join(
+                (
+                    str(self._root),
+                    str(self._ignore_packages),
+                    st.name,
+                    *map(_describe, (start, *seeds)),
+                )
+            )
+        )
+        cached = self._manifests.get(key)
+        if cached is not None:
+            return cached
         reach = walk.Walk(
             st.name,
             self._definitions,
@@ -50,14 +87,11 @@ class AstFingerprinter:
             self._resolver,
             None if self._ignore_packages else self._packages,
         )
-        stage_module, qualname = self._locator.for_function(st.func)
-        reach.queue.append(
-            (resolver.CodeTarget(stage_module, qualname), (), manifest.EntryKind.STAGE, ())
-        )
-        reach.queue.extend(self._seeds(st, stage_module))
+        reach.queue.append(start)
+        reach.queue.extend(seeds)
         reach.run()
         self._definitions.flush()
-        return manifest.CodeManifest(
+        code = manifest.CodeManifest(
             entries=dict(sorted(reach.entries.items())),
             sites=dict(sorted(reach.sites.items())),
             warnings=tuple(
@@ -65,6 +99,24 @@ class AstFingerprinter:
                 for where, line, text in sorted(reach.warnings)
             ),
         )
+        inputs = self._inputs(reach)
+        if inputs is not None:
+            self._manifests.put(key, code, inputs)
+        return code
+
+    def _inputs(self, reach: walk.Walk) -> manifests.Inputs | None:
+        """What the walk read, with stamps taken before reading; None if it cannot be checked."""
+        files = {
+            *reach.files,
+            *(m.file for m in reach.located if m.file and m.origin is modules.Origin.USER),
+        }
+        stamped = [(path, self._definitions.stamp(path)) for path in files]
+        for top in sorted(reach.packages):
+            metadata = self._packages.metadata_files(top)
+            if metadata is None:
+                return None
+            stamped.extend(metadata)
+        return manifests.inputs(stamped, reach.located)
 
     def _seeds(self, st: stage.Stage, stage_module: modules.ModuleRef) -> list[walk.Item]:
         """Loader classes of the stage's deps and outs, and its params class."""
@@ -88,6 +140,16 @@ class AstFingerprinter:
     def _class_target(
         self, cls: type, func: Any, stage_module: modules.ModuleRef
     ) -> resolver.CodeTarget:
+        found = self._class_targets.get((cls, stage_module))
+        if found is None:
+            found = self._class_targets[(cls, stage_module)] = self._locate_class(
+                cls, func, stage_module
+            )
+        return found
+
+    def _locate_class(
+        self, cls: type, func: Any, stage_module: modules.ModuleRef
+    ) -> resolver.CodeTarget:
         if cls.__module__ == inspect.unwrap(func).__globals__.get("__name__"):
             return resolver.CodeTarget(stage_module, cls.__qualname__)
         module = self._locator.locate(cls.__module__)
@@ -104,6 +166,13 @@ class AstFingerprinter:
             if method is not None:
                 module, _ = self._locator.for_function(method)
         return resolver.CodeTarget(module, cls.__qualname__)
+
+
+def _describe(item: walk.Item) -> str:
+    target, parent, kind, extra = item
+    m = target.module
+    qualname = target.qualname if isinstance(target, resolver.CodeTarget) else ""
+    return repr((m.name, str(m.origin), m.file, m.package, qualname, str(kind), parent, extra))
 
 
 def _order(target: resolver.CodeTarget) -> str:

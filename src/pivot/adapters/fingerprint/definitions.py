@@ -11,7 +11,7 @@ FINGERPRINT_SCHEMA_VERSION = 1
 """Bump when the digest or the cached analysis format changes: old cache entries are ignored."""
 
 NAMESPACE = "fp"
-_PYTHON = f"{sys.implementation.cache_tag}-{sys.hexversion:x}"
+PYTHON = f"{sys.implementation.cache_tag}-{sys.hexversion:x}"
 _TABLE = "<table>"
 
 
@@ -24,6 +24,10 @@ class Stats:
     cache_hits: int = 0
     """Tables and definitions served by the state store."""
     cache_misses: int = 0
+    walked: int = 0
+    """Definitions visited by walks: zero when every manifest came from the manifest cache."""
+    manifest_hits: int = 0
+    """Manifests served whole by the state store, without a walk."""
 
 
 class Definitions:
@@ -107,7 +111,7 @@ class Definitions:
 
     def _key(self, path: str, stamp: state_store.FileStamp, qualname: str) -> str:
         stamp_text = f"{stamp.inode}:{stamp.size}:{stamp.mtime_ns}"
-        return f"{FINGERPRINT_SCHEMA_VERSION}|{_PYTHON}|{path}|{stamp_text}|{qualname}"
+        return f"{FINGERPRINT_SCHEMA_VERSION}|{PYTHON}|{path}|{stamp_text}|{qualname}"
 
     def _cached(self, path: str, qualname: str) -> Any:
         stamp = self.stamp(path)

@@ -1,5 +1,6 @@
 import functools
 import importlib.metadata
+import pathlib
 import re
 from collections.abc import Mapping
 
@@ -27,9 +28,19 @@ class Packages:
     def __init__(self, state: state_store.StateStore) -> None:
         self._state = state
         self._memo: dict[str, tuple[tuple[str, str], ...]] = {}
+        self._metadata: dict[str, tuple[tuple[str, state_store.FileStamp], ...] | None] = {}
 
     def clear(self) -> None:
         self._memo.clear()
+        self._metadata.clear()
+
+    def metadata_files(self, top: str) -> tuple[tuple[str, state_store.FileStamp], ...] | None:
+        """Metadata files of `top`'s versions, stamped before they were read (after `versions`).
+
+        An upgrade replaces or rewrites these files, so their stamps tell when the versions may
+        have changed; None when a version was not read from a file.
+        """
+        return self._metadata.get(top)
 
     def versions(self, module: modules.ModuleRef) -> tuple[tuple[str, str], ...]:
         """Sorted (normalised distribution name, version) pairs providing `module`'s package.
@@ -45,8 +56,13 @@ class Packages:
                 f"{module.file}|{stamp.inode}:{stamp.size}:{stamp.mtime_ns}" if stamp else ""
             )
             names = self._names(top, stamp_key)
+            installed = {n: _installed(n) for n in names}
             found = self._memo[top] = tuple(
-                sorted({(normalize_name(n), _version(n)) for n in names})
+                sorted({(normalize_name(n), version) for n, (version, _) in installed.items()})
+            )
+            files = [file for _, file in installed.values()]
+            self._metadata[top] = (
+                None if None in files else tuple(sorted({f for f in files if f is not None}))
             )
         return found
 
@@ -65,8 +81,21 @@ class Packages:
         return names
 
 
-def _version(name: str) -> str:
+def _installed(name: str) -> tuple[str, tuple[str, state_store.FileStamp] | None]:
+    """The distribution's version, and the metadata file it was read from with its stamp."""
     try:
-        return importlib.metadata.version(name)
+        dist = importlib.metadata.distribution(name)
     except importlib.metadata.PackageNotFoundError:
-        return "unknown"
+        return "unknown", None
+    # No public accessor for where a distribution's metadata lives; a PathDistribution keeps
+    # its `.dist-info`/`.egg-info` location here (zipped or custom distributions do not).
+    location = getattr(dist, "_path", None)
+    file: tuple[str, state_store.FileStamp] | None = None
+    if isinstance(location, pathlib.Path):
+        for candidate in (location / "METADATA", location / "PKG-INFO", location):
+            # Stamped before the version is read: a later upgrade cannot hide behind it.
+            stamp = sources.stamp_of(str(candidate))
+            if stamp is not None and candidate.is_file():
+                file = (str(candidate), stamp)
+                break
+    return dist.version, file

@@ -39,9 +39,13 @@ class Resolver:
         self._locator = locator
         self._table = table
         self._memo: dict[tuple[modules.ModuleRef, references.Ref], Resolution] = {}
+        self._located: dict[
+            tuple[modules.ModuleRef, references.Ref], frozenset[modules.ModuleRef]
+        ] = {}
 
     def clear(self) -> None:
         self._memo.clear()
+        self._located.clear()
 
     def resolve(self, module: modules.ModuleRef, ref: references.Ref) -> Resolution:
         key = (module, ref)
@@ -56,7 +60,14 @@ class Resolver:
                 tuple(sorted(set(run.targets), key=_order)),
                 tuple(sorted(set(run.problems))),
             )
+            self._located[key] = frozenset(run.located)
         return found
+
+    def located(
+        self, module: modules.ModuleRef, ref: references.Ref
+    ) -> frozenset[modules.ModuleRef]:
+        """Modules looked up by name while resolving `ref` (after `resolve`): what it relied on."""
+        return self._located.get((module, ref), frozenset())
 
 
 def _order(target: Target) -> tuple[str, str, str]:
@@ -75,6 +86,12 @@ class _Run:
         self._seen: set[tuple[str, str]] = set()
         self.targets: list[Target] = []
         self.problems: list[str] = []
+        self.located: list[modules.ModuleRef] = []
+
+    def _locate(self, name: str) -> modules.ModuleRef:
+        found = self._locator.locate(name)
+        self.located.append(found)
+        return found
 
     def name(self, module: modules.ModuleRef, name: str, chain: tuple[str, ...]) -> None:
         if (module.name, name) in self._seen:
@@ -93,12 +110,12 @@ class _Run:
         for binding in bindings:
             match binding.kind:
                 case module_table.BindingKind.IMPORT:
-                    self.chain(self._locator.locate(binding.module), chain)
+                    self.chain(self._locate(binding.module), chain)
                 case module_table.BindingKind.FROM:
                     source = self.imported(module, binding.module, binding.level)
                     if source is not None and source.name == module.name:
                         # `from . import sub` in a package's __init__: the submodule.
-                        self.chain(self._locator.locate(f"{module.name}.{binding.attr}"), chain)
+                        self.chain(self._locate(f"{module.name}.{binding.attr}"), chain)
                     elif source is not None:
                         self.attr(source, binding.attr, chain)
                 case _:
@@ -108,7 +125,7 @@ class _Run:
         self, module: modules.ModuleRef, name: str, level: int
     ) -> modules.ModuleRef | None:
         if not level:
-            return self._locator.locate(name)
+            return self._locate(name)
         if not module.package:
             self.problems.append(f"relative import of '{name}' in {module.name}, not a package")
             return None
@@ -117,7 +134,7 @@ class _Run:
         except (ImportError, ValueError) as exc:
             self.problems.append(f"cannot resolve a relative import in {module.name}: {exc}")
             return None
-        return self._locator.locate(absolute.rstrip("."))
+        return self._locate(absolute.rstrip("."))
 
     def chain(self, module: modules.ModuleRef | None, chain: tuple[str, ...]) -> None:
         if module is None:
@@ -134,7 +151,7 @@ class _Run:
         if module.file is not None and attr in self._table(module).names:
             self.name(module, attr, chain)
             return
-        sub = self._locator.locate(f"{module.name}.{attr}")
+        sub = self._locate(f"{module.name}.{attr}")
         if sub.origin is not modules.Origin.MISSING:
             self.chain(sub, chain)
             return
@@ -168,7 +185,7 @@ class _Run:
     def _foreign(self, module: modules.ModuleRef) -> None:
         match module.origin:
             case modules.Origin.THIRD_PARTY:
-                self.targets.append(PackageTarget(self._locator.locate(module.top)))
+                self.targets.append(PackageTarget(self._locate(module.top)))
             case modules.Origin.MISSING if module.error:
                 self.problems.append(f"cannot find module {module.name}: {module.error}")
             case _:

@@ -42,6 +42,12 @@ class Walk:
         self.warnings: set[tuple[str, int, str]] = set()
         """(file, line, message): sorted by position, formatted `file:line: message`."""
         self._visited: set[tuple[str, str]] = set()
+        self.files: set[str] = set()
+        """Source files whose definitions the walk read."""
+        self.located: set[modules.ModuleRef] = set()
+        """Modules found by name while resolving references: the walk relied on where they are."""
+        self.packages: set[str] = set()
+        """Top-level modules whose distributions' versions were recorded."""
 
     def run(self) -> None:
         while self.queue:
@@ -67,6 +73,9 @@ class Walk:
         where = self._locator.display(module.file)
         qualified = f"{module.name}.{qualname}"
         path = (self._stage_name,) if kind is manifest.EntryKind.STAGE else (*parent, qualname)
+        self._defs.stats.walked += 1
+        if module.file is not None:
+            self.files.add(module.file)
         found = self._defs.analysis(module, qualname)
         if not found.found:
             self.warnings.add(
@@ -103,6 +112,7 @@ class Walk:
             self.warnings.add((where, line, f"{message} (in {qualified})"))
         for ref in found.refs:
             targets, problems = self._resolver.resolve(module, ref)
+            self.located.update(self._resolver.located(module, ref))
             for problem in problems:
                 self.warnings.add((where, found.line, f"{problem} (in {qualified})"))
             self.queue.extend((t, path, None, ()) for t in targets)
@@ -110,6 +120,7 @@ class Walk:
     def _package(self, target: resolver.PackageTarget, parent: tuple[str, ...]) -> None:
         if self._packages is None:
             return
+        self.packages.add(target.module.top)
         for dist, version in self._packages.versions(target.module):
             key = f"{manifest.EntryKind.PACKAGE}:{dist}"
             if key in self.entries:
