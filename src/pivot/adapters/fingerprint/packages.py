@@ -1,5 +1,4 @@
 import functools
-import importlib.metadata
 import pathlib
 import re
 from collections.abc import Mapping
@@ -19,7 +18,9 @@ def normalize_name(name: str) -> str:
 def _all_providers() -> Mapping[str, list[str]]:
     # Scans every installed distribution (slow); only needed when an import name differs from
     # its distribution's name (sklearn → scikit-learn), and then once per process.
-    return importlib.metadata.packages_distributions()
+    from importlib import metadata
+
+    return metadata.packages_distributions()
 
 
 class Packages:
@@ -72,9 +73,12 @@ class Packages:
             cached = self._state.get(_NAMESPACE, cache_key)
             if cached is not None:
                 return [n for n in cached.decode().split("\n") if n]
+        # Imported here: a no-op run with every manifest cached never looks at distributions.
+        from importlib import metadata
+
         try:
-            names = [importlib.metadata.distribution(top).metadata["Name"] or top]
-        except importlib.metadata.PackageNotFoundError:
+            names = [metadata.distribution(top).metadata["Name"] or top]
+        except metadata.PackageNotFoundError:
             names = sorted(set(_all_providers().get(top, [])))
         if cache_key:
             self._state.put_many(_NAMESPACE, [(cache_key, "\n".join(names).encode())])
@@ -83,9 +87,11 @@ class Packages:
 
 def _installed(name: str) -> tuple[str, tuple[str, state_store.FileStamp] | None]:
     """The distribution's version, and the metadata file it was read from with its stamp."""
+    from importlib import metadata
+
     try:
-        dist = importlib.metadata.distribution(name)
-    except importlib.metadata.PackageNotFoundError:
+        dist = metadata.distribution(name)
+    except metadata.PackageNotFoundError:
         return "unknown", None
     # No public accessor for where a distribution's metadata lives; a PathDistribution keeps
     # its `.dist-info`/`.egg-info` location here (zipped or custom distributions do not).
