@@ -96,3 +96,4 @@ def test_no_op_run_imports_neither_loky_nor_ruamel_nor_checkout(
     assert not any(m.startswith("ruamel") for m in modules)
     assert "pivot.app.checkout" not in modules
     assert "pivot.adapters.discovery.yaml_source" not in modules
+    assert "importlib.metadata" not in modules
