@@ -181,3 +181,46 @@ def test_renamed_stage_reuses_its_home_lock_record(world: World) -> None:
 
     assert sink.statuses() == {"t/make": "skipped"}
     assert world.calls() == []
+
+
+def _memory_cache(world: World) -> content_cache.MemoryContentCache:
+    assert isinstance(world.cache, content_cache.MemoryContentCache)
+    return world.cache
+
+
+def test_corrupt_cache_object_is_never_restored_the_stage_runs_instead(world: World) -> None:
+    cache = _memory_cache(world)
+    pipe = world.pipeline(stage_funcs.make)
+    world.run(pipe)
+    world.calls()
+    record = world.locks.read(pipe.get("make"))
+    assert record is not None
+    digest = record["outs"]["make"]["hash"]
+    (world.root / "a.txt").unlink()
+    cache.corrupt(digest)
+
+    sink = world.run(pipe)
+
+    assert sink.statuses() == {"make": "ran"}
+    assert world.calls() == ["make"]
+    assert (world.root / "a.txt").read_text() == "HI"
+    assert digest in cache.quarantined
+    finished = [e for e in sink.events if getattr(e, "stage", None) == "make"]
+    assert any("corrupt" in r.describe() for e in finished for r in getattr(e, "reasons", ()))
+
+
+def test_dry_run_reports_a_corrupt_object_without_quarantining_it(world: World) -> None:
+    cache = _memory_cache(world)
+    pipe = world.pipeline(stage_funcs.make)
+    world.run(pipe)
+    record = world.locks.read(pipe.get("make"))
+    assert record is not None
+    digest = record["outs"]["make"]["hash"]
+    (world.root / "a.txt").unlink()
+    cache.corrupt(digest)
+
+    sink = world.run(pipe, dry_run=True)
+
+    assert sink.statuses() == {"make": "would_run"}
+    assert digest not in cache.quarantined
+    assert not (world.root / "a.txt").exists()

@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterable, Mapping
 
 from pivot.app import observe, run_cache, stage_job, targets
-from pivot.domain import change, dag, events, paths, pipeline, specs, stage
+from pivot.domain import change, dag, errors, events, paths, pipeline, specs, stage
 from pivot.ports import (
     content_cache,
     event_sink,
@@ -143,8 +143,11 @@ class _Scheduler:
                 self._finish(name, Status.SKIPPED)
                 return
             case change.Action.RESTORE:
-                self._restore(st, evaluation)
-                return
+                corrupt = self._corrupt_objects(evaluation)
+                if not corrupt:
+                    self._restore(st, evaluation)
+                    return
+                decision = change.Decision(change.Action.RUN, corrupt)
             case change.Action.RUN:
                 pass
         if self._options.dry_run:
@@ -180,6 +183,33 @@ class _Scheduler:
         self._running[future] = dataclasses.replace(evaluation, decision=decision)
         self._mutex_held.update(st.mutex)
 
+    def _corrupt_objects(self, evaluation: observe.Evaluation) -> tuple[change.Reason, ...]:
+        """Reasons to run instead: outputs whose cache objects fail re-hashing."""
+        assert evaluation.record is not None
+        reasons: list[change.Reason] = []
+        for ident in evaluation.decision.restore:
+            if self._intact(evaluation.record["outs"][ident]["hash"]):
+                continue
+            reasons.append(
+                change.Reason(
+                    change.ReasonKind.OUTPUT_MISSING,
+                    ident,
+                    detail="missing, and its cache object is corrupt (quarantined)",
+                )
+            )
+        return tuple(reasons)
+
+    def _intact(self, digest: str) -> bool:
+        """Whether the cache holds `digest` with its bytes intact; quarantines it if corrupt."""
+        try:
+            if self._svc._cache.verify(digest):
+                return True
+        except errors.CacheMissError:
+            return False
+        if not self._options.dry_run:
+            self._svc._cache.quarantine(digest)
+        return False
+
     def _restore(self, st: stage.Stage, evaluation: observe.Evaluation) -> None:
         assert evaluation.record is not None
         restored: list[str] = []
@@ -198,7 +228,7 @@ class _Scheduler:
         outs = self._svc._run_cache.lookup(st, evaluation.observation)
         if outs is None:
             return False
-        if not all(self._svc._cache.has(out["hash"]) for out in outs.values()):
+        if not all(self._intact(out["hash"]) for out in outs.values()):
             return False
         for out in outs.values():
             path = paths.normalize(out["path"], st.root)
