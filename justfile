@@ -13,13 +13,15 @@ sync:
 test *ARGS: sync
     uv run pytest -n auto {{ARGS}}
 
-# Format, lint, type-check, check layering, then test
-check: sync
+# Formatting, lint, types and layering (import-linter contracts)
+lint: sync
     uv run ruff format --check .
     uv run ruff check .
     uv run basedpyright
     uv run lint-imports
-    uv run pytest -n auto
+
+# Everything CI runs: lint, then the test suite
+check: lint test
 
 # Rewrite files with the formatter and safe lint fixes
 fmt: sync
