@@ -166,7 +166,9 @@ class Container(containers.DeclarativeContainer):
         console=providers.Singleton(
             _lazy("pivot.adapters.events.console_sink", "ConsoleSink"), explain=config.explain
         ),
-        json=providers.Singleton(_lazy("pivot.adapters.events.jsonl_sink", "JsonlSink")),
+        json=providers.Singleton(
+            _lazy("pivot.adapters.events.jsonl_sink", "JsonlSink"), config.event_stream
+        ),
     )
     link_modes = providers.Singleton(_link_modes, project_root, project_config)
 
@@ -240,6 +242,7 @@ def build(
     all_pipelines: bool = False,
     output: str = "console",
     explain: bool = False,
+    event_stream: Any = None,
 ) -> Container:
     """A container for one CLI invocation (or an embedding service) rooted at `cwd`."""
     container = Container()
@@ -251,6 +254,7 @@ def build(
             "all_pipelines": all_pipelines,
             "output": output,
             "explain": explain,
+            "event_stream": event_stream,
         }
     )
     return container

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from tests.e2e.conftest import Project, statuses
 
 ALL = {"prepare", "train", "evaluate", "other"}
@@ -171,3 +173,35 @@ def test_successful_run_prints_nothing_on_stderr(project: Project) -> None:
 
     assert done.returncode == 0
     assert done.stderr == ""
+
+
+CHATTY = """
+from typing import Annotated
+
+from pivot import loaders, outputs
+
+
+def chatty() -> Annotated[str, outputs.Out("chatty.txt", loaders.Text())]:
+    print("progress: 50%")
+    return "done"
+"""
+
+
+@pytest.mark.parametrize("executor", ["loky", "inline"])
+def test_json_stdout_stays_json_when_a_stage_prints(
+    project: Project, monkeypatch: pytest.MonkeyPatch, executor: str
+) -> None:
+    monkeypatch.setenv("PIVOT_EXECUTOR", executor)
+    project.write("stages.py", CHATTY)
+    project.write(
+        "pipeline.py",
+        "import stages\nfrom pivot.pipeline import Pipeline\n"
+        "pipeline = Pipeline('c')\npipeline.register(stages.chatty)\n",
+    )
+
+    done = project.pivot("run", "--json")
+
+    assert done.returncode == 0
+    events = [json.loads(line) for line in done.stdout.splitlines()]
+    assert events[-1]["event"] == "summary"
+    assert "progress: 50%" in done.stderr

@@ -1,4 +1,8 @@
-from typing import Annotated
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from typing import Annotated, TextIO
 
 import cyclopts
 
@@ -49,23 +53,49 @@ def run(
         from pivot.domain import errors
 
         raise errors.PivotError(f"--jobs must be at least 1, got {jobs}")
-    container = session.container(
-        jobs=jobs,
-        all_pipelines=all_pipelines,
-        output="json" if json else "console",
-        explain=explain or dry_run,
-    )
-    service = container.run_service()
-    summary = service.run(
-        container.pipeline(),
-        run_app.RunOptions(
-            stages=stages,
-            force=force,
-            dry_run=dry_run,
+    with _stdout_for_events(json) as event_stream:
+        container = session.container(
             jobs=jobs,
-            keep_going=keep_going,
-            single_stage=single_stage,
-            no_commit=no_commit,
-        ),
-    )
+            all_pipelines=all_pipelines,
+            output="json" if json else "console",
+            explain=explain or dry_run,
+            event_stream=event_stream,
+        )
+        summary = container.run_service().run(
+            container.pipeline(),
+            run_app.RunOptions(
+                stages=stages,
+                force=force,
+                dry_run=dry_run,
+                jobs=jobs,
+                keep_going=keep_going,
+                single_stage=single_stage,
+                no_commit=no_commit,
+            ),
+        )
     return 0 if summary.ok else 1
+
+
+@contextlib.contextmanager
+def _stdout_for_events(reserve: bool) -> Iterator[TextIO | None]:
+    """With `--json`, stdout carries only events: everything else written to it goes to stderr.
+
+    Stages print, shell commands write to fd 1, worker processes inherit it: all of that is
+    pointed at stderr, and the events get a private copy of the real stdout.
+    """
+    if not reserve:
+        yield None
+        return
+    sys.stdout.flush()
+    events = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+    saved_fd, saved_stdout = os.dup(1), sys.stdout
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    try:
+        yield events
+    finally:
+        events.flush()
+        sys.stdout = saved_stdout
+        os.dup2(saved_fd, 1)
+        os.close(saved_fd)
+        events.close()
