@@ -1,5 +1,5 @@
 import pathlib
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 from pivot import loaders, outputs
 
@@ -38,3 +38,12 @@ def needs_missing(
 
 def forgets_output() -> Annotated[pathlib.Path, outputs.Out("never.txt", loaders.PathOnly())]:
     return pathlib.Path("never.txt")
+
+
+class TwoOutputs(TypedDict):
+    left: Annotated[str, outputs.Out("left.txt", loaders.Text())]
+    right: Annotated[str, outputs.Out("right.txt", loaders.Text())]
+
+
+def two_outputs() -> TwoOutputs:
+    return TwoOutputs(left="l", right="r")

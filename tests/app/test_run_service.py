@@ -224,3 +224,15 @@ def test_dry_run_reports_a_corrupt_object_without_quarantining_it(world: World) 
     assert sink.statuses() == {"make": "would_run"}
     assert digest not in cache.quarantined
     assert not (world.root / "a.txt").exists()
+
+
+def test_output_identity_targets_its_producer(world: World) -> None:
+    pipe = Pipeline("t", root=world.root)
+    pipe.register(stage_funcs.make)
+    pipe.register(stage_funcs.two_outputs)
+
+    sink = world.run(pipe, stages=("two_outputs:left",))
+
+    assert sink.statuses() == {"two_outputs": "ran"}
+    with pytest.raises(errors.StageNotFoundError, match="has no output 'middle'"):
+        world.run(pipe, stages=("two_outputs:middle",))
