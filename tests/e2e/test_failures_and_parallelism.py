@@ -1,4 +1,8 @@
 import pathlib
+import signal
+import subprocess
+import sys
+import time
 
 from tests.e2e.conftest import Project, statuses
 
@@ -141,3 +145,43 @@ def test_outside_any_project_suggests_init(tmp_path: pathlib.Path) -> None:
     assert done.returncode == 1
     assert "pivot init" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+SLOW = """
+import pathlib
+import time
+from typing import Annotated
+
+from pivot import loaders, outputs
+
+
+def slow() -> Annotated[str, outputs.Out("slow.txt", loaders.Text())]:
+    pathlib.Path("started").write_text("yes")
+    time.sleep(30)
+    return "never"
+"""
+
+
+def test_ctrl_c_stops_the_run_with_one_message_and_records_nothing(project: Project) -> None:
+    project.write("stages.py", SLOW)
+    project.write(
+        "pipeline.py",
+        "import stages\nfrom pivot.pipeline import Pipeline\n"
+        "pipeline = Pipeline('s')\npipeline.register(stages.slow)\n",
+    )
+    running = subprocess.Popen(
+        [sys.executable, "-m", "pivot", "run"],
+        cwd=project.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not (project.root / "started").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    running.send_signal(signal.SIGINT)
+    _, stderr = running.communicate(timeout=60)
+
+    assert running.returncode == 130
+    assert stderr.strip() == "pivot: interrupted; stages that had not finished were not recorded"
+    assert not (project.root / ".pivot/stages/slow.lock").exists()

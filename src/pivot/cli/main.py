@@ -39,6 +39,14 @@ def _launcher(
             raise
         print(f"pivot: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print(
+            "pivot: interrupted; stages that had not finished were not recorded",
+            file=sys.stderr,
+        )
+        return 130
     finally:
         session.close()
     return result if isinstance(result, int) else 0
