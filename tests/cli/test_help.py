@@ -39,3 +39,28 @@ def test_command_help_still_comes_from_the_parser() -> None:
 
     assert done.returncode == 0
     assert "--keep-going" in done.stdout
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_script_knows_commands_and_options(shell: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "pivot", "completion", shell],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode == 0
+    for word in ("status", "checkout", "keep-going"):
+        assert word in done.stdout
+
+
+def test_completion_rejects_an_unknown_shell() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "pivot", "completion", "tcsh"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode == 2
