@@ -2,7 +2,7 @@ from typing import Annotated
 
 import cyclopts
 
-from pivot.cli import session as session_mod
+from pivot.cli import arguments
 
 cache_app = cyclopts.App(name="cache", help="Inspect and repair the local content cache.")
 
@@ -11,7 +11,7 @@ cache_app = cyclopts.App(name="cache", help="Inspect and repair the local conten
 def verify(
     *,
     dry_run: Annotated[bool, cyclopts.Parameter(name=["--dry-run", "-n"])] = False,
-    session: Annotated[session_mod.Session, cyclopts.Parameter(parse=False)],
+    session: arguments.Injected,
 ) -> int:
     """Re-hash every cache object; report corrupt ones and move them to quarantine.
 

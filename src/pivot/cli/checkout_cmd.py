@@ -2,7 +2,7 @@ from typing import Annotated, Literal
 
 import cyclopts
 
-from pivot.cli import session as session_mod
+from pivot.cli import arguments
 
 
 def checkout(
@@ -10,7 +10,7 @@ def checkout(
     mode: Literal["hardlink", "symlink", "copy", "reflink"] | None = None,
     force: Annotated[bool, cyclopts.Parameter(name=["--force", "-f"])] = False,
     only_missing: bool = False,
-    session: Annotated[session_mod.Session, cyclopts.Parameter(parse=False)],
+    session: arguments.Injected,
 ) -> int:
     """Restore stage outputs (from their lock records) and tracked files from the cache.
 

@@ -1,13 +1,9 @@
-from typing import Annotated
-
-import cyclopts
-
-from pivot.cli import session as session_mod
+from pivot.cli import arguments
 
 
 def commit(
     *stages: str,
-    session: Annotated[session_mod.Session, cyclopts.Parameter(parse=False)],
+    session: arguments.Injected,
 ) -> int:
     """Record the workspace as the lock records of STAGES (default: all), without running.
 

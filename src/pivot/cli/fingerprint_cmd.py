@@ -1,16 +1,13 @@
 import json as json_mod
-from typing import Annotated
 
-import cyclopts
-
-from pivot.cli import session as session_mod
+from pivot.cli import arguments
 
 
 def fingerprint(
     stage: str,
     *,
     json: bool = False,
-    session: Annotated[session_mod.Session, cyclopts.Parameter(parse=False)],
+    session: arguments.Injected,
 ) -> int:
     """Print a stage's code manifest: every piece of code it reaches, with its digest.
 

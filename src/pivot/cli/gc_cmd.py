@@ -2,14 +2,14 @@ from typing import Annotated
 
 import cyclopts
 
-from pivot.cli import session as session_mod
+from pivot.cli import arguments
 
 
 def gc(
     *,
     dry_run: Annotated[bool, cyclopts.Parameter(name=["--dry-run", "-n"])] = False,
     all_commits: bool = False,
-    session: Annotated[session_mod.Session, cyclopts.Parameter(parse=False)],
+    session: arguments.Injected,
 ) -> int:
     """Delete cache objects no lock record or .pvt file in the workspace refers to.
 

@@ -1,11 +1,7 @@
-from typing import Annotated
-
-import cyclopts
-
-from pivot.cli import session as session_mod
+from pivot.cli import arguments
 
 
-def init(*, session: Annotated[session_mod.Session, cyclopts.Parameter(parse=False)]) -> int:
+def init(*, session: arguments.Injected) -> int:
     """Make the current directory a Pivot project (creates .pivot/)."""
     from pivot.app import project
 

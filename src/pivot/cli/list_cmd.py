@@ -1,16 +1,14 @@
 import json as json_mod
-from typing import Annotated, Any
+from typing import Any
 
-import cyclopts
-
-from pivot.cli import session as session_mod
+from pivot.cli import arguments
 
 
 def list_stages(
     *,
     json: bool = False,
-    all_pipelines: Annotated[bool, cyclopts.Parameter(name="--all")] = False,
-    session: Annotated[session_mod.Session, cyclopts.Parameter(parse=False)],
+    all_pipelines: arguments.AllPipelines = False,
+    session: arguments.Injected,
 ) -> int:
     """List the pipeline's stages with their dependencies and outputs.
 
@@ -18,8 +16,6 @@ def list_stages(
     ----------
     json
         Print a JSON object with a `stages` list.
-    all_pipelines
-        Every pipeline of the project, merged into one named `all`.
     """
     from pivot.domain import dag, paths
 

@@ -1,9 +1,8 @@
 import json as json_mod
-from typing import Annotated
 
 import cyclopts
 
-from pivot.cli import session as session_mod
+from pivot.cli import arguments
 
 params_app = cyclopts.App(name="params", help="Inspect stage parameters.")
 
@@ -12,7 +11,7 @@ params_app = cyclopts.App(name="params", help="Inspect stage parameters.")
 def show(
     *stages: str,
     json: bool = False,
-    session: Annotated[session_mod.Session, cyclopts.Parameter(parse=False)],
+    session: arguments.Injected,
 ) -> int:
     """Print each stage's effective params (defaults < pipeline < params.yaml).
 

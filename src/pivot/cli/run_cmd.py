@@ -6,7 +6,7 @@ from typing import Annotated, TextIO
 
 import cyclopts
 
-from pivot.cli import session as session_mod
+from pivot.cli import arguments
 
 
 def run(
@@ -19,8 +19,8 @@ def run(
     single_stage: Annotated[bool, cyclopts.Parameter(name=["--single-stage", "-s"])] = False,
     json: bool = False,
     no_commit: bool = False,
-    all_pipelines: Annotated[bool, cyclopts.Parameter(name="--all")] = False,
-    session: Annotated[session_mod.Session, cyclopts.Parameter(parse=False)],
+    all_pipelines: arguments.AllPipelines = False,
+    session: arguments.Injected,
 ) -> int:
     """Run stale stages (all, or the named STAGES and their stale upstream).
 
@@ -42,8 +42,6 @@ def run(
         Run only the named stages, not their upstream.
     json
         Print JSON Lines events (stage_started, stage_finished, summary).
-    all_pipelines
-        Every pipeline of the project, merged into one named `all`.
     no_commit
         Write no lock records and no cache objects; record later with `pivot commit`.
     """

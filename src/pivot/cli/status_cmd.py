@@ -1,17 +1,14 @@
 import json as json_mod
-from typing import Annotated
 
-import cyclopts
-
-from pivot.cli import session as session_mod
+from pivot.cli import arguments
 
 
 def status(
     *stages: str,
     explain: bool = False,
     json: bool = False,
-    all_pipelines: Annotated[bool, cyclopts.Parameter(name="--all")] = False,
-    session: Annotated[session_mod.Session, cyclopts.Parameter(parse=False)],
+    all_pipelines: arguments.AllPipelines = False,
+    session: arguments.Injected,
 ) -> int:
     """Show which stages are stale and why, without running anything.
 
@@ -23,8 +20,6 @@ def status(
         Print every reason, with the file and line of changed code.
     json
         Print a JSON object with a `stages` list.
-    all_pipelines
-        Every pipeline of the project, merged into one named `all`.
     """
     container = session.container(all_pipelines=all_pipelines)
     reports = container.status_service().status(container.pipeline(), stages)

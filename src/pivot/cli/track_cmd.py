@@ -1,13 +1,9 @@
-from typing import Annotated
-
-import cyclopts
-
-from pivot.cli import session as session_mod
+from pivot.cli import arguments
 
 
 def track(
     *paths: str,
-    session: Annotated[session_mod.Session, cyclopts.Parameter(parse=False)],
+    session: arguments.Injected,
 ) -> int:
     """Version external data: cache each PATH and write PATH.pvt beside it (commit the .pvt).
 

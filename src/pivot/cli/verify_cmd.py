@@ -1,16 +1,13 @@
 import json as json_mod
-from typing import Annotated
 
-import cyclopts
-
-from pivot.cli import session as session_mod
+from pivot.cli import arguments
 
 
 def verify(
     *,
     json: bool = False,
-    all_pipelines: Annotated[bool, cyclopts.Parameter(name="--all")] = False,
-    session: Annotated[session_mod.Session, cyclopts.Parameter(parse=False)],
+    all_pipelines: arguments.AllPipelines = False,
+    session: arguments.Injected,
 ) -> int:
     """CI gate: exit 1 if a stage is stale or a recorded artifact is in neither workspace nor cache.
 
@@ -18,8 +15,6 @@ def verify(
     ----------
     json
         Print a JSON object: `ok`, `problems`, `warnings`.
-    all_pipelines
-        Verify every pipeline of the project, merged.
     """
     container = session.container(all_pipelines=all_pipelines)
     report = container.verify_service().verify(container.pipeline())

@@ -1,0 +1,15 @@
+from typing import Annotated
+
+import cyclopts
+
+from pivot.cli import session as session_mod
+
+Injected = Annotated[session_mod.Session, cyclopts.Parameter(parse=False)]
+"""The invocation's Session, handed to every command by the launcher (never parsed)."""
+
+AllPipelines = Annotated[
+    bool,
+    cyclopts.Parameter(
+        name="--all", help="Every pipeline of the project, merged into one named `all`."
+    ),
+]
