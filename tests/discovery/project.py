@@ -1,5 +1,8 @@
+import contextlib
 import pathlib
 import textwrap
+from collections.abc import Callable
+from typing import Any
 
 STAGES_PY = """\
 import pathlib
@@ -56,3 +59,9 @@ def write(root: pathlib.Path, files: dict[str, str]) -> pathlib.Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text))
     return root
+
+
+def run_in(root: pathlib.Path, func: Callable[..., Any], **kwargs: Any) -> Any:
+    """Call `func` with `root` as working directory, as a worker would run a stage."""
+    with contextlib.chdir(root):
+        return func(**kwargs)

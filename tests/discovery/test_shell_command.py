@@ -17,15 +17,6 @@ def _load(root: pathlib.Path, pivot_yaml: str):
     return yaml_source.YamlPipelineSource().load(root)
 
 
-def _in(root: pathlib.Path, func, **kwargs):
-    previous = os.getcwd()
-    os.chdir(root)
-    try:
-        return func(**kwargs)
-    finally:
-        os.chdir(previous)
-
-
 def test_cmd_stage_bindings_params_and_command(tmp_path: pathlib.Path) -> None:
     pipe = _load(
         tmp_path,
@@ -98,14 +89,14 @@ def test_cmd_stage_runs_in_the_working_directory_and_returns_its_outputs(
     )
     (tmp_path / "in.txt").write_text("hello\n")
     st = pipe.get("shout")
-    result = _in(tmp_path, st.func, **{"in.txt": tmp_path / "in.txt"})
+    result = project.run_in(tmp_path, st.func, **{"in.txt": tmp_path / "in.txt"})
     assert result == pathlib.Path("out/loud.txt")
     assert (tmp_path / "out/loud.txt").read_text() == "HELLO\n"
 
 
 def test_several_outputs_are_returned_as_a_mapping(tmp_path: pathlib.Path) -> None:
     command = shell_command.ShellCommand.create("two", "touch a b", {}, (("a", "a"), ("b", "b")))
-    assert _in(tmp_path, command) == {"a": pathlib.Path("a"), "b": pathlib.Path("b")}
+    assert project.run_in(tmp_path, command) == {"a": pathlib.Path("a"), "b": pathlib.Path("b")}
     assert (tmp_path / "a").exists()
     assert (tmp_path / "b").exists()
 
@@ -115,7 +106,7 @@ def test_failing_command_reports_status_and_stderr_tail(tmp_path: pathlib.Path) 
         "boom", "echo first >&2; echo 'bad thing' >&2; exit 3", {}
     )
     with pytest.raises(shell_command.CommandFailedError) as caught:
-        _in(tmp_path, command)
+        project.run_in(tmp_path, command)
     message = str(caught.value)
     assert "stage 'boom': command exited with status 3" in message
     assert "bad thing" in message
@@ -126,7 +117,7 @@ def test_failing_command_reports_status_and_stderr_tail(tmp_path: pathlib.Path) 
 def test_command_output_goes_through_python_streams(
     tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _in(tmp_path, shell_command.ShellCommand.create("say", "echo out; echo err >&2", {}))
+    project.run_in(tmp_path, shell_command.ShellCommand.create("say", "echo out; echo err >&2", {}))
     captured = capsys.readouterr()
     assert captured.out == "out\n"
     assert captured.err == "err\n"
@@ -147,7 +138,7 @@ def test_escaped_reference_reaches_the_shell(tmp_path: pathlib.Path) -> None:
     assert func.command == "echo ${PIVOT_TEST_VALUE} > env.txt"
     os.environ["PIVOT_TEST_VALUE"] = "from-shell"
     try:
-        _in(tmp_path, func)
+        project.run_in(tmp_path, func)
     finally:
         del os.environ["PIVOT_TEST_VALUE"]
     assert (tmp_path / "env.txt").read_text() == "from-shell\n"

@@ -133,20 +133,9 @@ def test_function_without_annotations_tracks_listed_paths(tmp_path: pathlib.Path
     assert [d.paths[0].name for d in st.deps] == ["notes.txt"]
     assert [(o.key, o.path.name) for o in st.outs] == [(None, "report.txt")]
     # The executor passes every dep by name; the function takes none of them.
-    result = _run_in(tmp_path, st.func, **{d.name: d.paths[0] for d in st.deps})
+    result = project.run_in(tmp_path, st.func, **{d.name: d.paths[0] for d in st.deps})
     assert result == pathlib.Path("report.txt")
     assert (tmp_path / "report.txt").read_text() == "HELLO"
-
-
-def _run_in(root: pathlib.Path, func, **kwargs):
-    import os
-
-    previous = os.getcwd()
-    os.chdir(root)
-    try:
-        return func(**kwargs)
-    finally:
-        os.chdir(previous)
 
 
 def test_vars_files_and_inline_values_fill_interpolation(tmp_path: pathlib.Path) -> None:
