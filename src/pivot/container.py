@@ -171,6 +171,7 @@ class Container(containers.DeclarativeContainer):
         ),
     )
     link_modes = providers.Singleton(_link_modes, project_root, project_config)
+    vcs = providers.Singleton(_lazy("pivot.adapters.vcs.git_vcs", "GitVcs"), project_root)
 
     # Use cases
     digests = providers.Singleton(_lazy("pivot.app.digests", "DigestService"), state_store, hasher)

@@ -48,3 +48,15 @@ class LockFileError(PivotError):
 
 class OutputError(PivotError):
     """A stage did not produce what it declared."""
+
+
+class VcsError(PivotError):
+    """A version-control question could not be answered."""
+
+
+class NotARepositoryError(VcsError):
+    """The project is not inside a git repository, so revisions mean nothing here."""
+
+
+class RevisionNotFoundError(VcsError):
+    """A revision named by the user (sha, branch, tag, HEAD~n) does not exist."""
