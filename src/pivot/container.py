@@ -230,6 +230,7 @@ class Container(containers.DeclarativeContainer):
     gc_service = providers.Factory(
         _lazy("pivot.app.gc", "GcService"), project_root=project_root, locks=locks, cache=cache
     )
+    dvc_import = providers.Callable(_lazy("pivot.adapters.dvc.importer", "import_pipeline"))
     fsck_service = providers.Factory(
         _lazy("pivot.app.fsck", "FsckService"), cache=cache, hasher=hasher
     )

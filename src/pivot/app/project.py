@@ -5,6 +5,7 @@ from pivot.domain import errors, pipeline
 from pivot.ports import pipeline_source
 
 STATE_DIR = ".pivot"
+DVC_PIPELINE = "dvc.yaml"
 GITIGNORE = "# Pivot's local cache and state: never commit these.\n/cache/\n/state.lmdb/\n"
 
 
@@ -17,9 +18,23 @@ def find_root(start: pathlib.Path) -> pathlib.Path:
     if found is None:
         raise errors.ProjectNotFoundError(
             f"not inside a Pivot project: no {STATE_DIR}/ directory in '{start}' or any parent; "
-            + "run `pivot init` in your project's root directory"
+            + (dvc_hint(start, start.anchor) or "run `pivot init` in your project's root directory")
         )
     return found
+
+
+def dvc_hint(start: pathlib.Path, stop: pathlib.Path | str) -> str:
+    """How to bring over a DVC pipeline found at or above `start` (up to `stop`), or ""."""
+    for directory in (start, *start.parents):
+        if (directory / DVC_PIPELINE).is_file():
+            where = "" if directory == start else f" in '{directory}'"
+            return (
+                f"found a DVC pipeline ({DVC_PIPELINE}){where}: run `pivot import-dvc` there "
+                + "to convert it to pivot.yaml"
+            )
+        if directory == pathlib.Path(stop):
+            break
+    return ""
 
 
 def init(directory: pathlib.Path) -> bool:
@@ -59,8 +74,11 @@ def require_pipeline(
     if found is None:
         raise errors.PipelineNotFoundError(
             f"no pipeline found in '{start}' or its parents up to the project root "
-            + f"'{project_root}': create pipeline.py (defining `pipeline = Pipeline(...)`) "
-            + "or pivot.yaml"
+            + f"'{project_root}': "
+            + (
+                dvc_hint(start, project_root)
+                or "create pipeline.py (defining `pipeline = Pipeline(...)`) or pivot.yaml"
+            )
         )
     return found
 

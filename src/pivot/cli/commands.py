@@ -29,6 +29,7 @@ COMMANDS = (
     ),
     Command("params", "pivot.cli.params_cmd:params_app", "Show effective stage params."),
     Command("schema", "pivot.cli.schema_cmd:schema", "Print pivot.yaml's JSON Schema."),
+    Command("import-dvc", "pivot.cli.import_dvc_cmd:import_dvc", "Convert dvc.yaml to pivot.yaml."),
     Command(
         "completion", "pivot.cli.completion_cmd:completion", "Print a shell completion script."
     ),

@@ -61,11 +61,12 @@ class Metric(Out):
 
 @dataclasses.dataclass(frozen=True)
 class Plot(Out):
-    """A cached plot data file; x/y/template are kept for rendering."""
+    """A cached plot data file; x/y/template/title are kept for rendering."""
 
     x: str | None = None
     y: str | None = None
     template: str | None = None
+    title: str | None = None
 
     kind: ClassVar[OutKind] = OutKind.PLOT
 

@@ -12,6 +12,9 @@ from pivot.domain import pipeline as pipeline_mod
 
 PathSpecLike = str | Sequence[str]
 PathDecl = Sequence[PathSpecLike] | Mapping[str, PathSpecLike]
+OutEntryLike = PathSpecLike | Mapping[str, Mapping[str, Any] | None]
+"""An output path, or `{path: {cache: false, persist: true, x: ...}}` (cmd: stages)."""
+OutDecl = Sequence[OutEntryLike] | Mapping[str, PathSpecLike]
 
 OUT_SECTIONS: Mapping[str, type[specs.Out]] = {
     "outs": specs.Out,
@@ -24,6 +27,15 @@ class CommandParams(params_mod.StageParams):
     """Base of the params model built for each `cmd:` stage from its declared values."""
 
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True, protected_namespaces=())
+
+
+class TrackedParams(CommandParams):
+    """DVC-style params of a `cmd:` stage: the listed keys of params files, as read.
+
+    Any key is allowed (they come from the user's files); params.yaml overrides never apply.
+    """
+
+    model_config = pydantic.ConfigDict(extra="allow", frozen=True, protected_namespaces=())
 
 
 def _entries(decl: PathDecl) -> list[tuple[str | None, PathSpecLike, str | int]]:
@@ -52,29 +64,60 @@ def plain_deps(root: pathlib.Path, decl: PathDecl | None) -> tuple[stage.DepBind
 
 
 def plain_outs(
-    stage_name: str, root: pathlib.Path, sections: Mapping[str, PathDecl | None]
+    stage_name: str, root: pathlib.Path, sections: Mapping[str, OutDecl | None]
 ) -> tuple[tuple[stage.OutBinding, ...], shell_command.Returns]:
     """Outputs tracked by path only; one output has key None, several are keyed by name/path."""
-    found: list[tuple[str, type[specs.Out], str, str, str | int]] = []
+    found: list[tuple[str, str, str, Mapping[str, Any], str | int]] = []
     for section, decl in sections.items():
-        for name, spec, where in _entries(decl or ()):
+        for name, given, where in _entries(decl or ()):  # pyright: ignore[reportArgumentType]
+            spec: Any = given
+            options: Mapping[str, Any] = {}
+            if isinstance(given, Mapping):
+                entry: Mapping[str, Any] = given  # pyright: ignore[reportUnknownVariableType]
+                if len(entry) != 1:
+                    raise declaration.DeclarationError(
+                        "an output with options is one {path: {option: value}} mapping",
+                        (section, where),
+                    )
+                spec, chosen = next(iter(entry.items()))
+                options = {k: v for k, v in (chosen or {}).items() if v is not None}
             if not isinstance(spec, str):
                 raise declaration.DeclarationError(
                     "an output is one path, not a list", (section, where)
                 )
-            found.append((section, OUT_SECTIONS[section], name or spec, spec, where))
+            found.append((section, name or spec, spec, options, where))
     single = len(found) == 1
     bound: list[stage.OutBinding] = []
     returns: list[tuple[str | None, str]] = []
-    for section, spec_type, key, raw, where in found:
+    for section, key, raw, options, where in found:
         try:
             path = paths.check_output_path(raw, stage_name, root)
+            out_spec = _out_spec(section, raw, options)
         except errors.StageDefinitionError as exc:
             raise declaration.DeclarationError(str(exc), (section, where)) from None
         out_key = None if single else key
-        bound.append(stage.OutBinding(out_key, path, spec_type(raw, loader.PathOnly())))
+        bound.append(stage.OutBinding(out_key, path, out_spec))
         returns.append((out_key, raw))
     return tuple(bound), tuple(returns)
+
+
+def _out_spec(section: str, raw: str, options: Mapping[str, Any]) -> specs.Out:
+    spec_type = OUT_SECTIONS[section]
+    kwargs: dict[str, Any] = {}
+    if "cache" in options:
+        kwargs["cache"] = bool(options["cache"])
+    plot_options = {k: options[k] for k in ("x", "y", "template", "title") if k in options}
+    if plot_options and spec_type is not specs.Plot:
+        raise errors.StageDefinitionError(
+            f"output '{raw}': {', '.join(plot_options)} apply to plots only; list it under plots:"
+        )
+    if options.get("persist"):
+        if spec_type is not specs.Out:
+            raise errors.StageDefinitionError(
+                f"output '{raw}': persist applies to outs only, not {section}"
+            )
+        spec_type = specs.IncrementalOut
+    return spec_type(raw, loader.PathOnly(), **kwargs, **plot_options)
 
 
 def params_model(stage_name: str, values: Mapping[str, Any]) -> type[params_mod.StageParams] | None:
@@ -118,16 +161,24 @@ def register(
     name: str,
     template: str,
     deps: PathDecl | None = None,
-    outs: PathDecl | None = None,
-    metrics: PathDecl | None = None,
-    plots: PathDecl | None = None,
+    outs: OutDecl | None = None,
+    metrics: OutDecl | None = None,
+    plots: OutDecl | None = None,
     params: Mapping[str, Any] | None = None,
     mutex: Sequence[str] = (),
+    tracked: bool = False,
 ) -> stage.Stage:
-    """Add a shell-command stage to `pipe`; `template` may still hold `${params.*}`."""
+    """Add a shell-command stage to `pipe`; `template` may still hold `${params.*}`.
+
+    `tracked`: `params` are DVC-style values read from params files (any key names).
+    """
     pipeline_mod.check_stage_name(name)
-    params_type = params_model(name, params or {})
-    instance = params_type() if params_type is not None else None
+    instance: params_mod.StageParams | None
+    if tracked:
+        instance = TrackedParams(**params) if params else None
+    else:
+        params_type = params_model(name, params or {})
+        instance = params_type() if params_type is not None else None
     out_bindings, returns = plain_outs(
         name, pipe.root, {"outs": outs, "metrics": metrics, "plots": plots}
     )

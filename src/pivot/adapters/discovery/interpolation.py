@@ -1,5 +1,5 @@
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from pivot.adapters.discovery import declaration
@@ -100,3 +100,21 @@ def walk(
             for i, v in enumerate(value)  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
         ]
     return value
+
+
+def replace_references(text: str, replace: Callable[[str], str | None]) -> str:
+    """`text` with each unescaped `${ref}` replaced by the text `replace(ref)` (None keeps it)."""
+
+    def substitute(match: re.Match[str]) -> str:
+        if match.group(1):
+            return match.group(0)
+        replaced = replace(match.group(2))
+        return match.group(0) if replaced is None else replaced
+
+    return _TOKEN.sub(substitute, text)
+
+
+def whole_reference(text: str) -> str | None:
+    """`name.key` when `text` is exactly one unescaped `${name.key}`, else None."""
+    match = _TOKEN.fullmatch(text)
+    return match.group(2) if match and not match.group(1) else None

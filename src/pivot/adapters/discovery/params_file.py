@@ -4,7 +4,13 @@ from typing import Any
 
 import pydantic
 
-from pivot.adapters.discovery import function_stage, matrix, shell_command, yaml_document
+from pivot.adapters.discovery import (
+    command_stage,
+    function_stage,
+    matrix,
+    shell_command,
+    yaml_document,
+)
 from pivot.domain import pipeline as pipeline_mod
 from pivot.domain import stage as stage_mod
 
@@ -27,7 +33,12 @@ def apply(pipe: pipeline_mod.Pipeline) -> pipeline_mod.Pipeline:
         raise doc.error((), "params.yaml must map stage names to params, e.g. train: {lr: 0.1}")
     sections: dict[str, Any] = doc.data  # pyright: ignore[reportUnknownVariableType]
     local = [st for st in pipe.stages.values() if st.root == pipe.root]
-    _check_sections(doc, sections, [st.name for st in local], pipe.name)
+    if any(isinstance(st.params, command_stage.TrackedParams) for st in local):
+        # A DVC-style params file: stages list its keys; only StageParams stages named by a
+        # section take that section as overrides.
+        local = [st for st in local if _overridable(st)]
+    else:
+        _check_sections(doc, sections, [st.name for st in local], pipe.name)
 
     replaced: dict[str, stage_mod.Stage] = {}
     for st in local:
@@ -43,6 +54,10 @@ def apply(pipe: pipeline_mod.Pipeline) -> pipeline_mod.Pipeline:
     for st in pipe.stages.values():
         result.add(replaced.get(st.name, st))
     return result
+
+
+def _overridable(st: stage_mod.Stage) -> bool:
+    return st.params is not None and not isinstance(st.params, command_stage.TrackedParams)
 
 
 def _check_sections(

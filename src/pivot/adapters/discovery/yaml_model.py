@@ -22,20 +22,46 @@ _PARAMS = (
     + "the params themselves (referenced as ${params.name}); params.yaml overrides these."
 )
 _MUTEX = "Mutex groups: stages sharing a group never run at the same time."
+_TRACKED = (
+    " For a cmd: stage, a list tracks keys of params files as DVC does: [lr, train.epochs] "
+    + "(keys of params.yaml), [{other.yaml: [a, b]}] or [{other.yaml: }] (the whole file); "
+    + "the stage re-runs only when one of its listed keys changes, and ${lr} / ${params.lr} "
+    + "in the command insert the value."
+)
 
 
 class _Strict(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid")
 
 
+class OutOptions(_Strict):
+    """Options of one output of a cmd: stage: `outs: [{path: {cache: false}}]`."""
+
+    cache: bool | None = pydantic.Field(None, description="false: hashed and recorded, not cached")
+    persist: bool | None = pydantic.Field(
+        None, description="true: the previous version stays in place when the stage runs"
+    )
+    x: str | None = pydantic.Field(None, description="Plots: the x-axis field.")
+    y: str | None = pydantic.Field(None, description="Plots: the y-axis field.")
+    template: str | None = pydantic.Field(None, description="Plots: the chart template.")
+    title: str | None = pydantic.Field(None, description="Plots: the chart title.")
+
+
+OutEntry = str | list[str] | dict[str, OutOptions | None]
+OutDecl = list[OutEntry] | dict[str, PathSpec]
+TrackedParam = str | dict[str, list[str] | None]
+
+
 class VariantOverrides(_Strict):
     """What one value of a mapping-form matrix dimension adds to the stage."""
 
     deps: PathDecl | None = pydantic.Field(None, description=_DEPS)
-    outs: PathDecl | None = pydantic.Field(None, description=_OUTS)
-    metrics: PathDecl | None = pydantic.Field(None, description=_METRICS)
-    plots: PathDecl | None = pydantic.Field(None, description=_PLOTS)
-    params: dict[str, Any] | None = pydantic.Field(None, description=_PARAMS)
+    outs: OutDecl | None = pydantic.Field(None, description=_OUTS)
+    metrics: OutDecl | None = pydantic.Field(None, description=_METRICS)
+    plots: OutDecl | None = pydantic.Field(None, description=_PLOTS)
+    params: dict[str, Any] | list[TrackedParam] | None = pydantic.Field(
+        None, description=_PARAMS + _TRACKED
+    )
     mutex: list[str] | None = pydantic.Field(None, description=_MUTEX)
 
 
@@ -54,10 +80,12 @@ class StageConfig(_Strict):
         + "stopping at the first failure); ${params.name} inserts a param value.",
     )
     deps: PathDecl | None = pydantic.Field(None, description=_DEPS)
-    outs: PathDecl | None = pydantic.Field(None, description=_OUTS)
-    metrics: PathDecl | None = pydantic.Field(None, description=_METRICS)
-    plots: PathDecl | None = pydantic.Field(None, description=_PLOTS)
-    params: dict[str, Any] | None = pydantic.Field(None, description=_PARAMS)
+    outs: OutDecl | None = pydantic.Field(None, description=_OUTS)
+    metrics: OutDecl | None = pydantic.Field(None, description=_METRICS)
+    plots: OutDecl | None = pydantic.Field(None, description=_PLOTS)
+    params: dict[str, Any] | list[TrackedParam] | None = pydantic.Field(
+        None, description=_PARAMS + _TRACKED
+    )
     mutex: list[str] | None = pydantic.Field(None, description=_MUTEX)
     matrix: dict[str, MatrixDimension] | None = pydantic.Field(
         None,
@@ -70,6 +98,8 @@ class StageConfig(_Strict):
         description="With matrix: template of the variant part of the name, e.g. "
         + "'${model}-${dataset}' gives train@bert-swe.",
     )
+    desc: str | None = pydantic.Field(None, description="A description (documentation only).")
+    meta: Any = pydantic.Field(None, description="Free-form metadata (documentation only).")
 
     @pydantic.model_validator(mode="after")
     def _one_kind(self) -> "StageConfig":

@@ -12,6 +12,7 @@ from pivot.adapters.discovery import (
     importing,
     interpolation,
     matrix,
+    tracked_params,
     yaml_document,
     yaml_model,
 )
@@ -40,6 +41,7 @@ class _Loader:
         self._doc = doc
         self._directory = doc.path.parent.resolve()
         self._functions: dict[str, Callable[..., Any]] = {}
+        self._params_files = tracked_params.ParamsFiles(self._directory)
 
     def load(self) -> pipeline_mod.Pipeline:
         config = self._validate()
@@ -146,7 +148,7 @@ class _Loader:
             pipeline_mod.check_stage_name(base)
         except errors.StageDefinitionError as exc:
             raise self._doc.error(at, str(exc), at_key=True) from None
-        decl = config.model_dump(exclude_none=True, exclude={"matrix", "name"})
+        decl = config.model_dump(exclude_none=True, exclude={"matrix", "name", "desc", "meta"})
         variants = [matrix.Variant(base, {}, {})]
         if config.matrix is not None:
             if matrix.SEPARATOR in base:
@@ -224,13 +226,32 @@ class _Loader:
             "params": filled.get("params"),
             "mutex": [str(m) for m in filled.get("mutex", [])],
         }
+        tracked = isinstance(common["params"], list)
         if cmd is not None:
+            if tracked:
+                common["params"] = self._params_files.values(common["params"])
+                values = common["params"]
+                cmd = _map_strings(cmd, lambda c: tracked_params.as_params_references(c, values))
             commands = interpolation.walk(
                 cmd, context, where=("cmd",), defer={"params"}, unescape=False
             )
             template = " && ".join(commands) if isinstance(commands, list) else str(commands)
-            command_stage.register(pipe, name=name, template=template, **common)
+            command_stage.register(pipe, name=name, template=template, tracked=tracked, **common)
             return
+        if tracked:
+            raise declaration.DeclarationError(
+                "a list of params keys (DVC style) is for cmd: stages; a python: stage takes "
+                + "a mapping {field: value} of its StageParams",
+                ("params",),
+            )
+        for section in ("outs", "metrics", "plots"):
+            declared = common[section]
+            if isinstance(declared, list) and any(isinstance(e, dict) for e in declared):  # pyright: ignore[reportUnknownVariableType]
+                raise declaration.DeclarationError(
+                    "output options ({path: {cache: false}}) are for cmd: stages; a python: "
+                    + "stage declares them in its annotations (outputs.Out(..., cache=False))",
+                    (section,),
+                )
         func = self._function(str(interpolation.walk(reference, context, where=("python",))))
         function_stage.register(pipe, func, name=name, base=base, **common)
 
@@ -241,6 +262,12 @@ class _Loader:
             except errors.PipelineDefinitionError as exc:
                 raise declaration.DeclarationError(str(exc), ("python",)) from None
         return self._functions[reference]
+
+
+def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    if isinstance(value, list):
+        return [change(str(v)) for v in value]  # pyright: ignore[reportUnknownVariableType]
+    return change(str(value))
 
 
 def _data_path(data: Any, loc: tuple[int | str, ...]) -> declaration.Where:
@@ -280,6 +307,8 @@ def _model_at(parent: declaration.Where) -> type[pydantic.BaseModel] | None:
         return yaml_model.StageConfig
     if len(parent) == 5 and parent[0] == "stages" and parent[2] == "matrix":
         return yaml_model.VariantOverrides
+    if len(parent) == 5 and parent[0] == "stages" and parent[2] in {"outs", "metrics", "plots"}:
+        return yaml_model.OutOptions
     return None
 
 

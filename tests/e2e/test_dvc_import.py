@@ -1,0 +1,133 @@
+import json
+import pathlib
+
+import pytest
+
+from tests.e2e import conftest, dvc_project
+from tests.e2e.dvc_project import dvc  # noqa: F401  (fixture)
+
+
+def _project(root: pathlib.Path) -> conftest.Project:
+    root.mkdir(parents=True)
+    dvc_project.write_project(root)
+    return conftest.Project(root)
+
+
+def _ran(proj: conftest.Project) -> set[str]:
+    code, events = proj.run_json()
+    assert code == 0, events
+    return {name for name, status in conftest.statuses(events).items() if status == "ran"}
+
+
+def _edit_params(root: pathlib.Path, old: str, new: str) -> None:
+    path = root / "params.yaml"
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new, 1))
+
+
+ALL_STAGES = {"prepare", "featurize", "train", "evaluate", "report@us", "report@uk", "summary"}
+
+
+@pytest.mark.slow
+def test_imported_pipeline_matches_dvc_repro_byte_for_byte(
+    tmp_path: pathlib.Path,
+    dvc: dvc_project.Dvc,  # noqa: F811
+) -> None:
+    theirs = tmp_path / "dvc"
+    _project(theirs)
+    dvc(theirs, "init", "--no-scm")
+    dvc(theirs, "repro")
+    ours = _project(tmp_path / "pivot")
+
+    imported = ours.pivot("import-dvc")
+    assert imported.returncode == 0, imported.stderr
+    assert _ran(ours) == ALL_STAGES
+    for name in dvc_project.OUTPUTS:
+        assert (ours.root / name).read_bytes() == (theirs / name).read_bytes(), name
+
+    # One params key: exactly the stages listing it and their downstream.
+    for root in (theirs, ours.root):
+        _edit_params(root, "epochs: 5", "epochs: 7")
+    dvc(theirs, "repro")
+    assert _ran(ours) == {"train", "evaluate", "report@us", "report@uk", "summary"}
+    for name in dvc_project.OUTPUTS:
+        assert (ours.root / name).read_bytes() == (theirs / name).read_bytes(), name
+
+    # A key no stage lists changes nothing; a foreach item re-runs its own variant only.
+    _edit_params(ours.root, "unused: 1", "unused: 2")
+    assert _ran(ours) == set()
+    _edit_params(ours.root, "uk: 0.5", "uk: 0.75")
+    assert _ran(ours) == {"report@uk"}
+
+
+def test_run_in_a_dvc_project_says_how_to_import(tmp_path: pathlib.Path) -> None:
+    proj = _project(tmp_path / "p")
+    done = proj.pivot("run")
+    assert done.returncode == 1
+    assert "pivot import-dvc" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert proj.pivot("init").returncode == 0
+    status = proj.pivot("status")
+    assert status.returncode == 1
+    assert "found a DVC pipeline (dvc.yaml)" in status.stderr
+    assert "pivot import-dvc" in status.stderr
+
+
+def test_dry_run_prints_the_pipeline_and_writes_nothing(tmp_path: pathlib.Path) -> None:
+    proj = _project(tmp_path / "p")
+    done = proj.pivot("import-dvc", "--dry-run")
+    assert done.returncode == 0, done.stderr
+    assert "report@us:" in done.stdout
+    assert "cd sub && python ../scripts/summary.py" in done.stdout
+    assert not (proj.root / "pivot.yaml").exists()
+    assert not (proj.root / ".pivot").exists()
+
+
+def test_existing_pivot_yaml_needs_force_and_json_lists_stages(tmp_path: pathlib.Path) -> None:
+    proj = _project(tmp_path / "p")
+    (proj.root / "pivot.yaml").write_text("stages: {}\n")
+    refused = proj.pivot("import-dvc")
+    assert refused.returncode == 1
+    assert "already exists; pass --force" in refused.stderr
+    assert (proj.root / "pivot.yaml").read_text() == "stages: {}\n"
+    done = proj.pivot("import-dvc", "--force", "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert set(result["stages"]) == ALL_STAGES
+    assert result["written"] is True
+    assert result["not_carried_over"] == []
+    listed = proj.pivot("list", "--json")
+    assert listed.returncode == 0, listed.stderr
+
+
+BAD = {
+    "malformed": ("stages:\n  a:\n    cmd: [echo\n", r"dvc\.yaml:4:\d+: malformed YAML"),
+    "unknown key": (
+        "stages:\n  a:\n    cmd: echo\n    outz: [x]\n",
+        r"dvc\.yaml:4:\d+: stage 'a': unknown key 'outz'; did you mean 'outs'\?",
+    ),
+    "foreach over a missing var": (
+        "stages:\n  a:\n    foreach: ${nothere}\n    do:\n      cmd: echo ${item}\n",
+        r"dvc\.yaml:3:\d+: unresolved \$\{nothere\}",
+    ),
+    "missing params key": (
+        "stages:\n  a:\n    cmd: echo\n    params: [nokey]\n",
+        r"dvc\.yaml:4:\d+: stage .a.: param .nokey. is not in params\.yaml",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_input_gives_one_clear_line(tmp_path: pathlib.Path, case: str) -> None:
+    text, pattern = BAD[case]
+    proj = conftest.Project(tmp_path)
+    proj.write("dvc.yaml", text)
+    proj.write("params.yaml", "lr: 1\n")
+    done = proj.pivot("import-dvc")
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    import re
+
+    assert re.search(pattern, lines[0]), lines[0]
+    assert not (tmp_path / "pivot.yaml").exists()
