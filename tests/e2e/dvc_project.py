@@ -191,8 +191,8 @@ class Dvc:
         return done
 
 
-@pytest.fixture(scope="session")
-def dvc(tmp_path_factory: pytest.TempPathFactory) -> Dvc:
+def install(tmp_path_factory: pytest.TempPathFactory) -> Dvc:
+    """DVC from benchmarks/.dvc-venv, pip-installed there on first use (needs PyPI)."""
     installed = dvc_env.ensure(log=tmp_path_factory.mktemp("dvc-install") / "install.log")
     if isinstance(installed, str):
         pytest.fail(installed)

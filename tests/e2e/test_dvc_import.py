@@ -1,10 +1,15 @@
 import json
 import pathlib
+import re
 
 import pytest
 
 from tests.e2e import conftest, dvc_project
-from tests.e2e.dvc_project import dvc  # noqa: F401  (fixture)
+
+
+@pytest.fixture(scope="session")
+def dvc(tmp_path_factory: pytest.TempPathFactory) -> dvc_project.Dvc:
+    return dvc_project.install(tmp_path_factory)
 
 
 def _project(root: pathlib.Path) -> conftest.Project:
@@ -31,7 +36,7 @@ ALL_STAGES = {"prepare", "featurize", "train", "evaluate", "report@us", "report@
 @pytest.mark.slow
 def test_imported_pipeline_matches_dvc_repro_byte_for_byte(
     tmp_path: pathlib.Path,
-    dvc: dvc_project.Dvc,  # noqa: F811
+    dvc: dvc_project.Dvc,
 ) -> None:
     theirs = tmp_path / "dvc"
     _project(theirs)
@@ -127,7 +132,5 @@ def test_bad_input_gives_one_clear_line(tmp_path: pathlib.Path, case: str) -> No
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
-    import re
-
     assert re.search(pattern, lines[0]), lines[0]
     assert not (tmp_path / "pivot.yaml").exists()
