@@ -117,6 +117,16 @@ def _loky_executor(jobs: int | None) -> Iterator[Any]:
         pool.shutdown()
 
 
+def _dask_executor(jobs: int | None, scheduler: str | None) -> Iterator[Any]:
+    from pivot.adapters.executor import dask_executor
+
+    pool = dask_executor.DaskExecutor(scheduler=scheduler, max_workers=jobs)
+    try:
+        yield pool
+    finally:
+        pool.shutdown()
+
+
 def _pipeline_source() -> Any:
     from pivot.adapters.discovery import composite_source
 
@@ -157,6 +167,7 @@ class Container(containers.DeclarativeContainer):
     executor = providers.Selector(
         config.executor,
         loky=providers.Resource(_loky_executor, config.jobs),
+        dask=providers.Resource(_dask_executor, config.jobs, config.scheduler),
         inline=providers.Singleton(
             _lazy("pivot.adapters.executor.inline_executor", "InlineExecutor")
         ),
@@ -241,6 +252,7 @@ def build(
     *,
     executor: str = "loky",
     jobs: int | None = None,
+    scheduler: str | None = None,
     all_pipelines: bool = False,
     output: str = "console",
     explain: bool = False,
@@ -253,6 +265,7 @@ def build(
             "cwd": cwd,
             "executor": executor,
             "jobs": jobs,
+            "scheduler": scheduler,
             "all_pipelines": all_pipelines,
             "output": output,
             "explain": explain,

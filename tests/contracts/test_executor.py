@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 import executor_jobs
 import pytest
 
-from pivot.adapters.executor import inline_executor, loky_executor
+from pivot.adapters.executor import dask_executor, inline_executor, loky_executor
 from pivot.ports import executor
 
 # Where `executor_jobs` is importable from, whether or not tests/ is a package.
@@ -22,7 +22,12 @@ def _loky() -> executor.Executor:
     return loky_executor.LokyExecutor(max_workers=2)
 
 
-@pytest.fixture(scope="module", params=[_inline, _loky], ids=["inline", "loky"])
+def _dask() -> executor.Executor:
+    # A real LocalCluster: two worker processes on 127.0.0.1, started on the first job.
+    return dask_executor.DaskExecutor(max_workers=2)
+
+
+@pytest.fixture(scope="module", params=[_inline, _loky, _dask], ids=["inline", "loky", "dask"])
 def ex(request: pytest.FixtureRequest) -> Iterator[executor.Executor]:
     factory: Callable[[], executor.Executor] = request.param
     opened = factory()

@@ -35,6 +35,7 @@ def test_design_example_loads_with_overrides_and_params(tmp_path: pathlib.Path) 
             metrics: [scores.json]
             params: {lr: 0.1}
             mutex: [gpu]
+            resources: {GPU: 1, memory: 2GiB}
         """,
     )
     assert pipe.name == "my_pipeline"
@@ -49,6 +50,7 @@ def test_design_example_loads_with_overrides_and_params(tmp_path: pathlib.Path) 
     }
     assert st.params_dict() == {"lr": 0.1, "epochs": 10}
     assert st.mutex == ("gpu",)
+    assert st.resources == (("GPU", 1.0), ("memory", 2.0 * 2**30))
     assert st.func.__name__ == "train"
 
 

@@ -179,7 +179,9 @@ class _Scheduler:
             store_uncached=self._run_cache_enabled(st),
             previous=_previous_versions(st, evaluation),
         )
-        future = self._svc._executor.submit(stage_job.run, job, import_root=st.root)
+        future = self._svc._executor.submit(
+            stage_job.run, job, import_root=st.root, resources=dict(st.resources)
+        )
         self._running[future] = dataclasses.replace(evaluation, decision=decision)
         self._mutex_held.update(st.mutex)
 

@@ -2,7 +2,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from typing import Annotated, TextIO
+from typing import Annotated, Literal, TextIO
 
 import cyclopts
 
@@ -20,6 +20,8 @@ def run(
     json: bool = False,
     no_commit: bool = False,
     all_pipelines: arguments.AllPipelines = False,
+    executor: Literal["loky", "inline", "dask"] | None = None,
+    scheduler: str | None = None,
     session: arguments.Injected,
 ) -> int:
     """Run stale stages (all, or the named STAGES and their stale upstream).
@@ -44,16 +46,30 @@ def run(
         Print JSON Lines events (stage_started, stage_finished, summary).
     no_commit
         Write no lock records and no cache objects; record later with `pivot commit`.
+    executor
+        Where stage bodies run: `loky` (warm local worker processes, the default), `inline`
+        (this process; for debugging) or `dask` (a Dask cluster; `pip install 'pivot[dask]'`).
+        Default: $PIVOT_EXECUTOR, else loky.
+    scheduler
+        With `--executor dask`: the scheduler's address (`tcp://host:8786`); without it Pivot
+        starts a local cluster of -j worker processes. Default: $PIVOT_DASK_SCHEDULER.
     """
     from pivot.app import run as run_app
+    from pivot.domain import errors
 
     if jobs is not None and jobs < 1:
-        from pivot.domain import errors
-
         raise errors.PivotError(f"--jobs must be at least 1, got {jobs}")
+    scheduler = scheduler or os.environ.get("PIVOT_DASK_SCHEDULER") or None
+    if scheduler is not None and (executor or session.executor_name()) != "dask":
+        raise errors.PivotError(
+            "--scheduler needs the Dask executor: add `--executor dask` "
+            + "(or set PIVOT_EXECUTOR=dask)"
+        )
     with _stdout_for_events(json) as event_stream:
         container = session.container(
             jobs=jobs,
+            scheduler=scheduler,
+            **({"executor": executor} if executor else {}),
             all_pipelines=all_pipelines,
             output="json" if json else "console",
             explain=explain or dry_run,

@@ -6,6 +6,9 @@ if TYPE_CHECKING:
     from pivot import container as container_mod
 
 
+EXECUTORS = ("loky", "inline", "dask")
+
+
 class Session:
     """Per-invocation state handed to every command; builds the container on first use."""
 
@@ -20,9 +23,20 @@ class Session:
             # Imported here: dependency_injector and the adapters are not needed for --help.
             from pivot import container as container_mod
 
-            options.setdefault("executor", os.environ.get("PIVOT_EXECUTOR", "loky"))
+            options.setdefault("executor", self.executor_name())
             self._container = container_mod.build(self.cwd, **options)
         return self._container
+
+    def executor_name(self) -> str:
+        """$PIVOT_EXECUTOR, checked, else `loky`."""
+        name = os.environ.get("PIVOT_EXECUTOR") or "loky"
+        if name not in EXECUTORS:
+            from pivot.domain import errors
+
+            raise errors.PivotError(
+                f"PIVOT_EXECUTOR={name!r} is not an executor; use one of: " + ", ".join(EXECUTORS)
+            )
+        return name
 
     def close(self) -> None:
         if self._container is not None:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pivot.domain import definition, errors, paths, placement, specs, stage
+from pivot.domain import resources as resources_mod
 
 if TYPE_CHECKING:
     from pivot.domain import params as params_mod
@@ -155,6 +156,7 @@ class Pipeline:
         name: str | None = None,
         params: ParamsArg = None,
         mutex: Iterable[str] | None = None,
+        resources: Mapping[str, Any] | None = None,
         dep_path_overrides: Mapping[str, specs.PathSpec] | None = None,
         out_path_overrides: Mapping[str, str] | None = None,
     ) -> stage.Stage:
@@ -175,6 +177,7 @@ class Pipeline:
             params=effective_params(stage_name, defn.params_type, params),
             params_arg=defn.params_arg,
             mutex=tuple(mutex or ()),
+            resources=resources_mod.parse(stage_name, resources),
             incremental_args=defn.incremental_args,
         )
         self.add(built)

@@ -56,6 +56,8 @@ class Stage:
     params: "params_mod.StageParams | None" = None
     params_arg: str | None = None
     mutex: tuple[str, ...] = ()
+    resources: tuple[tuple[str, float], ...] = ()
+    """(name, amount) a worker must offer, e.g. (('GPU', 1.0),); honoured by the Dask executor."""
     incremental_args: Mapping[str, specs.IncrementalOut] = dataclasses.field(
         default_factory=dict[str, specs.IncrementalOut]
     )

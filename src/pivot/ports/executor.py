@@ -1,6 +1,6 @@
 import concurrent.futures
 import pathlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Protocol, TypeVar
 
 A = TypeVar("A")
@@ -16,9 +16,17 @@ class Executor(Protocol):
         ...
 
     def submit(
-        self, fn: Callable[[A], R], arg: A, *, import_root: pathlib.Path
+        self,
+        fn: Callable[[A], R],
+        arg: A,
+        *,
+        import_root: pathlib.Path,
+        resources: Mapping[str, float] | None = None,
     ) -> concurrent.futures.Future[R]:
         """Run `fn(arg)`; `import_root` is importable while `arg` is loaded and run.
+
+        `resources` ({"GPU": 1}) is what the worker must offer; executors of one machine ignore
+        it, a cluster executor fails the future at once when no worker offers it.
 
         Any failure to transfer or run the job surfaces as the future's exception; it never
         breaks later submissions.

@@ -9,6 +9,7 @@ from pivot.adapters.discovery import declaration, shell_command
 from pivot.domain import errors, loader, paths, specs, stage
 from pivot.domain import params as params_mod
 from pivot.domain import pipeline as pipeline_mod
+from pivot.domain import resources as resources_mod
 
 PathSpecLike = str | Sequence[str]
 PathDecl = Sequence[PathSpecLike] | Mapping[str, PathSpecLike]
@@ -167,6 +168,7 @@ def register(
     params: Mapping[str, Any] | None = None,
     mutex: Sequence[str] = (),
     tracked: bool = False,
+    resources: Mapping[str, Any] | None = None,
 ) -> stage.Stage:
     """Add a shell-command stage to `pipe`; `template` may still hold `${params.*}`.
 
@@ -197,6 +199,7 @@ def register(
         outs=out_bindings,
         params=instance,
         mutex=tuple(mutex),
+        resources=resources_mod.parse(name, resources),
     )
     pipe.add(built)
     return built

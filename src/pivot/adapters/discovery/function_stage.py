@@ -73,6 +73,7 @@ def register(
     plots: command_stage.PathDecl | None = None,
     params: pipeline_mod.ParamsArg = None,
     mutex: Sequence[str] = (),
+    resources: Mapping[str, Any] | None = None,
 ) -> stage.Stage:
     """Add `func` as stage `name`; lists and mappings override its annotated paths.
 
@@ -117,6 +118,7 @@ def register(
         name=name,
         params=params,
         mutex=mutex,
+        resources=resources,
         dep_path_overrides=dep_overrides,
         out_path_overrides=out_overrides,
     )

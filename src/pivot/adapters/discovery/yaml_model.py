@@ -28,6 +28,10 @@ _TRACKED = (
     + "the stage re-runs only when one of its listed keys changes, and ${lr} / ${params.lr} "
     + "in the command insert the value."
 )
+_RESOURCES = (
+    "What a worker must offer to run the stage, e.g. {GPU: 1, memory: 8GiB} (sizes in bytes); "
+    + "honoured by the Dask executor (dask worker --resources 'GPU=1')."
+)
 
 
 class _Strict(pydantic.BaseModel):
@@ -63,6 +67,7 @@ class VariantOverrides(_Strict):
         None, description=_PARAMS + _TRACKED
     )
     mutex: list[str] | None = pydantic.Field(None, description=_MUTEX)
+    resources: dict[str, float | str] | None = pydantic.Field(None, description=_RESOURCES)
 
 
 MatrixDimension = list[Scalar] | dict[str, VariantOverrides | None] | str
@@ -87,6 +92,7 @@ class StageConfig(_Strict):
         None, description=_PARAMS + _TRACKED
     )
     mutex: list[str] | None = pydantic.Field(None, description=_MUTEX)
+    resources: dict[str, float | str] | None = pydantic.Field(None, description=_RESOURCES)
     matrix: dict[str, MatrixDimension] | None = pydantic.Field(
         None,
         description="Fan the stage out over the cross product of dimensions: each a list of "

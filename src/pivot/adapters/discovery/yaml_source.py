@@ -225,6 +225,7 @@ class _Loader:
             "plots": filled.get("plots"),
             "params": filled.get("params"),
             "mutex": [str(m) for m in filled.get("mutex", [])],
+            "resources": filled.get("resources"),
         }
         tracked = isinstance(common["params"], list)
         if cmd is not None:

@@ -1,7 +1,7 @@
 import concurrent.futures
 import pathlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from pivot.adapters.executor import transfer
@@ -18,7 +18,12 @@ class InlineExecutor:
         return 1
 
     def submit(
-        self, fn: Callable[[A], R], arg: A, *, import_root: pathlib.Path
+        self,
+        fn: Callable[[A], R],
+        arg: A,
+        *,
+        import_root: pathlib.Path,
+        resources: Mapping[str, float] | None = None,
     ) -> concurrent.futures.Future[R]:
         future: concurrent.futures.Future[R] = concurrent.futures.Future()
         future.set_running_or_notify_cancel()

@@ -1,14 +1,10 @@
 import concurrent.futures
 import os
 import pathlib
-import sys
 import threading
-import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import process
 from typing import Any, TypeVar
-
-import cloudpickle
 
 from pivot.adapters.executor import transfer
 
@@ -17,90 +13,6 @@ R = TypeVar("R")
 
 # Idle workers stay warm this long; a long stage must not cost the others their warm imports.
 _IDLE_TIMEOUT_SECONDS = 300
-
-
-class _RemoteTraceback(Exception):
-    """The worker-side traceback, attached as `__cause__` of a job's exception."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
-
-    def __str__(self) -> str:
-        return self.text
-
-
-def _failure(exc: BaseException) -> bytes:
-    """Encode a job failure so that the parent can always decode it."""
-    sendable = transfer.as_exception(exc)
-    remote_tb = "".join(traceback.format_exception(exc))
-    try:
-        blob = cloudpickle.dumps((False, sendable, remote_tb))
-        # Exceptions whose __init__ takes other arguments than their message pickle fine but
-        # fail to rebuild; catch that here rather than in the parent's result thread.
-        cloudpickle.loads(blob)
-    except Exception:
-        blob = cloudpickle.dumps((False, RuntimeError(transfer.describe(exc)), remote_tb))
-    return blob
-
-
-class _WorkerState:
-    """Per worker process: the pipeline root whose modules it imported last."""
-
-    root: str | None = None
-
-
-def _activate(import_root: str) -> None:
-    """Make `import_root` the first place imports look, forgetting the previous root's modules.
-
-    Two pipelines may each have a `stages.py`; a warm worker that ran one must not hand the
-    other pipeline's jobs the wrong `stages` module.
-    """
-    previous = _WorkerState.root
-    if previous is not None and previous != import_root:
-        _forget_modules_under(previous)
-    if sys.path[:1] != [import_root]:
-        if import_root in sys.path:
-            sys.path.remove(import_root)
-        sys.path.insert(0, import_root)
-    _WorkerState.root = import_root
-
-
-def _forget_modules_under(root: str) -> None:
-    prefix = root.rstrip(os.sep) + os.sep
-    # Installed packages may live under the project (a .venv inside it): never drop those.
-    installed = tuple(
-        p.rstrip(os.sep) + os.sep for p in {sys.prefix, sys.base_prefix, sys.exec_prefix}
-    )
-    for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None)
-        if file and file.startswith(prefix) and not file.startswith(installed):
-            del sys.modules[name]
-
-
-def _run(blob: bytes, import_root: str) -> bytes:
-    """Worker side: load and call one job; never raise, so the pool can never break."""
-    _activate(import_root)
-    try:
-        fn, arg = cloudpickle.loads(blob)
-    except BaseException as exc:
-        return _failure(
-            transfer.JobTransferError(
-                f"cannot load the job in the worker process: {transfer.describe(exc)}"
-            )
-        )
-    try:
-        result = fn(arg)
-    except BaseException as exc:
-        return _failure(exc)
-    try:
-        return cloudpickle.dumps((True, result, ""))
-    except Exception as exc:
-        return _failure(
-            transfer.JobTransferError(
-                f"cannot send the job's result back from the worker: {transfer.describe(exc)}"
-            )
-        )
 
 
 class _JobFuture(concurrent.futures.Future[Any]):
@@ -129,20 +41,7 @@ class _JobFuture(concurrent.futures.Future[Any]):
             # The worker died or the pool broke: nothing came back to decode.
             self.set_exception(error)
             return
-        try:
-            ok, value, remote_tb = cloudpickle.loads(pooled.result())
-        except Exception as exc:
-            self.set_exception(
-                transfer.JobTransferError(
-                    f"cannot read the job's reply from the worker: {transfer.describe(exc)}"
-                )
-            )
-            return
-        if ok:
-            self.set_result(value)
-            return
-        value.__cause__ = _RemoteTraceback(remote_tb)
-        self.set_exception(value)
+        transfer.settle(self, pooled.result())
 
 
 class LokyExecutor:
@@ -175,13 +74,18 @@ class LokyExecutor:
         with self._lock:
             pool = self._pool or self._fresh_pool()
             try:
-                return pool.submit(_run, blob, import_root)
+                return pool.submit(transfer.run_job, blob, import_root)
             except (process.BrokenProcessPool, RuntimeError):
                 # A worker died (or another user shut the shared pool down) since the last job.
-                return self._fresh_pool().submit(_run, blob, import_root)
+                return self._fresh_pool().submit(transfer.run_job, blob, import_root)
 
     def submit(
-        self, fn: Callable[[A], R], arg: A, *, import_root: pathlib.Path
+        self,
+        fn: Callable[[A], R],
+        arg: A,
+        *,
+        import_root: pathlib.Path,
+        resources: Mapping[str, float] | None = None,
     ) -> concurrent.futures.Future[R]:
         if self._closed:
             return _failed(RuntimeError("the loky executor was shut down; no new jobs run"))

@@ -1,3 +1,8 @@
+import concurrent.futures
+import os
+import sys
+import threading
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -39,3 +44,109 @@ def describe(exc: BaseException) -> str:
     except Exception:
         message = "<unprintable>"
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+class _RemoteTraceback(Exception):
+    """The worker-side traceback, attached as `__cause__` of a job's exception."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _failure(exc: BaseException) -> bytes:
+    """Encode a job failure so that the parent can always decode it."""
+    sendable = as_exception(exc)
+    remote_tb = "".join(traceback.format_exception(exc))
+    try:
+        blob = cloudpickle.dumps((False, sendable, remote_tb))
+        # Exceptions whose __init__ takes other arguments than their message pickle fine but
+        # fail to rebuild; catch that here rather than in the parent's result thread.
+        cloudpickle.loads(blob)
+    except Exception:
+        blob = cloudpickle.dumps((False, RuntimeError(describe(exc)), remote_tb))
+    return blob
+
+
+class _WorkerState:
+    """Per worker process: the pipeline root whose modules it imported last."""
+
+    root: str | None = None
+
+
+def _activate(import_root: str) -> None:
+    """Make `import_root` the first place imports look, forgetting the previous root's modules.
+
+    Two pipelines may each have a `stages.py`; a warm worker that ran one must not hand the
+    other pipeline's jobs the wrong `stages` module.
+    """
+    previous = _WorkerState.root
+    if previous is not None and previous != import_root:
+        _forget_modules_under(previous)
+    if sys.path[:1] != [import_root]:
+        if import_root in sys.path:
+            sys.path.remove(import_root)
+        sys.path.insert(0, import_root)
+    _WorkerState.root = import_root
+
+
+def _forget_modules_under(root: str) -> None:
+    prefix = root.rstrip(os.sep) + os.sep
+    # Installed packages may live under the project (a .venv inside it): never drop those.
+    installed = tuple(
+        p.rstrip(os.sep) + os.sep for p in {sys.prefix, sys.base_prefix, sys.exec_prefix}
+    )
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and file.startswith(prefix) and not file.startswith(installed):
+            del sys.modules[name]
+
+
+# A job changes the process's cwd and sys.path: a worker with several threads (a Dask worker
+# started with --nthreads 4) must still run one job at a time.
+_ONE_JOB_AT_A_TIME = threading.Lock()
+
+
+def run_job(blob: bytes, import_root: str) -> bytes:
+    """Worker side: load and call one job; never raise, so the pool can never break."""
+    with _ONE_JOB_AT_A_TIME:
+        return _run_job(blob, import_root)
+
+
+def _run_job(blob: bytes, import_root: str) -> bytes:
+    _activate(import_root)
+    try:
+        fn, arg = cloudpickle.loads(blob)
+    except BaseException as exc:
+        return _failure(
+            JobTransferError(f"cannot load the job in the worker process: {describe(exc)}")
+        )
+    try:
+        result = fn(arg)
+    except BaseException as exc:
+        return _failure(exc)
+    try:
+        return cloudpickle.dumps((True, result, ""))
+    except Exception as exc:
+        return _failure(
+            JobTransferError(f"cannot send the job's result back from the worker: {describe(exc)}")
+        )
+
+
+def settle(future: concurrent.futures.Future[Any], reply: bytes) -> None:
+    """Caller side: complete `future` from a worker's `run_job` reply."""
+    try:
+        ok, value, remote_tb = cloudpickle.loads(reply)
+    except Exception as exc:
+        future.set_exception(
+            JobTransferError(f"cannot read the job's reply from the worker: {describe(exc)}")
+        )
+        return
+    if ok:
+        future.set_result(value)
+        return
+    value.__cause__ = _RemoteTraceback(remote_tb)
+    future.set_exception(value)
