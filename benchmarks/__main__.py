@@ -8,6 +8,7 @@ import socket
 import sys
 
 from benchmarks import (
+    cluster,
     dvc_env,
     generate,
     hashing,
@@ -43,6 +44,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--no-hash", action="store_true", help="skip the hashing measure")
     parser.add_argument("--hash-mib", type=int, default=1024, help="hashing file size")
     parser.add_argument("--profile", action="store_true", help="cProfile Pivot at N=176")
+    parser.add_argument(
+        "--dask", action="store_true", help="also Pivot on a Dask LocalCluster (pivot[dask])"
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: N=10, 1 rep, small")
     parser.add_argument("--work", type=pathlib.Path, default=HERE / ".work")
     parser.add_argument("--results", type=pathlib.Path, default=HERE / "results")
@@ -156,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         out.extras.update(measured)
         out.notes.append(f"hashing: {label}, {args.hash_mib} MiB file in the page cache")
     suite.measure_startup(ctx)
+    if args.dask:
+        cluster.measure_dask(ctx)
     if args.profile:
         profile(ctx, max([n for n in out.sizes if n <= PROFILE_SIZE] or [min(out.sizes)]))
     out.meta["load"] = f"{load_at_start} at start, {load_average()} at end"

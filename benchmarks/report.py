@@ -149,12 +149,12 @@ def _dvc_over(n: int, measure: R.Measure, tool: R.Tool) -> Callable[[R.Results],
     return read
 
 
-def _extra(key: R.Extra) -> Callable[[R.Results], float | str]:
+def _extra(key: R.Extra, hint: str = "") -> Callable[[R.Results], float | str]:
     def read(out: R.Results) -> float | str:
         got = out.extras.get(key)
         if isinstance(got, R.Sample):
             return got.median
-        return got or "not run"
+        return got or f"not run{hint}"
 
     return read
 
@@ -197,6 +197,10 @@ def targets(cores: int) -> list[Target]:
         Target("hash throughput ÷ raw read", Bound.AT_LEAST, 0.8, x,
                _extra(R.Extra.HASH_RATIO)),
         Target("`pivot --help`", Bound.AT_MOST, 0.2, s, _extra(R.Extra.HELP)),
+        Target("dask: per-stage overhead, trivial stages", Bound.AT_MOST, 0.030, s,
+               _extra(R.Extra.DASK_OVERHEAD, " (run with --dask)")),
+        Target("dask: 8 × 1 s CPU stages on 2 workers (≤ 4 s + 15 %)", Bound.AT_MOST, 4.6, s,
+               _extra(R.Extra.DASK_CPU_WALL, " (run with --dask)")),
     ]  # fmt: skip
 
 

@@ -41,6 +41,10 @@ class Extra(enum.StrEnum):
     IMPORT_HEAVY = "heavy modules after `import pivot`"
     HELP_HEAVY = "heavy modules loaded by `pivot --help`"
     NOOP_SCALING = "no-op(1000) ÷ no-op(176)"
+    DASK_COLD_SMALL = "dask: cold run of 10 trivial stages, 2-worker LocalCluster (incl. start-up)"
+    DASK_OVERHEAD = "dask: per-stage overhead, trivial stages (marginal, 10 → 50 stages)"
+    DASK_CPU_WALL = "dask: 8 × 1 s CPU stages on 2 workers, wall time (incl. cluster start-up)"
+    DASK_CPU_STAGES = "dask: 8 × 1 s CPU stages on 2 workers, first stage start → end"
 
 
 class Unit(enum.StrEnum):
