@@ -105,3 +105,15 @@ def test_hasher_is_picklable(h: xxh3_hasher.Xxh3Hasher, tmp_path: pathlib.Path) 
 def test_satisfies_the_hasher_port() -> None:
     port: hasher.Hasher = xxh3_hasher.Xxh3Hasher()
     assert port.tree_digest([]).endswith(hasher.DIR_SUFFIX)
+
+
+def test_a_file_larger_than_one_map_window_is_hashed_window_by_window(
+    h: xxh3_hasher.Xxh3Hasher, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Windows of 4 MiB over a 10.5 MiB file: two whole windows, a partial one, no gap or overlap.
+    monkeypatch.setattr(xxh3_hasher, "_WINDOW", 4 << 20)
+    data = os.urandom((10 << 20) + 512 * 1024)
+    path = tmp_path / "big.bin"
+    path.write_bytes(data)
+
+    assert h.file_digest(path) == xxhash.xxh3_128_hexdigest(data)

@@ -60,3 +60,17 @@ def test_dependency_inside_directory_output_links_to_its_producer(tmp_path: path
     producer = graph.producer_of(tmp_path / "data/train.csv")
     assert producer is not None
     assert producer.stage == "writes_dir"
+
+
+def test_ordered_sorts_any_subset_topologically_and_drops_unknown_names(
+    tmp_path: pathlib.Path,
+) -> None:
+    pipe = Pipeline("p", root=tmp_path)
+    pipe.register(stage_funcs.train)
+    pipe.register(stage_funcs.prepare)
+
+    graph = dag.build(pipe.stages, tmp_path)
+
+    assert graph.ordered(["train", "prepare", "train"]) == ["prepare", "train"]
+    assert graph.ordered(["train", "no-such-stage"]) == ["train"]
+    assert graph.ordered([]) == []

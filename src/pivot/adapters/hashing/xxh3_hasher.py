@@ -26,14 +26,23 @@ def _buffer() -> tuple[bytearray, memoryview]:
     return pair
 
 
-def _update_mapped(fd: int, state: "xxhash.xxh3_128") -> int:
-    try:
-        mapped = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):
-        return 0
-    with mapped:
-        state.update(mapped)
-        return len(mapped)
+# Mapped a window at a time: resident memory stays at one window whatever the file's size.
+_WINDOW = 64 << 20
+
+
+def _update_mapped(fd: int, size: int, state: "xxhash.xxh3_128") -> int:
+    """Hash the file through memory maps of `_WINDOW` bytes; returns the bytes covered."""
+    done = 0
+    while done < size:
+        length = min(_WINDOW, size - done)
+        try:
+            mapped = mmap.mmap(fd, length, access=mmap.ACCESS_READ, offset=done)
+        except (OSError, ValueError):
+            return done
+        with mapped:
+            state.update(mapped)
+        done += length
+    return done
 
 
 class Xxh3Hasher:
@@ -51,7 +60,7 @@ class Xxh3Hasher:
             if size >= _MMAP_MIN:
                 # Whatever the mapping did not cover (a file that grew, or a filesystem
                 # that cannot map) is read below.
-                f.seek(_update_mapped(f.fileno(), state))
+                f.seek(_update_mapped(f.fileno(), size, state))
             _, view = _buffer()
             while n := f.readinto(view):
                 state.update(view[:n])
