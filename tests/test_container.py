@@ -5,7 +5,7 @@ import pytest
 from pivot import container
 from pivot.adapters.memory import state_store
 from pivot.app import project
-from pivot.domain import errors
+from pivot.domain import config, errors
 from pivot.ports import content_cache
 
 
@@ -22,7 +22,7 @@ def _config(root: pathlib.Path, text: str) -> None:
 def test_defaults_without_config(root: pathlib.Path) -> None:
     built = container.build(root)
 
-    assert built.project_config() == {}
+    assert built.settings() == config.Config()
     assert built.link_modes()[0] is content_cache.LinkMode.REFLINK
 
 
@@ -38,7 +38,9 @@ def test_link_modes_from_config(root: pathlib.Path, monkeypatch: pytest.MonkeyPa
 def test_invalid_link_mode_names_the_file(root: pathlib.Path) -> None:
     _config(root, "cache:\n  link_modes: [teleport]\n")
 
-    with pytest.raises(errors.PivotError, match="invalid link mode.*config.yaml"):
+    with pytest.raises(
+        errors.ConfigError, match=r"config.yaml:2: cache.link_modes.0: .*'teleport'"
+    ):
         container.build(root).link_modes()
 
 
@@ -75,5 +77,5 @@ def test_ignore_package_versions_setting(
 def test_malformed_config_is_one_clear_error(root: pathlib.Path) -> None:
     _config(root, "cache: [unclosed\n")
 
-    with pytest.raises(errors.PivotError, match="config.yaml: invalid YAML"):
-        container.build(root).project_config()
+    with pytest.raises(errors.PivotError, match="config.yaml:2: invalid YAML"):
+        container.build(root).settings()

@@ -43,68 +43,38 @@ def _output_paths(pipe: pipeline.Pipeline) -> Mapping[identity.ArtifactIdentity,
     return {st.out_identity(o): o.path for st in pipe.stages.values() for o in st.outs}
 
 
-def _project_config(project_root: pathlib.Path) -> dict[str, Any]:
-    """`.pivot/config.yaml` as plain data ({} when absent)."""
-    path = project_root / project.STATE_DIR / "config.yaml"
-    if not path.is_file():
-        return {}
-    from ruamel import yaml
+def _config_files(project_root: pathlib.Path) -> Any:
+    from pivot.adapters.config import yaml_config
 
-    from pivot.domain import errors
-
-    try:
-        loaded: Any = yaml.YAML(typ="safe").load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise errors.PivotError(f"{path}: invalid YAML: {exc}") from None
-    if loaded is None:
-        return {}
-    if not isinstance(loaded, dict):
-        raise errors.PivotError(
-            f"{path}: expected a mapping of settings, got {type(loaded).__name__}"
-        )
-    return loaded  # pyright: ignore[reportUnknownVariableType]
+    return yaml_config.YamlConfigFiles(project_root / project.STATE_DIR)
 
 
-def _section(config: dict[str, Any], name: str) -> dict[str, Any]:
-    section = config.get(name) or {}
-    return section if isinstance(section, dict) else {}  # pyright: ignore[reportUnknownVariableType]
+def _settings(files: Any) -> Any:
+    """The effective `domain.config.Config` (loaded, with pydantic, only when a setting is read)."""
+    return files.load()
 
 
-def _fingerprinter(
-    state: state_store.StateStore, project_root: pathlib.Path, config: dict[str, Any]
-) -> Any:
+def _fingerprinter(state: state_store.StateStore, project_root: pathlib.Path, settings: Any) -> Any:
     from pivot.adapters.fingerprint import ast_fingerprinter
 
-    ignore = os.environ.get("PIVOT_IGNORE_PACKAGE_VERSIONS")
-    setting = _section(config, "fingerprint").get("ignore_package_versions", False)
     return ast_fingerprinter.AstFingerprinter(
         state,
         project_root,
-        ignore_package_versions=bool(setting) if ignore is None else ignore not in ("", "0"),
+        ignore_package_versions=settings.fingerprint.ignore_package_versions,
     )
 
 
-def _link_modes(
-    project_root: pathlib.Path, config: dict[str, Any]
-) -> tuple[content_cache.LinkMode, ...]:
-    """Checkout link-mode fallback order: $PIVOT_LINK_MODES or `cache.link_modes` in config.yaml."""
-    from pivot.app import checkout
+def _link_modes(settings: Any) -> tuple[content_cache.LinkMode, ...]:
+    """Restore link-mode fallback order: `cache.link_modes` (or $PIVOT_LINK_MODES)."""
+    modes = settings.cache.link_modes
+    if not modes:
+        return content_cache.DEFAULT_LINK_MODES
+    return tuple(content_cache.LinkMode(m) for m in modes)
 
-    raw: Any = os.environ.get("PIVOT_LINK_MODES") or _section(config, "cache").get("link_modes")
-    if raw is None:
-        return checkout.DEFAULT_MODES
-    names = raw.split(",") if isinstance(raw, str) else list(raw)
-    try:
-        return tuple(content_cache.LinkMode(str(n).strip()) for n in names if str(n).strip())
-    except ValueError:
-        from pivot.domain import errors
 
-        valid = ", ".join(m.value for m in content_cache.LinkMode)
-        raise errors.PivotError(
-            f"invalid link mode in {raw!r} ($PIVOT_LINK_MODES or cache.link_modes in "
-            + f"{project_root / project.STATE_DIR / 'config.yaml'}); "
-            + f"use a list of: {valid}"
-        ) from None
+def _executor_name(requested: str | None, settings: providers.Provider[Any]) -> str:
+    """`--executor`-style request, else `run.executor` (or $PIVOT_EXECUTOR)."""
+    return requested or settings().run.executor
 
 
 def _loky_executor(jobs: int | None) -> Iterator[Any]:
@@ -139,7 +109,8 @@ class Container(containers.DeclarativeContainer):
     config = providers.Configuration()
 
     project_root = providers.Singleton(project.find_root, config.cwd)
-    project_config = providers.Singleton(_project_config, project_root)
+    config_files = providers.Singleton(_config_files, project_root)
+    settings = providers.Singleton(_settings, config_files)
 
     # Adapters
     hasher = providers.Singleton(_lazy("pivot.adapters.hashing.xxh3_hasher", "Xxh3Hasher"))
@@ -158,14 +129,14 @@ class Container(containers.DeclarativeContainer):
         project.require_pipeline, found_pipeline, config.cwd, project_root
     )
     pipeline_if_any = providers.Callable(project.pipeline_or_empty, found_pipeline, project_root)
-    fingerprinter = providers.Singleton(_fingerprinter, state_store, project_root, project_config)
+    fingerprinter = providers.Singleton(_fingerprinter, state_store, project_root, settings)
     workspace = providers.Singleton(
         _lazy("pivot.adapters.workspace.file_workspace_store", "FileWorkspaceStore"),
         cache,
         providers.Callable(_output_paths, pipeline_if_any),
     )
     executor = providers.Selector(
-        config.executor,
+        providers.Callable(_executor_name, config.executor, settings.provider),
         loky=providers.Resource(_loky_executor, config.jobs),
         dask=providers.Resource(_dask_executor, config.jobs, config.scheduler),
         inline=providers.Singleton(
@@ -181,7 +152,7 @@ class Container(containers.DeclarativeContainer):
             _lazy("pivot.adapters.events.jsonl_sink", "JsonlSink"), config.event_stream
         ),
     )
-    link_modes = providers.Singleton(_link_modes, project_root, project_config)
+    link_modes = providers.Singleton(_link_modes, settings)
     vcs = providers.Singleton(_lazy("pivot.adapters.vcs.git_vcs", "GitVcs"), project_root)
 
     # Use cases
@@ -204,6 +175,7 @@ class Container(containers.DeclarativeContainer):
         executor_=executor,
         sink=sink,
         state=state_store,
+        link_modes=link_modes,
     )
     status_service = providers.Factory(
         _lazy("pivot.app.status", "StatusService"), project_root=project_root, observer=observer
@@ -250,7 +222,7 @@ class Container(containers.DeclarativeContainer):
 def build(
     cwd: pathlib.Path,
     *,
-    executor: str = "loky",
+    executor: str | None = None,
     jobs: int | None = None,
     scheduler: str | None = None,
     all_pipelines: bool = False,

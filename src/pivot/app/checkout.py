@@ -8,7 +8,7 @@ from pivot.ports import content_cache, lock_store, workspace_store
 from pivot.ports import hasher as hasher_port
 
 LinkMode = content_cache.LinkMode
-DEFAULT_MODES = (LinkMode.REFLINK, LinkMode.HARDLINK, LinkMode.COPY)
+DEFAULT_MODES = content_cache.DEFAULT_LINK_MODES
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

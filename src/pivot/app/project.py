@@ -6,7 +6,10 @@ from pivot.ports import pipeline_source
 
 STATE_DIR = ".pivot"
 DVC_PIPELINE = "dvc.yaml"
-GITIGNORE = "# Pivot's local cache and state: never commit these.\n/cache/\n/state.lmdb/\n"
+GITIGNORE = (
+    "# Pivot's local cache and state: never commit these.\n"
+    + "/cache/\n/state.lmdb/\n/config.local.yaml\n"
+)
 
 
 def find_root(start: pathlib.Path) -> pathlib.Path:

@@ -47,8 +47,14 @@ class RunService:
         executor_: executor.Executor,
         sink: event_sink.EventSink,
         state: state_store.StateStore,
+        link_modes: tuple[content_cache.LinkMode, ...] = (
+            content_cache.LinkMode.HARDLINK,
+            content_cache.LinkMode.COPY,
+        ),
     ) -> None:
         self._root = project_root
+        self._link_modes = link_modes
+        """How restores place cached files (`cache.link_modes`)."""
         self._observer = observer
         self._locks = locks
         self._cache = cache
@@ -218,7 +224,7 @@ class _Scheduler:
         for ident in evaluation.decision.restore:
             out = evaluation.record["outs"][ident]
             path = paths.normalize(out["path"], st.root)
-            self._svc._workspace.restore(path, out["hash"])
+            self._svc._workspace.restore(path, out["hash"], self._svc._link_modes)
             restored.append(f"{ident} → {paths.relative(path, self._svc._root)}")
         self._finish(st.name, Status.SKIPPED, message="restored from cache: " + ", ".join(restored))
 
@@ -234,11 +240,7 @@ class _Scheduler:
             return False
         for out in outs.values():
             path = paths.normalize(out["path"], st.root)
-            modes = (
-                (content_cache.LinkMode.HARDLINK, content_cache.LinkMode.COPY)
-                if out["cached"]
-                else (content_cache.LinkMode.COPY,)
-            )
+            modes = self._svc._link_modes if out["cached"] else (content_cache.LinkMode.COPY,)
             self._svc._workspace.restore(path, out["hash"], modes)
             self._remember(path, out["hash"])
         produced = {ident: out["hash"] for ident, out in outs.items()}

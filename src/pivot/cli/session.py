@@ -23,13 +23,17 @@ class Session:
             # Imported here: dependency_injector and the adapters are not needed for --help.
             from pivot import container as container_mod
 
-            options.setdefault("executor", self.executor_name())
+            name = self.executor_name()
+            if name is not None:
+                options.setdefault("executor", name)
             self._container = container_mod.build(self.cwd, **options)
         return self._container
 
-    def executor_name(self) -> str:
-        """$PIVOT_EXECUTOR, checked, else `loky`."""
-        name = os.environ.get("PIVOT_EXECUTOR") or "loky"
+    def executor_name(self) -> str | None:
+        """$PIVOT_EXECUTOR, checked; None leaves the choice to `run.executor` (default loky)."""
+        name = os.environ.get("PIVOT_EXECUTOR")
+        if name is None:
+            return None
         if name not in EXECUTORS:
             from pivot.domain import errors
 

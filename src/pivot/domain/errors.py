@@ -60,3 +60,7 @@ class NotARepositoryError(VcsError):
 
 class RevisionNotFoundError(VcsError):
     """A revision named by the user (sha, branch, tag, HEAD~n) does not exist."""
+
+
+class ConfigError(PivotError):
+    """A setting in `.pivot/config*.yaml`, the environment or `pivot config` is invalid."""

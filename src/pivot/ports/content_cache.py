@@ -11,6 +11,10 @@ class LinkMode(enum.StrEnum):
     REFLINK = "reflink"
 
 
+DEFAULT_LINK_MODES = (LinkMode.REFLINK, LinkMode.HARDLINK, LinkMode.COPY)
+"""How cached files are placed when `cache.link_modes` says nothing."""
+
+
 class ContentCache(Protocol):
     """Content-addressed store of file bytes and directory manifests; must be picklable."""
 

@@ -1,0 +1,193 @@
+import io
+import os
+import pathlib
+from collections.abc import Mapping
+from typing import Any
+
+from pivot.adapters import fs
+from pivot.domain import config, errors
+
+SHARED = "config.yaml"
+LOCAL = "config.local.yaml"
+_IGNORE_LINE = "/config.local.yaml"
+
+
+class YamlConfigFiles:
+    """`.pivot/config.yaml` (committed) and `.pivot/config.local.yaml` (git-ignored; wins)."""
+
+    def __init__(self, state_dir: pathlib.Path, environ: Mapping[str, str] | None = None) -> None:
+        self.shared = state_dir / SHARED
+        self.local = state_dir / LOCAL
+        self._environ = os.environ if environ is None else environ
+
+    def load(self) -> config.Config:
+        """The effective settings: both files, then `PIVOT_*` environment overrides."""
+        docs = self._docs()
+        overrides = config.env_overrides(self._environ)
+        if not docs and not overrides:
+            return config.defaults()
+        merged: dict[str, Any] = {}
+        for _, doc in docs:
+            merged = config.merge(merged, doc)
+        for key, value in overrides.items():
+            config.set_path(merged, key, value)
+        return _validate(merged, docs, overrides)
+
+    def raw(self, *, local: bool | None = None) -> dict[str, Any]:
+        """What the files say (None: both merged), without defaults or the environment."""
+        merged: dict[str, Any] = {}
+        for path, doc in self._docs():
+            if local is None or (path == self.local) == local:
+                merged = config.merge(merged, _plain(doc))
+        return merged
+
+    def set(self, key: tuple[str, ...], value: Any, *, local: bool) -> None:
+        """Write `key: value` into one file (comments kept), after validating the result."""
+        path = self.local if local else self.shared
+        doc = _read(path) if path.is_file() else _new_map()
+        node = doc
+        for part in key[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = _new_map()
+                node[part] = child
+            node = child  # pyright: ignore[reportUnknownVariableType]
+        node[key[-1]] = value
+        self._check_and_write(path, doc)
+
+    def unset(self, key: tuple[str, ...], *, local: bool) -> None:
+        """Remove `key` from one file (empty parents go too); an absent key is an error."""
+        path = self.local if local else self.shared
+        doc = _read(path) if path.is_file() else _new_map()
+        parents: list[Any] = [doc]
+        for part in key[:-1]:
+            child = parents[-1].get(part)
+            if not isinstance(child, dict):
+                parents = []
+                break
+            parents.append(child)
+        if not parents or key[-1] not in parents[-1]:
+            raise errors.ConfigError(f"'{'.'.join(key)}' is not set in {path}")
+        del parents[-1][key[-1]]
+        for depth in range(len(parents) - 1, 0, -1):
+            if not parents[depth]:
+                del parents[depth - 1][key[depth - 1]]
+        self._check_and_write(path, doc)
+
+    def _docs(self) -> list[tuple[pathlib.Path, Any]]:
+        return [(path, _read(path)) for path in (self.shared, self.local) if path.is_file()]
+
+    def _check_and_write(self, path: pathlib.Path, doc: Any) -> None:
+        docs = [(p, doc if p == path else d) for p, d in self._docs() if p != path]
+        docs.append((path, doc))
+        docs.sort(key=lambda pd: pd[0] == self.local)
+        merged: dict[str, Any] = {}
+        for _, d in docs:
+            merged = config.merge(merged, d)
+        _validate(merged, docs, {})
+        from ruamel import yaml
+
+        out = io.StringIO()
+        yaml.YAML(typ="rt").dump(doc, out)
+        fs.atomic_write_bytes(path, out.getvalue().encode())
+        if path == self.local:
+            _ignore_local(path.parent)
+
+
+def _new_map() -> Any:
+    from ruamel.yaml import comments
+
+    return comments.CommentedMap()
+
+
+def _read(path: pathlib.Path) -> Any:
+    """A config file as a round-trip mapping (line numbers kept for messages)."""
+    from ruamel import yaml
+
+    try:
+        loaded: Any = yaml.YAML(typ="rt").load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise errors.ConfigError(f"{where}: invalid YAML: {problem}") from None
+    if loaded is None:
+        return _new_map()
+    if not isinstance(loaded, dict):
+        raise errors.ConfigError(
+            f"{path}: expected a mapping of settings (like 'cache: {{link_modes: [copy]}}'), "
+            + f"got {type(loaded).__name__}"
+        )
+    return loaded
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}  # pyright: ignore[reportUnknownVariableType]
+    if isinstance(node, list):
+        return [_plain(v) for v in node]  # pyright: ignore[reportUnknownVariableType]
+    return node
+
+
+def _validate(
+    merged: dict[str, Any],
+    docs: list[tuple[pathlib.Path, Any]],
+    overrides: Mapping[tuple[str, ...], Any],
+) -> config.Config:
+    import pydantic
+
+    try:
+        return config.Config.model_validate(_plain(merged))
+    except pydantic.ValidationError as exc:
+        raise errors.ConfigError(_describe(exc.errors()[0], docs, overrides)) from None
+
+
+def _describe(
+    error: Any, docs: list[tuple[pathlib.Path, Any]], overrides: Mapping[tuple[str, ...], Any]
+) -> str:
+    loc: tuple[str | int, ...] = tuple(error["loc"])
+    dotted = ".".join(str(p) for p in loc)
+    var = config.env_var_of(loc)
+    if var is not None and any(loc[: len(k)] == k for k in overrides):
+        return f"${var}: {dotted}: {error['msg']} (got {error.get('input')!r})"
+    where = _where(loc, docs)
+    if error["type"] == "extra_forbidden":
+        parent = ".".join(str(p) for p in loc[:-1])
+        known = [f"{parent}.{name}" if parent else name for name in config.allowed_at(loc[:-1])]
+        return f"{where}: unknown setting '{dotted}'{config.suggest(dotted, known)}"
+    if error["type"] == "missing":
+        return f"{where}: '{dotted}' is required"
+    return f"{where}: {dotted}: {error['msg']} (got {error.get('input')!r})"
+
+
+def _where(loc: tuple[str | int, ...], docs: list[tuple[pathlib.Path, Any]]) -> str:
+    """`file:line` of the deepest part of `loc` written in a file (the local file on a tie)."""
+    best: tuple[int, str] = (-1, str(docs[-1][0]) if docs else "settings")
+    for path, doc in docs:
+        node, depth, line = doc, 0, None
+        for part in loc:
+            if not isinstance(node, dict) or part not in node:
+                break
+            line = _line_of(node, part) or line
+            node, depth = node[part], depth + 1  # pyright: ignore[reportUnknownVariableType]
+        if depth >= best[0] and depth > 0:
+            best = (depth, f"{path}:{line}" if line is not None else str(path))
+    return best[1]
+
+
+def _line_of(node: Any, key: Any) -> int | None:
+    """1-based line of `key` in a round-trip mapping (None for keys added in memory)."""
+    try:
+        return node.lc.key(key)[0] + 1
+    except (AttributeError, KeyError, TypeError):
+        return None
+
+
+def _ignore_local(state_dir: pathlib.Path) -> None:
+    """Make sure git never sees the machine-local settings file."""
+    gitignore = state_dir / ".gitignore"
+    text = gitignore.read_text() if gitignore.is_file() else ""
+    if _IGNORE_LINE in text.splitlines():
+        return
+    sep = "" if not text or text.endswith("\n") else "\n"
+    fs.atomic_write_bytes(gitignore, (text + sep + _IGNORE_LINE + "\n").encode())
