@@ -93,7 +93,19 @@ def test_no_op_run_imports_neither_loky_nor_ruamel_nor_checkout(
     modules = _modules_after(code, cwd=tmp_path)
 
     assert "loky" not in modules
+    assert "networkx" not in modules
     assert not any(m.startswith("ruamel") for m in modules)
     assert "pivot.app.checkout" not in modules
     assert "pivot.adapters.discovery.yaml_source" not in modules
     assert "importlib.metadata" not in modules
+
+
+def test_dag_imports_networkx_only_when_drawing(tmp_path: pathlib.Path) -> None:
+    (tmp_path / ".pivot").mkdir()
+    (tmp_path / "pipeline.py").write_text(PIPELINE)
+    code = """
+    from pivot.cli import main
+    main.app.meta(["dag", "--json"], result_action="return_value")
+    """
+
+    assert "networkx" in _modules_after(code, cwd=tmp_path)
