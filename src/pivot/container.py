@@ -214,6 +214,7 @@ class Container(containers.DeclarativeContainer):
         _lazy("pivot.app.gc", "GcService"), project_root=project_root, locks=locks, cache=cache
     )
     dvc_import = providers.Callable(_lazy("pivot.adapters.dvc.importer", "import_pipeline"))
+    history_log = providers.Factory(_lazy("pivot.app.history_log", "HistoryLog"), state_store)
     fsck_service = providers.Factory(
         _lazy("pivot.app.fsck", "FsckService"), cache=cache, hasher=hasher
     )

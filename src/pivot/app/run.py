@@ -5,8 +5,8 @@ import pathlib
 import time
 from collections.abc import Iterable, Mapping
 
-from pivot.app import observe, run_cache, stage_job, targets
-from pivot.domain import change, dag, errors, events, paths, pipeline, specs, stage
+from pivot.app import history_log, observe, run_cache, stage_job, targets
+from pivot.domain import change, dag, errors, events, history, paths, pipeline, specs, stage
 from pivot.ports import (
     content_cache,
     event_sink,
@@ -64,16 +64,22 @@ class RunService:
         self._sink = sink
         self._run_cache = run_cache.RunCache(state)
         """Holds the run cache; without it every stale stage runs."""
+        self._history = history_log.HistoryLog(state)
 
     def run(self, pipe: pipeline.Pipeline, options: RunOptions) -> events.RunSummary:
         graph = dag.build(pipe.stages, self._root)
         selected = targets.select(graph, options.stages, single_stage=options.single_stage)
-        return _Scheduler(self, graph, selected, options).run()
+        return _Scheduler(self, graph, selected, options, pipe.name).run()
 
 
 class _Scheduler:
     def __init__(
-        self, svc: RunService, graph: dag.Dag, selected: Iterable[str], options: RunOptions
+        self,
+        svc: RunService,
+        graph: dag.Dag,
+        selected: Iterable[str],
+        options: RunOptions,
+        pipeline_name: str = "",
     ) -> None:
         self._svc = svc
         self._graph = graph
@@ -89,9 +95,15 @@ class _Scheduler:
         self._mutex_held: set[str] = set()
         self._stopped = False
         self._jobs = max(1, options.jobs or svc._executor.max_workers)
+        self._pipeline_name = pipeline_name
+        self._params: dict[str, dict[str, object]] = {}
+        self._metrics: dict[str, dict[str, dict[str, history.Scalar]]] = {}
+        self._history: list[history.StageRun] = []
+        """Per-stage lines of the run's history record, written once when the run ends."""
 
     def run(self) -> events.RunSummary:
         started = time.perf_counter()
+        wall_started = time.time()
         try:
             while self._ready or self._running:
                 self._launch()
@@ -118,8 +130,23 @@ class _Scheduler:
         for status in self._done.values():
             counts[status] = counts.get(status, 0) + 1
         summary = events.RunSummary(counts, time.perf_counter() - started)
+        if not self._options.dry_run:
+            self._record_history(wall_started)
         self._svc._sink.emit(summary)
         return summary
+
+    def _record_history(self, started: float) -> None:
+        self._svc._history.record(
+            history.RunRecord(
+                schema_version=history.SCHEMA_VERSION,
+                id=history_log.new_id(started),
+                pipeline=self._pipeline_name,
+                targets=list(self._options.stages),
+                started=started,
+                ended=time.time(),
+                stages=self._history,
+            )
+        )
 
     def _launch(self) -> None:
         while self._ready and not self._stopped:
@@ -135,6 +162,7 @@ class _Scheduler:
     def _start(self, name: str) -> None:
         st = self._graph.stages[name]
         evaluation = self._svc._observer.evaluate(st, force=self._options.force)
+        self._params[name] = dict(evaluation.observation.params)
         decision = evaluation.decision
         stale_upstream = [
             up for up in self._graph.upstream[name] if self._done.get(up) is Status.WOULD_RUN
@@ -276,6 +304,7 @@ class _Scheduler:
                 st.name, Status.FAILED, evaluation.decision.reasons, outcome.error, outcome.duration
             )
             return
+        self._metrics[st.name] = outcome.metrics or {}
         for result in outcome.outputs:
             for key, stamp, digest in result.stamps:
                 self._svc._observer.digests.remember(key, stamp, digest)
@@ -295,6 +324,16 @@ class _Scheduler:
         duration: float = 0.0,
     ) -> None:
         self._done[name] = status
+        self._history.append(
+            history.StageRun(
+                name=name,
+                status=str(status),
+                duration=duration,
+                reasons=[r.describe() for r in reasons],
+                params=self._params.get(name, {}),
+                metrics=self._metrics.get(name, {}),
+            )
+        )
         self._svc._sink.emit(events.StageFinished(name, status, reasons, message, duration))
         if status is Status.FAILED and not self._options.keep_going:
             self._stopped = True

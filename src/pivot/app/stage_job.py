@@ -1,4 +1,5 @@
 import dataclasses
+import json
 import os
 import pathlib
 import posixpath
@@ -9,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pivot.app import digests, run_cache
-from pivot.domain import errors, loader, specs
+from pivot.domain import errors, history, loader, specs
 from pivot.domain import stage as stage_mod
 from pivot.ports import content_cache, hasher, state_store
 
@@ -63,6 +64,8 @@ class StageOutcome:
     outputs: tuple[OutResult, ...] = ()
     error: str = ""
     duration: float = 0.0
+    metrics: "dict[str, dict[str, history.Scalar]] | None" = None
+    """Metric output path (relative to the pipeline root) → its flattened values."""
 
 
 def job_for(
@@ -133,8 +136,9 @@ def run(job: StageJob) -> StageOutcome:
         if job.params_arg is not None:
             kwargs[job.params_arg] = job.params
         result = job.func(**kwargs)
-        _save(job, result)
+        values = _save(job, result)
         results = tuple(_record(job, out) for out in job.outs)
+        metrics = _metric_values(job, values)
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # a stage calling sys.exit is a stage failure too
@@ -143,7 +147,29 @@ def run(job: StageJob) -> StageOutcome:
         )
     finally:
         os.chdir(previous_cwd)
-    return StageOutcome(job.stage, True, results, duration=time.perf_counter() - started)
+    duration = time.perf_counter() - started
+    return StageOutcome(job.stage, True, results, duration=duration, metrics=metrics)
+
+
+def _metric_values(
+    job: StageJob, values: Mapping[str, Any]
+) -> dict[str, dict[str, history.Scalar]]:
+    """What each Metric output holds, for the run history: the returned mapping, else the
+    file itself when it is JSON (a `cmd:` stage writes its metrics file itself)."""
+    found: dict[str, dict[str, history.Scalar]] = {}
+    for out in job.outs:
+        if out.kind is not specs.OutKind.METRIC:
+            continue
+        value = values.get(out.identity)
+        if not isinstance(value, Mapping) and out.path.suffix == ".json" and out.path.is_file():
+            try:
+                value = json.loads(out.path.read_text())
+            except ValueError:
+                continue
+        flat = history.flatten(value) if isinstance(value, Mapping) else {}
+        if flat:
+            found[pathlib.Path(os.path.relpath(out.path, job.root)).as_posix()] = flat
+    return found
 
 
 def _clear(path: pathlib.Path) -> None:
@@ -187,9 +213,10 @@ def _previous_value(out: OutJob) -> Any:
     return out.loader.empty()
 
 
-def _save(job: StageJob, result: Any) -> None:
+def _save(job: StageJob, result: Any) -> dict[str, Any]:
+    """Write each output's value with its loader; the values by output identity."""
     if not job.outs:
-        return
+        return {}
     if len(job.outs) == 1 and job.outs[0].key is None:
         values = {job.outs[0].identity: result}
     else:
@@ -223,6 +250,7 @@ def _save(job: StageJob, result: Any) -> None:
             target = out.path.joinpath(*rel.split("/"))
             target.parent.mkdir(parents=True, exist_ok=True)
             out.loader.save(value, target)
+    return values
 
 
 def directory_entries(stage: str, identity: str, value: Any) -> list[tuple[str, Any]]:

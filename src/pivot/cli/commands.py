@@ -29,6 +29,8 @@ COMMANDS = (
     ),
     Command("config", "pivot.cli.config_cmd:config_app", "Show and change settings."),
     Command("dag", "pivot.cli.dag_cmd:dag", "Draw the pipeline graph, stale stages marked."),
+    Command("history", "pivot.cli.history_cmd:history_", "Recorded runs; --compare: experiments."),
+    Command("show", "pivot.cli.history_cmd:show", "One recorded run: stages, times, reasons."),
     Command("params", "pivot.cli.params_cmd:params_app", "Show effective stage params."),
     Command("schema", "pivot.cli.schema_cmd:schema", "Print pivot.yaml's JSON Schema."),
     Command("import-dvc", "pivot.cli.import_dvc_cmd:import_dvc", "Convert dvc.yaml to pivot.yaml."),
