@@ -72,9 +72,19 @@ def _link_modes(settings: Any) -> tuple[content_cache.LinkMode, ...]:
     return tuple(content_cache.LinkMode(m) for m in modes)
 
 
-def _executor_name(requested: str | None, settings: providers.Provider[Any]) -> str:
+def _executor_name(
+    requested: str | None, scheduler: str | None, settings: providers.Provider[Any]
+) -> str:
     """`--executor`-style request, else `run.executor` (or $PIVOT_EXECUTOR)."""
-    return requested or settings().run.executor
+    name = requested or settings().run.executor
+    if scheduler and name != "dask":
+        from pivot.domain import errors
+
+        raise errors.PivotError(
+            "--scheduler needs the Dask executor: add `--executor dask` (or set run.executor "
+            + "to dask with `pivot config set run.executor dask`)"
+        )
+    return name
 
 
 def _loky_executor(jobs: int | None) -> Iterator[Any]:
@@ -87,10 +97,12 @@ def _loky_executor(jobs: int | None) -> Iterator[Any]:
         pool.shutdown()
 
 
-def _dask_executor(jobs: int | None, scheduler: str | None) -> Iterator[Any]:
+def _dask_executor(jobs: int | None, scheduler: str | None, settings: Any) -> Iterator[Any]:
     from pivot.adapters.executor import dask_executor
 
-    pool = dask_executor.DaskExecutor(scheduler=scheduler, max_workers=jobs)
+    pool = dask_executor.DaskExecutor(
+        scheduler=scheduler or settings.run.scheduler, max_workers=jobs
+    )
     try:
         yield pool
     finally:
@@ -136,9 +148,9 @@ class Container(containers.DeclarativeContainer):
         providers.Callable(_output_paths, pipeline_if_any),
     )
     executor = providers.Selector(
-        providers.Callable(_executor_name, config.executor, settings.provider),
+        providers.Callable(_executor_name, config.executor, config.scheduler, settings.provider),
         loky=providers.Resource(_loky_executor, config.jobs),
-        dask=providers.Resource(_dask_executor, config.jobs, config.scheduler),
+        dask=providers.Resource(_dask_executor, config.jobs, config.scheduler, settings),
         inline=providers.Singleton(
             _lazy("pivot.adapters.executor.inline_executor", "InlineExecutor")
         ),

@@ -49,22 +49,17 @@ def run(
     executor
         Where stage bodies run: `loky` (warm local worker processes, the default), `inline`
         (this process; for debugging) or `dask` (a Dask cluster; `pip install 'pivot[dask]'`).
-        Default: $PIVOT_EXECUTOR, else loky.
+        Default: `run.executor` in .pivot/config.yaml (or $PIVOT_EXECUTOR), else loky.
     scheduler
         With `--executor dask`: the scheduler's address (`tcp://host:8786`); without it Pivot
-        starts a local cluster of -j worker processes. Default: $PIVOT_DASK_SCHEDULER.
+        starts a local cluster of -j worker processes. Default: `run.scheduler` in
+        .pivot/config.yaml, or $PIVOT_DASK_SCHEDULER.
     """
     from pivot.app import run as run_app
     from pivot.domain import errors
 
     if jobs is not None and jobs < 1:
         raise errors.PivotError(f"--jobs must be at least 1, got {jobs}")
-    scheduler = scheduler or os.environ.get("PIVOT_DASK_SCHEDULER") or None
-    if scheduler is not None and (executor or session.executor_name()) != "dask":
-        raise errors.PivotError(
-            "--scheduler needs the Dask executor: add `--executor dask` "
-            + "(or set PIVOT_EXECUTOR=dask)"
-        )
     with _stdout_for_events(json) as event_stream:
         container = session.container(
             jobs=jobs,

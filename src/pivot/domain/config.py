@@ -29,6 +29,8 @@ class FingerprintConfig(_Section):
 
 class RunConfig(_Section):
     executor: Literal["loky", "inline", "dask"] = "loky"
+    scheduler: str | None = None
+    """Dask scheduler address (`tcp://host:8786`) for `executor: dask`; None = a local cluster."""
 
 
 class RemoteConfig(_Section):
@@ -72,6 +74,7 @@ ENVIRONMENT = {
     "PIVOT_LINK_MODES": ("cache", "link_modes"),
     "PIVOT_IGNORE_PACKAGE_VERSIONS": ("fingerprint", "ignore_package_versions"),
     "PIVOT_EXECUTOR": ("run", "executor"),
+    "PIVOT_DASK_SCHEDULER": ("run", "scheduler"),
     "PIVOT_REMOTE": ("core", "remote"),
 }
 """Environment variables that override a setting (the one place they are read)."""
