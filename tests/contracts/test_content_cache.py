@@ -69,6 +69,33 @@ def test_put_file_keeps_the_first_object(
     assert (work / "out").read_bytes() == b"first"
 
 
+def test_put_file_with_link_stores_the_same_bytes(
+    cache: content_cache.ContentCache, work: pathlib.Path
+) -> None:
+    source = work / "foreign"
+    source.write_bytes(b"another tool's object")
+    source.chmod(0o444)
+    digest = HASHER.file_digest(source)
+    cache.put_file(source, digest, link=True)
+    assert cache.verify(digest)
+    cache.materialize(digest, work / "out", (LinkMode.COPY,))
+    assert (work / "out").read_bytes() == b"another tool's object"
+
+
+def test_local_put_file_with_link_shares_a_read_only_object_and_copies_a_writable_one(
+    work: pathlib.Path,
+) -> None:
+    cache = local_content_cache.LocalContentCache(work / "cache", HASHER)
+    shared, private = work / "shared", work / "private"
+    shared.write_bytes(b"read-only")
+    shared.chmod(0o444)
+    private.write_bytes(b"writable")
+    for path in (shared, private):
+        cache.put_file(path, HASHER.file_digest(path), link=True)
+    assert cache.object_path(HASHER.file_digest(shared)).stat().st_ino == shared.stat().st_ino
+    assert cache.object_path(HASHER.file_digest(private)).stat().st_ino != private.stat().st_ino
+
+
 def test_source_changes_after_put_do_not_reach_the_cache(
     cache: content_cache.ContentCache, work: pathlib.Path
 ) -> None:

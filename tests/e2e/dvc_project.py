@@ -1,8 +1,8 @@
 """A DVC project of the usual shape, and the DVC command the tests compare Pivot with."""
 
+import hashlib
 import os
 import pathlib
-import shutil
 import subprocess
 import textwrap
 
@@ -199,6 +199,5 @@ def install(tmp_path_factory: pytest.TempPathFactory) -> Dvc:
     return Dvc(installed)
 
 
-def copy_project(source: pathlib.Path, target: pathlib.Path) -> pathlib.Path:
-    shutil.copytree(source, target, symlinks=True)
-    return target
+def md5_of(path: pathlib.Path) -> str:
+    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()

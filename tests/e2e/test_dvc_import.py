@@ -134,3 +134,54 @@ def test_bad_input_gives_one_clear_line(tmp_path: pathlib.Path, case: str) -> No
     assert len(lines) == 1, done.stderr
     assert re.search(pattern, lines[0]), lines[0]
     assert not (tmp_path / "pivot.yaml").exists()
+
+
+def _locked_md5(root: pathlib.Path, stage: str, path: str) -> str:
+    from ruamel.yaml import YAML
+
+    lock = YAML(typ="safe").load((root / "dvc.lock").read_text())
+    return next(o["md5"] for o in lock["stages"][stage]["outs"] if o["path"] == path)
+
+
+@pytest.mark.slow
+def test_state_dvc_left_up_to_date_carries_over(
+    tmp_path: pathlib.Path,
+    dvc: dvc_project.Dvc,
+) -> None:
+    proj = _project(tmp_path / "p")
+    root = proj.root
+    dvc(root, "init", "--no-scm")
+    dvc(root, "add", "data/raw.csv")
+    dvc(root, "remote", "add", "storage", "/tmp/somewhere")
+    dvc(root, "repro")
+    model_md5 = _locked_md5(root, "train", "model.txt")
+    corrupt = root / ".dvc/cache/files/md5" / model_md5[:2] / model_md5[2:]
+    corrupt.chmod(0o644)
+    corrupt.write_text("garbage\n")
+
+    done = proj.pivot("import-dvc", "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert set(result["up_to_date"]) == ALL_STAGES
+    assert result["stale"] == []
+    assert result["corrupt_cache_objects"] == [str(corrupt.relative_to(root))]
+    assert result["tracked"] == ["data/raw.csv.dvc → data/raw.csv.pvt"]
+    assert any("remote 'storage'" in n for n in result["not_carried_over"])
+    assert result["cache_objects_imported"] > 0
+    # No second copy: Pivot's object for the raw data is DVC's, hard-linked.
+    pvt = json.loads((root / "data/raw.csv.pvt").read_text())
+    ours = root / ".pivot/cache/files" / pvt["hash"][:2] / pvt["hash"][2:]
+    raw_md5 = dvc_project.md5_of(root / "data/raw.csv")
+    theirs = root / ".dvc/cache/files/md5" / raw_md5[:2] / raw_md5[2:]
+    assert ours.stat().st_ino == theirs.stat().st_ino
+
+    assert _ran(proj) == set()
+
+    # The workspace no longer matches dvc.lock for one stage: it is left stale and listed.
+    _edit_params(root, "scale: 2.0", "scale: 3.0")
+    again = proj.pivot("import-dvc", "--force", "--json")
+    assert again.returncode == 0, again.stderr
+    result = json.loads(again.stdout)
+    assert result["stale"] == ["featurize: param featurize.scale changed"]
+    assert "featurize" not in result["up_to_date"]
+    assert "featurize" in _ran(proj)

@@ -22,8 +22,12 @@ class ContentCache(Protocol):
         """True when an object with `digest` is stored."""
         ...
 
-    def put_file(self, path: pathlib.Path, digest: str) -> None:
-        """Store the bytes of `path` under `digest`; an existing object is never overwritten."""
+    def put_file(self, path: pathlib.Path, digest: str, *, link: bool = False) -> None:
+        """Store the bytes of `path` under `digest`; an existing object is never overwritten.
+
+        `link`: `path` is itself read-only and immutable (another tool's cache object): share
+        its bytes (hard link) where the filesystem allows instead of copying.
+        """
         ...
 
     def put_tree(self, manifest: Mapping[str, str], digest: str) -> None:

@@ -36,7 +36,7 @@ class LocalContentCache:
         """True when an object with `digest` is stored."""
         return self.object_path(digest).is_file()
 
-    def put_file(self, path: pathlib.Path, digest: str) -> None:
+    def put_file(self, path: pathlib.Path, digest: str, *, link: bool = False) -> None:
         """Store the bytes of `path` under `digest`; an existing object is never overwritten."""
         dest = self.object_path(digest)
         if dest.exists():
@@ -44,8 +44,9 @@ class LocalContentCache:
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = fs.temp_sibling(dest)
         try:
-            shutil.copyfile(path, tmp)
-            os.chmod(tmp, _READ_ONLY)
+            if not (link and _shared(path, tmp)):
+                shutil.copyfile(path, tmp)
+                os.chmod(tmp, _READ_ONLY)
             _publish(tmp, dest)
         finally:
             tmp.unlink(missing_ok=True)
@@ -177,6 +178,17 @@ class LocalContentCache:
             os.replace(src, dest)
         except FileNotFoundError:
             raise _missing(digest) from None
+
+
+def _shared(src: pathlib.Path, tmp: pathlib.Path) -> bool:
+    """Hard-link a read-only object of another cache; False where links are not possible."""
+    if os.stat(src).st_mode & 0o222:
+        return False  # a writable file could change under the cache
+    try:
+        os.link(src, tmp)
+    except OSError:
+        return False
+    return True
 
 
 def _publish(tmp: pathlib.Path, dest: pathlib.Path) -> None:

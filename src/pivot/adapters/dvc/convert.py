@@ -61,6 +61,8 @@ class DvcStage:
     """Section (outs, metrics, plots) → (path relative to wdir, options)."""
     about: dict[str, Any] = dataclasses.field(default_factory=dict[str, Any])
     """desc and meta, carried over as documentation."""
+    rendered: list[str] | None = None
+    """The command as DVC runs it (every `${}` filled in), as dvc.lock records it."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -100,6 +102,7 @@ class _Converter:
             if key not in _TOP_KEYS:
                 raise self._fail((key,), _unknown(key, _TOP_KEYS, "dvc.yaml"))
         variables = self._variables(top)
+        self._vars = variables
         stages: list[DvcStage] = []
         for name, body in top["stages"].items():
             stages.extend(self._expand(str(name), body, variables))
@@ -254,6 +257,13 @@ class _Converter:
                     ),
                 )
         cmd = filled["cmd"]
+        commands = [str(c) for c in cmd] if isinstance(cmd, list) else [str(cmd)]  # pyright: ignore[reportUnknownVariableType]
+        try:
+            rendered = [
+                str(interpolation.interpolate(c, self._vars, keep_type=False)) for c in commands
+            ]
+        except declaration.DeclarationError:
+            rendered = None
         outs: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         for section in _OUT_SECTIONS:
             entries: list[tuple[str, dict[str, Any]]] = []
@@ -276,12 +286,13 @@ class _Converter:
             outs[section] = entries
         return DvcStage(
             name=name,
-            cmd=[str(c) for c in cmd] if isinstance(cmd, list) else [str(cmd)],  # pyright: ignore[reportUnknownVariableType]
+            cmd=commands,
             wdir=posixpath.normpath(str(filled.get("wdir") or ".")),
             deps=[str(d) for d in filled.get("deps") or []],
             params=list(filled.get("params") or []),
             outs=outs,
             about={k: filled[k] for k in ("desc", "meta") if filled.get(k) is not None},
+            rendered=rendered,
         )
 
     def _stage(self, st: DvcStage) -> dict[str, Any]:

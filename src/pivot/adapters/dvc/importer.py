@@ -20,6 +20,7 @@ class Imported:
     text: str
     stages: list[str]
     notes: list[convert.Note]
+    conversion: convert.Conversion
 
 
 def render(conversion: convert.Conversion, source: str) -> str:
@@ -86,4 +87,5 @@ def import_pipeline(
         text=text,
         stages=[st.name for st in conversion.stages],
         notes=conversion.notes,
+        conversion=conversion,
     )

@@ -20,7 +20,7 @@ class MemoryContentCache:
         """True when an object with `digest` is stored."""
         return digest in self._blobs or digest in self._trees
 
-    def put_file(self, path: pathlib.Path, digest: str) -> None:
+    def put_file(self, path: pathlib.Path, digest: str, *, link: bool = False) -> None:
         """Store the bytes of `path` under `digest`; an existing object is never overwritten."""
         if digest not in self._blobs:
             self._blobs[digest] = path.read_bytes()
