@@ -227,6 +227,7 @@ class Container(containers.DeclarativeContainer):
     )
     dvc_import = providers.Callable(_lazy("pivot.adapters.dvc.importer", "import_pipeline"))
     history_log = providers.Factory(_lazy("pivot.app.history_log", "HistoryLog"), state_store)
+    dvc_export = providers.Callable(_lazy("pivot.adapters.dvc.export", "export"))
     dvc_state = providers.Factory(_lazy("pivot.adapters.dvc.dvc_state", "DvcState"), cache, hasher)
     fsck_service = providers.Factory(
         _lazy("pivot.app.fsck", "FsckService"), cache=cache, hasher=hasher

@@ -176,8 +176,12 @@ class Dvc:
     def __init__(self, env: dvc_env.DvcEnv) -> None:
         self.env = env
 
-    def __call__(self, root: pathlib.Path, *args: str) -> subprocess.CompletedProcess[str]:
-        path = f"{self.env.bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    def __call__(
+        self, root: pathlib.Path, *args: str, python: pathlib.Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """`dvc ARGS` in `root`; `python` is put first on PATH for the commands DVC runs."""
+        first = python or self.env.bin_dir
+        path = f"{first}{os.pathsep}{os.environ.get('PATH', '')}"
         done = subprocess.run(
             [str(self.env.dvc), *args],
             cwd=root,

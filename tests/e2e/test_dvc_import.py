@@ -1,6 +1,7 @@
 import json
 import pathlib
 import re
+import sys
 
 import pytest
 
@@ -185,3 +186,48 @@ def test_state_dvc_left_up_to_date_carries_over(
     assert result["stale"] == ["featurize: param featurize.scale changed"]
     assert "featurize" not in result["up_to_date"]
     assert "featurize" in _ran(proj)
+
+
+@pytest.mark.slow
+def test_exported_python_pipeline_runs_under_dvc_repro(
+    tmp_path: pathlib.Path,
+    dvc: dvc_project.Dvc,
+) -> None:
+    proj = conftest.Project(tmp_path / "p")
+    proj.root.mkdir()
+    proj.write("stages.py", conftest.STAGES)
+    proj.write("pipeline.py", conftest.PIPELINE)
+    proj.write("raw.txt", "hello\n")
+    assert proj.pivot("init").returncode == 0
+    done = proj.pivot("export")
+    assert done.returncode == 0, done.stderr
+    assert "cmd: python -m pivot exec train" in (proj.root / "dvc.yaml").read_text()
+
+    # DVC runs the commands with this interpreter's `python` (the one Pivot is installed in).
+    dvc(proj.root, "init", "--no-scm")
+    dvc(proj.root, "repro", python=pathlib.Path(sys.executable).parent)
+    assert sorted(proj.calls()) == ["evaluate", "other", "prepare", "train"]
+    assert (proj.root / "eval.txt").read_text() == "evaluated model(HELLO, lr=0.1)"
+    assert json.loads((proj.root / "metrics.json").read_text()) == {"acc": 0.9}
+    # Outputs were saved exactly as a run would: Pivot agrees they are up to date.
+    _, events = proj.run_json()
+    assert set(conftest.statuses(events).values()) == {"skipped"}
+
+    dvc(proj.root, "repro", python=pathlib.Path(sys.executable).parent)
+    assert proj.calls() == []
+    proj.edit("stages.py", "return raw[::-1]", "return raw[::-1] + '!'")
+    dvc(proj.root, "repro", python=pathlib.Path(sys.executable).parent)
+    assert "other" in proj.calls()
+    assert (proj.root / "other.txt").read_text() == "\nolleh!"
+
+
+def test_exec_runs_one_stage_even_when_up_to_date(project: conftest.Project) -> None:
+    assert project.pivot("run").returncode == 0
+    project.calls()
+    done = project.pivot("exec", "train")
+    assert done.returncode == 0, done.stderr
+    assert project.calls() == ["train"]
+    unknown = project.pivot("exec", "trian")
+    assert unknown.returncode == 1
+    assert "trian" in unknown.stderr
+    assert "Traceback" not in unknown.stderr

@@ -34,6 +34,8 @@ COMMANDS = (
     Command("params", "pivot.cli.params_cmd:params_app", "Show effective stage params."),
     Command("schema", "pivot.cli.schema_cmd:schema", "Print pivot.yaml's JSON Schema."),
     Command("import-dvc", "pivot.cli.import_dvc_cmd:import_dvc", "Convert dvc.yaml to pivot.yaml."),
+    Command("export", "pivot.cli.export_cmd:export", "Write a dvc.yaml that DVC can run."),
+    Command("exec", "pivot.cli.exec_cmd:exec_stage", "Run one stage now, as `pivot run` would."),
     Command(
         "completion", "pivot.cli.completion_cmd:completion", "Print a shell completion script."
     ),
