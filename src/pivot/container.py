@@ -225,8 +225,8 @@ class Container(containers.DeclarativeContainer):
     gc_service = providers.Factory(
         _lazy("pivot.app.gc", "GcService"), project_root=project_root, locks=locks, cache=cache
     )
-    dvc_import = providers.Callable(_lazy("pivot.adapters.dvc.importer", "import_pipeline"))
     history_log = providers.Factory(_lazy("pivot.app.history_log", "HistoryLog"), state_store)
+    dvc_import = providers.Callable(_lazy("pivot.adapters.dvc.importer", "import_pipeline"))
     dvc_export = providers.Callable(_lazy("pivot.adapters.dvc.export", "export"))
     dvc_state = providers.Factory(_lazy("pivot.adapters.dvc.dvc_state", "DvcState"), cache, hasher)
     fsck_service = providers.Factory(
