@@ -7,7 +7,7 @@ from typing import Any
 from dependency_injector import containers, providers
 
 from pivot.app import project
-from pivot.domain import identity, pipeline
+from pivot.domain import identity, layout, pipeline
 from pivot.ports import content_cache, state_store
 
 
@@ -28,7 +28,7 @@ def _lazy(module: str, name: str) -> Callable[..., Any]:
 def _state_store(project_root: pathlib.Path) -> Iterator[state_store.StateStore]:
     from pivot.adapters.state import lmdb_state_store
 
-    store = lmdb_state_store.LmdbStateStore(project_root / project.STATE_DIR / "state.lmdb")
+    store = lmdb_state_store.LmdbStateStore(layout.state_db(project_root))
     try:
         yield store
     finally:
@@ -36,7 +36,7 @@ def _state_store(project_root: pathlib.Path) -> Iterator[state_store.StateStore]
 
 
 def _cache_root(project_root: pathlib.Path) -> pathlib.Path:
-    return project_root / project.STATE_DIR / "cache"
+    return layout.cache_dir(project_root)
 
 
 def _output_paths(pipe: pipeline.Pipeline) -> Mapping[identity.ArtifactIdentity, pathlib.Path]:
@@ -46,7 +46,7 @@ def _output_paths(pipe: pipeline.Pipeline) -> Mapping[identity.ArtifactIdentity,
 def _config_files(project_root: pathlib.Path) -> Any:
     from pivot.adapters.config import yaml_config
 
-    return yaml_config.YamlConfigFiles(project_root / project.STATE_DIR)
+    return yaml_config.YamlConfigFiles(layout.state_dir(project_root))
 
 
 def _settings(files: Any) -> Any:
@@ -133,6 +133,9 @@ class Container(containers.DeclarativeContainer):
         hasher,
     )
     locks = providers.Singleton(_lazy("pivot.adapters.lock.json_lock_store", "JsonLockStore"))
+    project_lock = providers.Singleton(
+        _lazy("pivot.adapters.lock.file_project_lock", "FileProjectLock"), project_root
+    )
     pipeline_source = providers.Singleton(_pipeline_source)
     found_pipeline = providers.Singleton(
         project.find_pipeline, pipeline_source, config.cwd, project_root, config.all_pipelines

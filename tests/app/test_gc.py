@@ -2,7 +2,7 @@ import pathlib
 
 import pytest
 
-from pivot.app import fsck
+from pivot.app import fsck, gc
 from tests.app import artifact_world
 
 
@@ -29,6 +29,34 @@ def test_gc_removes_exactly_the_unreferenced_objects(world: artifact_world.World
     assert report.removed == (old,)
     assert set(world.cache.iter_digests()) == before - {old}
     assert kept in set(world.cache.iter_digests())
+
+
+def test_gc_shows_the_plan_to_confirm_and_a_no_removes_nothing(
+    world: artifact_world.World,
+) -> None:
+    old = world.record("prepare", {"prepare": "old output"})["prepare"]
+    world.record("prepare", {"prepare": "new"})
+    before = set(world.cache.iter_digests())
+    shown: list[tuple[str, ...]] = []
+
+    def decline(plan: gc.GcReport) -> bool:
+        shown.append(plan.removed)
+        return False
+
+    report = world.gc().gc(world.pipe, confirm=decline)
+
+    assert shown == [(old,)]
+    assert report.declined
+    assert set(world.cache.iter_digests()) == before
+
+
+def test_gc_with_nothing_to_remove_does_not_ask(world: artifact_world.World) -> None:
+    world.record("prepare", {"prepare": "only"})
+
+    def refuse(plan: gc.GcReport) -> bool:
+        raise AssertionError("asked with nothing to remove")
+
+    assert world.gc().gc(world.pipe, confirm=refuse).removed == ()
 
 
 def test_referenced_includes_every_pipelines_locks_and_pvt(

@@ -237,7 +237,9 @@ def _snapshot(root: pathlib.Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and "state.lmdb" not in p.parts
+        if p.is_file()
+        and "state.lmdb" not in p.parts
+        and p.relative_to(root).as_posix() != ".pivot/lock"  # the project lock's file
     }
 
 

@@ -118,7 +118,13 @@ def test_gc_after_new_params_removes_exactly_unreferenced(project: Project) -> N
     assert f"Would remove {len(stored - referenced)} object(s)" in dry.stdout
     assert _cache_objects(project) == stored
 
-    done = project.pivot("gc")
+    refused = project.pivot("gc")
+    assert refused.returncode == 1
+    assert "stdin is not a terminal" in refused.stderr
+    assert "pivot gc --force" in refused.stderr
+    assert _cache_objects(project) == stored
+
+    done = project.pivot("gc", "--force")
 
     assert done.returncode == 0
     assert f"Removed {len(stored - referenced)} object(s)" in done.stdout

@@ -3,7 +3,7 @@ import json
 import os
 import pathlib
 import subprocess
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from pivot.app import artifacts
 from pivot.domain import errors, pipeline
@@ -21,6 +21,8 @@ class GcReport:
     dry_run: bool
     git_commits: int | None = None
     """Commits whose lock and .pvt files were also kept (--all-commits)."""
+    declined: bool = False
+    """The caller's `confirm` said no: nothing was removed."""
 
 
 class GcService:
@@ -49,8 +51,14 @@ class GcService:
         return found
 
     def gc(
-        self, pipe: pipeline.Pipeline, *, dry_run: bool = False, all_commits: bool = False
+        self,
+        pipe: pipeline.Pipeline,
+        *,
+        dry_run: bool = False,
+        all_commits: bool = False,
+        confirm: Callable[["GcReport"], bool] = lambda _: True,
     ) -> GcReport:
+        """Remove unreferenced objects; `confirm` sees the plan first and may decline it."""
         keep = self.referenced(pipe)
         commits: int | None = None
         if all_commits:
@@ -59,12 +67,15 @@ class GcService:
         keep |= self._members(keep)
         stored = list(self._cache.iter_digests())
         doomed = [d for d in stored if d not in keep]
-        freed = 0
+        freed = sum(self._cache.size(d) for d in doomed)
+        plan = GcReport(tuple(doomed), freed, len(stored) - len(doomed), True, commits)
+        if dry_run or not doomed:
+            return dataclasses.replace(plan, dry_run=dry_run)
+        if not confirm(plan):
+            return dataclasses.replace(plan, declined=True)
         for digest in doomed:
-            freed += self._cache.size(digest)
-            if not dry_run:
-                self._cache.remove(digest)
-        return GcReport(tuple(doomed), freed, len(stored) - len(doomed), dry_run, commits)
+            self._cache.remove(digest)
+        return dataclasses.replace(plan, dry_run=False)
 
     def _members(self, keep: Iterable[str]) -> set[str]:
         members: set[str] = set()

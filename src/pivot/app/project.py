@@ -1,26 +1,22 @@
 import pathlib
 
 from pivot.app import pipelines
-from pivot.domain import errors, pipeline
+from pivot.domain import errors, layout, pipeline
 from pivot.ports import pipeline_source
 
-STATE_DIR = ".pivot"
 DVC_PIPELINE = "dvc.yaml"
-GITIGNORE = (
-    "# Pivot's local cache and state: never commit these.\n"
-    + "/cache/\n/state.lmdb/\n/config.local.yaml\n"
-)
 
 
 def find_root(start: pathlib.Path) -> pathlib.Path:
     """The project root: the top-most directory holding `.pivot/` at or above `start`."""
     found: pathlib.Path | None = None
     for directory in (start, *start.parents):
-        if (directory / STATE_DIR).is_dir():
+        if layout.state_dir(directory).is_dir():
             found = directory
     if found is None:
         raise errors.ProjectNotFoundError(
-            f"not inside a Pivot project: no {STATE_DIR}/ directory in '{start}' or any parent; "
+            f"not inside a Pivot project: no {layout.STATE_DIR}/ directory in '{start}' or any "
+            + "parent; "
             + (dvc_hint(start, start.anchor) or "run `pivot init` in your project's root directory")
         )
     return found
@@ -42,12 +38,12 @@ def dvc_hint(start: pathlib.Path, stop: pathlib.Path | str) -> str:
 
 def init(directory: pathlib.Path) -> bool:
     """Create `.pivot/` in `directory`; False when it already existed."""
-    state = directory / STATE_DIR
+    state = layout.state_dir(directory)
     existed = state.is_dir()
     state.mkdir(parents=True, exist_ok=True)
     gitignore = state / ".gitignore"
     if not gitignore.exists():
-        gitignore.write_text(GITIGNORE)
+        gitignore.write_text(layout.GITIGNORE)
     return not existed
 
 

@@ -13,3 +13,12 @@ AllPipelines = Annotated[
         name="--all", help="Every pipeline of the project, merged into one named `all`."
     ),
 ]
+
+NoWait = Annotated[
+    bool,
+    cyclopts.Parameter(
+        name="--no-wait",
+        help="If another pivot command is writing to this project, fail at once instead of "
+        + "waiting for it.",
+    ),
+]

@@ -11,6 +11,7 @@ cache_app = cyclopts.App(name="cache", help="Inspect and repair the local conten
 def verify(
     *,
     dry_run: Annotated[bool, cyclopts.Parameter(name=["--dry-run", "-n"])] = False,
+    no_wait: arguments.NoWait = False,
     session: arguments.Injected,
 ) -> int:
     """Re-hash every cache object; report corrupt ones and move them to quarantine.
@@ -20,7 +21,12 @@ def verify(
     dry_run
         Report only; quarantine nothing.
     """
-    report = session.container().fsck_service().fsck(dry_run=dry_run)
+    if dry_run:
+        report = session.container().fsck_service().fsck(dry_run=True)
+    else:
+        # Quarantining moves objects a concurrent run may be reading or writing.
+        with session.writing("pivot cache verify", no_wait=no_wait) as container:
+            report = container.fsck_service().fsck(dry_run=False)
     where = "would quarantine" if dry_run else "quarantined in .pivot/cache/quarantine/"
     for digest in report.corrupt:
         print(f"corrupt: {digest} ({where})")

@@ -10,6 +10,7 @@ def checkout(
     mode: Literal["hardlink", "symlink", "copy", "reflink"] | None = None,
     force: Annotated[bool, cyclopts.Parameter(name=["--force", "-f"])] = False,
     only_missing: bool = False,
+    no_wait: arguments.NoWait = False,
     session: arguments.Injected,
 ) -> int:
     """Restore stage outputs (from their lock records) and tracked files from the cache.
@@ -29,17 +30,17 @@ def checkout(
     from pivot.app import checkout as checkout_app
     from pivot.ports import content_cache
 
-    container = session.container()
-    options = checkout_app.CheckoutOptions(
-        targets=targets,
-        mode=None if mode is None else content_cache.LinkMode(mode),
-        fallback=container.link_modes(),
-        force=force,
-        only_missing=only_missing,
-    )
-    result = container.checkout_service().checkout(
-        container.pipeline_if_any(), options, cwd=session.cwd
-    )
+    with session.writing("pivot checkout", no_wait=no_wait) as container:
+        options = checkout_app.CheckoutOptions(
+            targets=targets,
+            mode=None if mode is None else content_cache.LinkMode(mode),
+            fallback=container.link_modes(),
+            force=force,
+            only_missing=only_missing,
+        )
+        result = container.checkout_service().checkout(
+            container.pipeline_if_any(), options, cwd=session.cwd
+        )
     for label, used in result.restored:
         print(f"restored ({used}): {label}")
     for label in result.skipped:

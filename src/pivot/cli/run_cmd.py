@@ -2,11 +2,15 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from typing import Annotated, Literal, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TextIO
 
 import cyclopts
 
 from pivot.cli import arguments
+
+if TYPE_CHECKING:
+    from pivot import container as container_mod
+    from pivot.cli import session as session_mod
 
 
 def run(
@@ -22,6 +26,7 @@ def run(
     all_pipelines: arguments.AllPipelines = False,
     executor: Literal["loky", "inline", "dask"] | None = None,
     scheduler: str | None = None,
+    no_wait: arguments.NoWait = False,
     session: arguments.Injected,
 ) -> int:
     """Run stale stages (all, or the named STAGES and their stale upstream).
@@ -60,8 +65,12 @@ def run(
 
     if jobs is not None and jobs < 1:
         raise errors.PivotError(f"--jobs must be at least 1, got {jobs}")
-    with _stdout_for_events(json) as event_stream:
-        container = session.container(
+    with (
+        _stdout_for_events(json) as event_stream,
+        _container(
+            session,
+            dry_run=dry_run,
+            no_wait=no_wait,
             jobs=jobs,
             scheduler=scheduler,
             **({"executor": executor} if executor else {}),
@@ -69,7 +78,8 @@ def run(
             output="json" if json else "console",
             explain=explain or dry_run,
             event_stream=event_stream,
-        )
+        ) as container,
+    ):
         summary = container.run_service().run(
             container.pipeline(),
             run_app.RunOptions(
@@ -83,6 +93,15 @@ def run(
             ),
         )
     return 0 if summary.ok else 1
+
+
+def _container(
+    session: "session_mod.Session", *, dry_run: bool, no_wait: bool, **options: Any
+) -> "contextlib.AbstractContextManager[container_mod.Container]":
+    """A dry run writes nothing, so it reads like `status` and never takes the project lock."""
+    if dry_run:
+        return contextlib.nullcontext(session.container(**options))
+    return session.writing("pivot run", no_wait=no_wait, **options)
 
 
 @contextlib.contextmanager

@@ -1,9 +1,13 @@
+import contextlib
 import os
 import pathlib
+import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pivot import container as container_mod
+    from pivot.domain import holder as holder_mod
 
 
 EXECUTORS = ("loky", "inline", "dask")
@@ -42,6 +46,27 @@ class Session:
             )
         return name
 
+    @contextlib.contextmanager
+    def writing(
+        self, command: str, *, no_wait: bool = False, **options: Any
+    ) -> Iterator["container_mod.Container"]:
+        """The container, with the project lock held for the block (every writing command).
+
+        `command` names the holder for other commands (`pivot run`); when another writer holds
+        the lock, say so on stderr and wait — or, with `no_wait`, fail at once.
+        """
+        from pivot.domain import holder as holder_mod
+
+        container = self.container(**options)
+        me = holder_mod.Holder(command, os.getpid())
+        with container.project_lock().hold(me, wait=not no_wait, on_wait=_say_waiting):
+            yield container
+
     def close(self) -> None:
         if self._container is not None:
             self._container.shutdown_resources()
+
+
+def _say_waiting(current: "holder_mod.Holder | None") -> None:
+    who = current or "another pivot command"
+    print(f"pivot: waiting for {who} to finish (it holds the project lock) …", file=sys.stderr)

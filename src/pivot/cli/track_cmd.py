@@ -3,6 +3,7 @@ from pivot.cli import arguments
 
 def track(
     *paths: str,
+    no_wait: arguments.NoWait = False,
     session: arguments.Injected,
 ) -> int:
     """Version external data: cache each PATH and write PATH.pvt beside it (commit the .pvt).
@@ -12,8 +13,10 @@ def track(
     paths
         Files or directories inside the project; re-tracking a changed path updates its .pvt.
     """
-    container = session.container()
-    results = container.track_service().track(container.pipeline_if_any(), paths, cwd=session.cwd)
+    with session.writing("pivot track", no_wait=no_wait) as container:
+        results = container.track_service().track(
+            container.pipeline_if_any(), paths, cwd=session.cwd
+        )
     root = container.project_root()
     for result in results:
         item = result.tracked

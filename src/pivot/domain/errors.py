@@ -64,3 +64,7 @@ class RevisionNotFoundError(VcsError):
 
 class ConfigError(PivotError):
     """A setting in `.pivot/config*.yaml`, the environment or `pivot config` is invalid."""
+
+
+class ProjectLockedError(PivotError):
+    """Another writing command holds the project lock and the caller would not wait."""

@@ -1,0 +1,74 @@
+import contextlib
+import os
+import pathlib
+import tempfile
+from collections.abc import Callable, Iterator
+
+import filelock
+
+from pivot.domain import errors, layout
+from pivot.domain import holder as holder_mod
+
+
+class FileProjectLock:
+    """The project lock as an OS file lock on `.pivot/lock` (released by the kernel on exit).
+
+    The holder is recorded in `.pivot/lock.holder` (temp file + os.replace) after acquiring
+    and removed before releasing, so a waiter can name who it waits for. A holder record left
+    by a killed process is harmless: the next holder overwrites it.
+    """
+
+    def __init__(self, project_root: pathlib.Path) -> None:
+        self._root = project_root
+        self._path = layout.project_lock(project_root)
+        self._holder_path = layout.project_lock_holder(project_root)
+
+    @contextlib.contextmanager
+    def hold(
+        self,
+        holder: holder_mod.Holder,
+        *,
+        wait: bool = True,
+        on_wait: Callable[[holder_mod.Holder | None], None] = lambda _: None,
+    ) -> Iterator[None]:
+        # One FileLock per hold: two holds in one process exclude each other like two processes.
+        lock = filelock.FileLock(self._path, thread_local=False, preserve_lock_file=True)
+        try:
+            lock.acquire(blocking=False)
+        except filelock.Timeout:
+            current = self._read_holder()
+            if not wait:
+                raise errors.ProjectLockedError(
+                    f"the project is busy: {current or 'another pivot command'} holds "
+                    + f"{self._path.relative_to(self._root)}; wait for it to finish, "
+                    + "or run again without --no-wait to wait"
+                ) from None
+            on_wait(current)
+            lock.acquire()
+        try:
+            self._write_holder(holder)
+            yield
+        finally:
+            self._holder_path.unlink(missing_ok=True)
+            lock.release()
+
+    def holder(self) -> holder_mod.Holder | None:
+        return self._read_holder()
+
+    def _read_holder(self) -> holder_mod.Holder | None:
+        try:
+            return holder_mod.Holder.from_json(self._holder_path.read_text())
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def _write_holder(self, holder: holder_mod.Holder) -> None:
+        fd, tmp = tempfile.mkstemp(
+            dir=self._holder_path.parent, prefix=".lock.holder.", suffix=".pivot-tmp"
+        )
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(holder.to_json())
+            os.replace(tmp, self._holder_path)
+        except BaseException:
+            pathlib.Path(tmp).unlink(missing_ok=True)
+            raise
