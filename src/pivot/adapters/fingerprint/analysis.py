@@ -45,17 +45,21 @@ NOT_FOUND = Analysis("", 0, "")
 
 def analyse(tree: ast.Module, qualname: str) -> Analysis:
     """Digest and references of the statements defining `qualname` in `tree`."""
-    nodes = module_table.statements(tree, qualname)
-    if not nodes:
+    found = module_table.statements(tree, qualname)
+    if not found:
         return NOT_FOUND
-    first = nodes[0]
+    first = found[0][0]
+    name = qualname.rpartition(".")[2]
     match first:
-        case ast.FunctionDef() | ast.AsyncFunctionDef():
+        # A function assigning the name through `global` is part of a constant's definition.
+        case ast.FunctionDef() | ast.AsyncFunctionDef() if first.name == name:
             kind = module_table.BindingKind.DEF
-        case ast.ClassDef():
+        case ast.ClassDef() if first.name == name:
             kind = module_table.BindingKind.CLASS
         case _:
             kind = module_table.BindingKind.ASSIGN
+    # Each statement is preceded by the headers deciding whether it runs.
+    nodes = [part for node, guards in found for part in (*guards, node)]
     findings = references.collect(nodes)
     return Analysis(
         kind.value, first.lineno, normalize.digest(nodes), findings.refs, findings.warnings

@@ -7,7 +7,7 @@ from typing import Any
 from pivot.adapters.fingerprint import analysis, module_table, modules, sources
 from pivot.ports import state_store
 
-FINGERPRINT_SCHEMA_VERSION = 1
+FINGERPRINT_SCHEMA_VERSION = 2
 """Bump when the digest or the cached analysis format changes: old cache entries are ignored."""
 
 NAMESPACE = "fp"

@@ -30,8 +30,9 @@ class _Scope:
     declared_global: set[str] = dataclasses.field(default_factory=set[str])
 
 
-def collect(statements: Sequence[ast.stmt]) -> Findings:
-    """Names that module-level `statements` reach, and the dynamic lookups they make."""
+def collect(statements: Sequence[ast.AST]) -> Findings:
+    """Names that module-level `statements` (or expressions) reach, and the dynamic lookups
+    they make."""
     collector = _Collector()
     for stmt in statements:
         collector.visit(stmt)
@@ -148,6 +149,10 @@ class _Collector(ast.NodeVisitor):
         match name:
             case "getattr" if len(args) >= 2:
                 self._getattr(node, args[0], _literal(args[1]))
+            case "globals":
+                self.warnings.add(
+                    (node.lineno, "globals() lookup; code reached through it is not tracked")
+                )
             case "eval" | "exec":
                 self.warnings.add(
                     (node.lineno, f"{name}() runs code Pivot cannot see; changes are not tracked")

@@ -105,7 +105,7 @@ class _Run:
         if not bindings:
             self._undefined(module, table, name, chain)
             return
-        if any(b.kind in module_table.LOCAL_KINDS for b in bindings):
+        if any(b.kind in module_table.LOCAL_KINDS or b.guarded for b in bindings):
             self.targets.append(CodeTarget(module, name))
         for binding in bindings:
             match binding.kind:
@@ -166,11 +166,7 @@ class _Run:
     ) -> None:
         sources = [self.imported(module, m, level) for m, level in table.stars]
         for source in sources:
-            if (
-                source is not None
-                and source.origin is modules.Origin.USER
-                and name in self._table(source).names
-            ):
+            if source is not None and self._provides(source, name, {module.name}):
                 self.name(source, name, chain)
                 return
         if name in _BUILTINS or (name.startswith("__") and name.endswith("__")):
@@ -181,6 +177,20 @@ class _Run:
                 self._foreign(source)
             return
         self.problems.append(f"name '{name}' is not defined at module level of {module.name}")
+
+    def _provides(self, module: modules.ModuleRef, name: str, seen: set[str]) -> bool:
+        """Whether user module `module` defines `name`, itself or through its star imports."""
+        if module.origin is not modules.Origin.USER or module.name in seen:
+            return False
+        seen.add(module.name)
+        table = self._table(module)
+        if name in table.names:
+            return True
+        for star, level in table.stars:
+            source = self.imported(module, star, level)
+            if source is not None and self._provides(source, name, seen):
+                return True
+        return False
 
     def _foreign(self, module: modules.ModuleRef) -> None:
         match module.origin:

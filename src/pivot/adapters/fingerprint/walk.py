@@ -42,6 +42,7 @@ class Walk:
         self.warnings: set[tuple[str, int, str]] = set()
         """(file, line, message): sorted by position, formatted `file:line: message`."""
         self._visited: set[tuple[str, str]] = set()
+        self._modules: set[str] = set()
         self.files: set[str] = set()
         """Source files whose definitions the walk read."""
         self.located: set[modules.ModuleRef] = set()
@@ -100,6 +101,24 @@ class Walk:
             return f"{where}: {error}"
         return f"no definition in {where}" if where else "its source file is unknown"
 
+    def _side_effects(self, module: modules.ModuleRef, where: str) -> None:
+        """Warn about project modules imported by `module` only for what importing them does."""
+        if module.file is None or module.file in self._modules:
+            return
+        self._modules.add(module.file)
+        for name, line in self._defs.table(module).unused_imports:
+            imported = self._locator.locate(name)
+            self.located.add(imported)
+            if imported.origin is modules.Origin.USER:
+                self.warnings.add(
+                    (
+                        where,
+                        line,
+                        f"module '{name}' is imported only for its side effects; "
+                        + "changes to it are not tracked",
+                    )
+                )
+
     def _follow(
         self,
         module: modules.ModuleRef,
@@ -108,6 +127,7 @@ class Walk:
         where: str,
         path: tuple[str, ...],
     ) -> None:
+        self._side_effects(module, where)
         for line, message in found.warnings:
             self.warnings.add((where, line, f"{message} (in {qualified})"))
         for ref in found.refs:
