@@ -80,28 +80,22 @@ def tracking(tmp_path: pathlib.Path) -> Project:
 
 
 @pytest.mark.parametrize(
-    ("file", "old", "new", "stage", "key"),
+    ("edit", "stage", "key"),
     [
         pytest.param(
-            "features/text.py",
-            "s.lower()",
-            "s.casefold()",
+            ("features/text.py", "s.lower()", "s.casefold()"),
             "star",
             "func:features.text.lowercase",
             id="star-reexport",
         ),
         pytest.param(
-            "config.py",
-            "USE_BIG = True",
-            "USE_BIG = False",
+            ("config.py", "USE_BIG = True", "USE_BIG = False"),
             "guarded",
             "const:config.USE_BIG",
             id="if-guard",
         ),
         pytest.param(
-            "config.py",
-            "LEVEL = 3",
-            "LEVEL = 4",
+            ("config.py", "LEVEL = 3", "LEVEL = 4"),
             "levelled",
             "const:config.LEVEL",
             id="global-set-at-import",
@@ -109,9 +103,9 @@ def tracking(tmp_path: pathlib.Path) -> Project:
     ],
 )
 def test_edit_pivot_used_to_miss_reruns_exactly_its_stage(
-    tracking: Project, file: str, old: str, new: str, stage: str, key: str
+    tracking: Project, edit: tuple[str, str, str], stage: str, key: str
 ) -> None:
-    tracking.edit(file, old, new)
+    tracking.edit(*edit)
 
     explain = tracking.pivot("status", "--explain").stdout
     done = tracking.pivot("run")

@@ -5,10 +5,11 @@ import pathlib
 import sys
 from typing import Any
 
-from pivot.adapters.discovery import python_source
+from pivot.adapters.discovery import python_source, yaml_source
 from pivot.adapters.fingerprint import ast_fingerprinter
 from pivot.adapters.memory import state_store
 from pivot.adapters.state import lmdb_state_store
+from pivot.app import observe
 from pivot.domain import manifest
 
 
@@ -33,6 +34,8 @@ def to_json(code: manifest.CodeManifest) -> dict[str, Any]:
 def main(argv: list[str]) -> None:
     """Usage: print_manifests.py PROJECT OUT.json [--ignore-package-versions] [--state=DIR].
 
+    The pipeline is the project's `pivot.yaml` if it has one, else its `pipeline.py`.
+
     With --state, manifests are cached in an LMDB state store at DIR, and the fingerprinter's
     counters are written next to OUT.json (`OUT.stats.json`).
     """
@@ -40,7 +43,12 @@ def main(argv: list[str]) -> None:
     out = pathlib.Path(argv[2])
     state_dirs = [a.removeprefix("--state=") for a in argv if a.startswith("--state=")]
     os.chdir(root)
-    pipeline = python_source.PythonPipelineSource().load(root)
+    source = (
+        yaml_source.YamlPipelineSource()
+        if (root / "pivot.yaml").exists()
+        else python_source.PythonPipelineSource()
+    )
+    pipeline = source.load(root)
     fingerprinter = ast_fingerprinter.AstFingerprinter(
         lmdb_state_store.LmdbStateStore(pathlib.Path(state_dirs[0]))
         if state_dirs
@@ -48,7 +56,10 @@ def main(argv: list[str]) -> None:
         root,
         ignore_package_versions="--ignore-package-versions" in argv,
     )
-    result = {name: to_json(fingerprinter.fingerprint(st)) for name, st in pipeline.stages.items()}
+    result = {
+        name: to_json(observe.code_manifest(fingerprinter, st))
+        for name, st in pipeline.stages.items()
+    }
     out.write_text(json.dumps(result, sort_keys=True, indent=1))
     if state_dirs:
         stats = dataclasses.asdict(fingerprinter.stats)

@@ -35,11 +35,7 @@ class Observer:
         return self._digests
 
     def code(self, st: stage.Stage) -> manifest.CodeManifest:
-        custom = getattr(st.func, "__pivot_fingerprint__", None)
-        if callable(custom):
-            entries: Mapping[str, str] = custom()  # pyright: ignore[reportAssignmentType]
-            return manifest.CodeManifest(entries=dict(entries))
-        return self._fingerprinter.fingerprint(st)
+        return code_manifest(self._fingerprinter, st)
 
     def evaluate(self, st: stage.Stage, *, force: bool = False) -> Evaluation:
         record = self._locks.read(st)
@@ -57,6 +53,23 @@ class Observer:
         return change.Observation(
             code=self.code(st), params=st.params_dict(), deps=deps, outs=outs, outputs=outputs
         )
+
+
+def code_manifest(
+    fingerprinter: code_fingerprinter.CodeFingerprinter, st: stage.Stage
+) -> manifest.CodeManifest:
+    """The stage's code manifest: its own (`__pivot_fingerprint__`, e.g. a command's text), plus
+    the Python scripts it runs; else what the fingerprinter finds from its function."""
+    custom = getattr(st.func, "__pivot_fingerprint__", None)
+    if not callable(custom):
+        return fingerprinter.fingerprint(st)
+    entries: Mapping[str, str] = custom()  # pyright: ignore[reportAssignmentType]
+    if not st.scripts:
+        return manifest.CodeManifest(entries=dict(entries))
+    scripts = fingerprinter.fingerprint(st)
+    return manifest.CodeManifest(
+        dict(sorted({**entries, **scripts.entries}.items())), scripts.sites, scripts.warnings
+    )
 
 
 def lock_record(

@@ -11,6 +11,7 @@ class EntryKind(enum.StrEnum):
     LOADER = "loader"
     PACKAGE = "pkg"
     COMMAND = "cmd"
+    SCRIPT = "script"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -44,6 +44,18 @@ class OutBinding:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Script:
+    """A project Python file a `cmd:` stage runs: code, fingerprinted like a stage function."""
+
+    file: pathlib.Path
+    """Absolute path of the file Python runs."""
+    module: str
+    """The module name it runs as (`train` for `python src/train.py`, `pkg.mod` for `-m`)."""
+    search: pathlib.Path
+    """The directory first on its `sys.path` (the script's own, or the working directory)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Stage:
     """A stage as registered in a pipeline: function, bound paths, effective params."""
 
@@ -64,6 +76,8 @@ class Stage:
     state_dir_override: pathlib.Path | None = None
     home_name: str = ""
     """The stage's name in its own pipeline when a merge (`include`) renamed it."""
+    scripts: tuple[Script, ...] = ()
+    """Python scripts its command runs: their code is fingerprinted, not its function's."""
 
     @property
     def state_dir(self) -> pathlib.Path:

@@ -7,5 +7,6 @@ class CodeFingerprinter(Protocol):
     """Digests of the code a stage reaches."""
 
     def fingerprint(self, st: stage.Stage) -> manifest.CodeManifest:
-        """The stage's code manifest; equal in every process for the same source."""
+        """The stage's code manifest (of the Python scripts it runs, when it has `scripts`);
+        equal in every process for the same source."""
         ...

@@ -5,7 +5,7 @@ from typing import Any
 
 import pydantic
 
-from pivot.adapters.discovery import declaration, shell_command
+from pivot.adapters.discovery import declaration, python_scripts, shell_command
 from pivot.domain import errors, loader, paths, specs, stage
 from pivot.domain import params as params_mod
 from pivot.domain import pipeline as pipeline_mod
@@ -190,16 +190,21 @@ def register(
         )
     except declaration.DeclarationError as exc:
         raise declaration.DeclarationError(str(exc), ("cmd",)) from None
+    scripts = python_scripts.find(template, pipe.root)
+    # A script the command runs is code: listed as a dep (as DVC needs), it is tracked by its
+    # code fingerprint only, so a comment edit does not re-run the stage.
+    code_files = {(script.file,) for script in scripts}
     built = stage.Stage(
         name=name,
         func=func,
         pipeline=pipe.name,
         root=pipe.root,
-        deps=plain_deps(pipe.root, deps),
+        deps=tuple(d for d in plain_deps(pipe.root, deps) if d.paths not in code_files),
         outs=out_bindings,
         params=instance,
         mutex=tuple(mutex),
         resources=resources_mod.parse(name, resources),
+        scripts=scripts,
     )
     pipe.add(built)
     return built

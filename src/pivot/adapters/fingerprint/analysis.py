@@ -42,9 +42,17 @@ class Analysis:
 
 NOT_FOUND = Analysis("", 0, "")
 
+SCRIPT = "<script>"
+"""Qualified name standing for a whole file run as a script."""
+
 
 def analyse(tree: ast.Module, qualname: str) -> Analysis:
-    """Digest and references of the statements defining `qualname` in `tree`."""
+    """Digest and references of the statements defining `qualname` in `tree` (all of it for
+    `SCRIPT`)."""
+    if qualname == SCRIPT:
+        body = [stmt for stmt in tree.body if not normalize.is_string_statement(stmt)]
+        findings = references.collect(body)
+        return Analysis("script", 1, normalize.digest(body), findings.refs, findings.warnings)
     found = module_table.statements(tree, qualname)
     if not found:
         return NOT_FOUND

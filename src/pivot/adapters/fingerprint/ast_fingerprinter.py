@@ -2,11 +2,13 @@ import collections
 import dataclasses
 import importlib
 import inspect
+import os
 import pathlib
 import types
 from typing import Any
 
 from pivot.adapters.fingerprint import (
+    analysis,
     definitions,
     manifests,
     modules,
@@ -33,6 +35,7 @@ class AstFingerprinter:
         ignore_package_versions: bool = False,
     ) -> None:
         self._ignore_packages = ignore_package_versions
+        self._state = state
         self._root = project_root
         self._definitions = definitions.Definitions(state)
         self._locator = modules.ModuleLocator(project_root)
@@ -42,6 +45,7 @@ class AstFingerprinter:
             state, self._definitions.stamp, self._locator.locate, self._definitions.stats
         )
         self._class_targets: dict[tuple[type, modules.ModuleRef], resolver.CodeTarget] = {}
+        self._script_contexts: dict[str, _Context] = {}
 
     @property
     def stats(self) -> definitions.Stats:
@@ -58,6 +62,9 @@ class AstFingerprinter:
             self._packages.clear()
             self._class_targets.clear()
             self._manifests.clear()
+            self._script_contexts.clear()
+        if st.scripts:
+            return _merge([self._script(st, script) for script in st.scripts])
         stage_module, qualname = self._locator.for_function(st.func)
         start: walk.Item = (
             resolver.CodeTarget(stage_module, qualname),
@@ -77,18 +84,59 @@ class AstFingerprinter:
                 )
             )
         )
-        cached = self._manifests.get(key)
+        return self._walk(
+            st.name, key, (start, *seeds), _Context(self._locator, self._resolver, self._manifests)
+        )
+
+    def _script(self, st: stage.Stage, script: stage.Script) -> manifest.CodeManifest:
+        """The manifest of a Python file a command runs: the whole file, and what it reaches."""
+        search = str(script.search)
+        context = self._script_contexts.get(search)
+        if context is None:
+            locator = modules.ModuleLocator(self._root, (search,))
+            context = self._script_contexts[search] = _Context(
+                locator,
+                resolver.Resolver(locator, self._definitions.table),
+                manifests.ManifestCache(
+                    self._state,
+                    self._definitions.stamp,
+                    locator.locate,
+                    self._definitions.stats,
+                ),
+            )
+        file = os.path.realpath(script.file)
+        package = script.module.rpartition(".")[0]
+        module = modules.ModuleRef(script.module, modules.Origin.USER, file, package)
+        start: walk.Item = (
+            resolver.CodeTarget(module, analysis.SCRIPT),
+            (),
+            manifest.EntryKind.SCRIPT,
+            (),
+        )
+        identity = (str(self._root), str(self._ignore_packages), st.name, search, _describe(start))
+        key = context.manifests.key("\n".join(identity))
+        return self._walk(st.name, key, (start,), context, script=file)
+
+    def _walk(
+        self,
+        stage_name: str,
+        key: str,
+        start: tuple[walk.Item, ...],
+        context: "_Context",
+        script: str = "",
+    ) -> manifest.CodeManifest:
+        cached = context.manifests.get(key)
         if cached is not None:
             return cached
         reach = walk.Walk(
-            st.name,
+            stage_name,
             self._definitions,
-            self._locator,
-            self._resolver,
+            context.locator,
+            context.resolver,
             None if self._ignore_packages else self._packages,
+            script=script,
         )
-        reach.queue.append(start)
-        reach.queue.extend(seeds)
+        reach.queue.extend(start)
         reach.run()
         self._definitions.flush()
         code = manifest.CodeManifest(
@@ -101,7 +149,7 @@ class AstFingerprinter:
         )
         inputs = self._inputs(reach)
         if inputs is not None:
-            self._manifests.put(key, code, inputs)
+            context.manifests.put(key, code, inputs)
         return code
 
     def _inputs(self, reach: walk.Walk) -> manifests.Inputs | None:
@@ -166,6 +214,26 @@ class AstFingerprinter:
             if method is not None:
                 module, _ = self._locator.for_function(method)
         return resolver.CodeTarget(module, cls.__qualname__)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Context:
+    """How modules are found for one walk: a script sees its own directory first."""
+
+    locator: modules.ModuleLocator
+    resolver: resolver.Resolver
+    manifests: manifests.ManifestCache
+
+
+def _merge(parts: list[manifest.CodeManifest]) -> manifest.CodeManifest:
+    entries: dict[str, str] = {}
+    sites: dict[str, manifest.Site] = {}
+    warnings: dict[str, None] = {}
+    for part in parts:
+        entries.update(part.entries)
+        sites.update(part.sites)
+        warnings.update(dict.fromkeys(part.warnings))
+    return manifest.CodeManifest(dict(sorted(entries.items())), sites, tuple(warnings))
 
 
 def _describe(item: walk.Item) -> str:

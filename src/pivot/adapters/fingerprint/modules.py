@@ -1,5 +1,6 @@
 import dataclasses
 import enum
+import importlib.machinery
 import importlib.util
 import inspect
 import os
@@ -43,8 +44,10 @@ class ModuleRef:
 class ModuleLocator:
     """Finds modules by name and tells user code from installed code, without importing."""
 
-    def __init__(self, project_root: pathlib.Path) -> None:
+    def __init__(self, project_root: pathlib.Path, search: tuple[str, ...] = ()) -> None:
         self._root = pathlib.Path(os.path.realpath(project_root))
+        self._search = list(search)
+        """Directories searched first, as a script's directory is first on its `sys.path`."""
         self._memo: dict[str, ModuleRef] = {}
         self._displayed: dict[str, str] = {}
         self._real: dict[str, str] = {}
@@ -113,6 +116,12 @@ class ModuleLocator:
         top = name.partition(".")[0]
         if top in sys.stdlib_module_names or top in sys.builtin_module_names:
             return ModuleRef(name, Origin.STDLIB)
+        if self._search:
+            spec = find_in(name, self._search)
+            # A namespace portion (a bare directory) loses to a module found later on the path.
+            if spec is not None and spec.has_location and spec.origin:
+                locations = list(spec.submodule_search_locations or [])
+                return self._classify(name, spec.origin, locations)
         if top != name:
             # Classify by the top-level package first: finding a submodule imports its parents,
             # which is only acceptable for the user's own packages.
@@ -133,6 +142,10 @@ class ModuleLocator:
                 return ModuleRef(name, Origin.MISSING)
             file = spec.origin if spec.has_location else None
             locations = list(spec.submodule_search_locations or [])
+        return self._classify(name, file, locations)
+
+    def _classify(self, name: str, file: str | None, locations: list[str]) -> ModuleRef:
+        top = name.partition(".")[0]
         package = name if locations else name.rpartition(".")[0]
         file = self.real(file) if file else None
         if top == _TOOL_PACKAGE:
@@ -154,3 +167,19 @@ class ModuleLocator:
             )
             return ".".join(parts)
         return path.stem
+
+
+def find_in(name: str, directories: list[str]) -> importlib.machinery.ModuleSpec | None:
+    """Where `name` is found below `directories`, without importing anything."""
+    parts = name.split(".")
+    try:
+        spec = importlib.machinery.PathFinder.find_spec(parts[0], directories)
+        for index in range(1, len(parts)):
+            if spec is None or not spec.submodule_search_locations:
+                return None
+            spec = importlib.machinery.PathFinder.find_spec(
+                ".".join(parts[: index + 1]), list(spec.submodule_search_locations)
+            )
+    except (ImportError, ValueError):
+        return None
+    return spec

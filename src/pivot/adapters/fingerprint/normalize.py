@@ -23,7 +23,7 @@ def combine(*parts: str) -> str:
     return hashlib.blake2b(joined.encode(), digest_size=16).hexdigest()
 
 
-def _is_string_statement(node: ast.AST) -> bool:
+def is_string_statement(node: ast.AST) -> bool:
     return (
         isinstance(node, ast.Expr)
         and isinstance(node.value, ast.Constant)
@@ -41,7 +41,7 @@ def _encode(node: ast.AST, out: list[str]) -> None:
         if field in _BODY_FIELDS and isinstance(value, list):
             # A bare string statement (a docstring anywhere) does nothing; a body left empty
             # by dropping it means the same as `pass`.
-            kept = [stmt for stmt in value if not _is_string_statement(stmt)]
+            kept = [stmt for stmt in value if not is_string_statement(stmt)]
             value = kept or ([ast.Pass()] if field == "body" and value else [])
         # Empty and missing fields are skipped so fields added by newer Pythons do not
         # change the digest of code that does not use them.

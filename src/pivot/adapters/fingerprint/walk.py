@@ -30,8 +30,12 @@ class Walk:
         locator: modules.ModuleLocator,
         resolve: resolver.Resolver,
         installed: packages.Packages | None,
+        *,
+        script: str = "",
     ) -> None:
         self._stage_name = stage_name
+        self._script = script
+        """Source file of a script walked whole: its own definitions get no entries."""
         self._defs = defs
         self._locator = locator
         self._resolver = resolve
@@ -71,9 +75,17 @@ class Walk:
         if ident in self._visited:
             return
         self._visited.add(ident)
+        if module.file == self._script and kind is not manifest.EntryKind.SCRIPT:
+            return
         where = self._locator.display(module.file)
-        qualified = f"{module.name}.{qualname}"
-        path = (self._stage_name,) if kind is manifest.EntryKind.STAGE else (*parent, qualname)
+        qualified = where if kind is manifest.EntryKind.SCRIPT else f"{module.name}.{qualname}"
+        match kind:
+            case manifest.EntryKind.STAGE:
+                path = (self._stage_name,)
+            case manifest.EntryKind.SCRIPT:
+                path = (self._stage_name, where)
+            case _:
+                path = (*parent, qualname)
         self._defs.stats.walked += 1
         if module.file is not None:
             self.files.add(module.file)
