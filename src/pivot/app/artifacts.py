@@ -1,17 +1,15 @@
 import dataclasses
 import difflib
 import json
-import os
 import pathlib
 from collections.abc import Iterable, Sequence
 
+from pivot.app import ignore
 from pivot.domain import errors, identity, paths, pipeline
 from pivot.domain import stage as stage_mod
 
 PVT_SUFFIX = ".pvt"
 PVT_SCHEMA_VERSION = 1
-# Never searched for `.pvt` files: Pivot's own state, VCS metadata, environments, caches.
-_SKIP_DIRS = frozenset({"__pycache__", "node_modules"})
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -105,16 +103,14 @@ def _bad_pvt(manifest: pathlib.Path, why: str) -> errors.TargetError:
 
 
 def find_tracked(root: pathlib.Path) -> list[Tracked]:
-    """Every `.pvt`-tracked path under `root` (hidden directories skipped), sorted by path."""
+    """Every `.pvt`-tracked path under `root` (ignored directories skipped), sorted by path."""
     found: list[Tracked] = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    for here, dirnames, filenames in ignore.load(root).walk():
         manifests = [n for n in filenames if n.endswith(PVT_SUFFIX) and len(n) > len(PVT_SUFFIX)]
         inside = {n[: -len(PVT_SUFFIX)] for n in manifests}
         # A tracked directory holds data, not further manifests: do not descend into it.
-        dirnames[:] = sorted(
-            d for d in dirnames if not d.startswith(".") and d not in _SKIP_DIRS | inside
-        )
-        found.extend(read_pvt(pathlib.Path(dirpath) / n) for n in manifests)
+        dirnames[:] = [d for d in dirnames if d not in inside]
+        found.extend(read_pvt(here / n) for n in manifests)
     return sorted(found, key=lambda t: t.path)
 
 

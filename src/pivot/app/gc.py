@@ -1,12 +1,11 @@
 import dataclasses
 import json
-import os
 import pathlib
 import subprocess
 from collections.abc import Callable, Iterable, Iterator
 
-from pivot.app import artifacts
-from pivot.domain import errors, pipeline
+from pivot.app import artifacts, ignore
+from pivot.domain import errors, layout, pipeline
 from pivot.ports import content_cache, lock_store
 from pivot.ports import hasher as hasher_port
 
@@ -111,14 +110,12 @@ def digests_in(data: bytes) -> set[str]:
 def _workspace_records(root: pathlib.Path) -> Iterator[bytes]:
     # Every pipeline's lock files count, not only the loaded pipeline's: gc must never delete
     # what another pipeline of the project recorded.
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = pathlib.Path(dirpath)
-        stages_dir = here / ".pivot" / "stages"
+    for here, _dirnames, filenames in ignore.load(root).walk():
+        stages_dir = layout.stage_locks_dir(here)
         if stages_dir.is_dir():
             for lock in sorted(stages_dir.iterdir()):
                 if lock.name.endswith(_LOCK_SUFFIX) and lock.is_file():
                     yield lock.read_bytes()
-        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d != "__pycache__"]
         for name in filenames:
             if name.endswith(artifacts.PVT_SUFFIX):
                 yield (here / name).read_bytes()

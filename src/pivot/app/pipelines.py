@@ -6,11 +6,11 @@ import sys
 import types
 from collections.abc import Iterator
 
+from pivot.app import ignore
 from pivot.domain import dag, errors, placement, stage
 from pivot.domain import pipeline as pipeline_mod
 from pivot.ports import pipeline_source
 
-SKIPPED_DIRS = frozenset({".pivot", ".git", ".venv", "node_modules", "__pycache__"})
 ALL_PIPELINES = "all"
 
 
@@ -54,9 +54,7 @@ class PipelineLoader:
         """Every directory of the project that defines a pipeline, parents first, sorted."""
         if self._directories is None:
             found: list[pathlib.Path] = []
-            for current, dirnames, _files in os.walk(self._root):
-                dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS)
-                directory = pathlib.Path(current)
+            for directory, _dirs, _files in ignore.load(self._root).walk():
                 if self.defines_pipeline(directory):
                     found.append(directory.resolve())
             self._directories = found

@@ -1,0 +1,49 @@
+import os
+import pathlib
+from collections.abc import Iterator
+
+import pathspec
+
+from pivot.domain import errors, layout
+
+BUILT_IN = (".*/", "__pycache__/", "node_modules/", "venv/")
+"""Never searched for pipelines or `.pvt` files: hidden directories (`.pivot/`, `.git/`,
+`.venv/`), bytecode, JavaScript and virtual environments. `.pivotignore` may re-include
+(`!name/`) or add more."""
+
+
+class Ignore:
+    """The one skip list of directory walks: built-in rules plus `.pivotignore` (gitignore)."""
+
+    def __init__(self, root: pathlib.Path, patterns: tuple[str, ...] = ()) -> None:
+        self._root = root
+        self._spec = pathspec.GitIgnoreSpec.from_lines([*BUILT_IN, *patterns])
+
+    def skips(self, directory: pathlib.Path) -> bool:
+        """Whether a directory under the root is left out of every walk."""
+        rel = pathlib.PurePath(os.path.relpath(directory, self._root)).as_posix()
+        return rel != "." and self._spec.match_file(rel + "/")
+
+    def walk(
+        self, top: pathlib.Path | None = None
+    ) -> Iterator[tuple[pathlib.Path, list[str], list[str]]]:
+        """`os.walk` of `top` (default: the root), sorted, without ignored directories.
+
+        Callers may prune the yielded directory names further, as with `os.walk`.
+        """
+        for current, dirnames, filenames in os.walk(top or self._root):
+            here = pathlib.Path(current)
+            dirnames[:] = sorted(d for d in dirnames if not self.skips(here / d))
+            yield here, dirnames, filenames
+
+
+def load(root: pathlib.Path) -> Ignore:
+    """The project's rules: built-in plus `<root>/.pivotignore` when it exists."""
+    path = layout.ignore_file(root)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return Ignore(root)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise errors.PivotError(f"{path}: cannot read ignore rules: {exc}") from None
+    return Ignore(root, tuple(text.splitlines()))

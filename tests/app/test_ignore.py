@@ -1,0 +1,41 @@
+import pathlib
+
+import pytest
+
+from pivot.app import ignore
+from pivot.domain import errors
+
+
+def _dirs(root: pathlib.Path, *names: str) -> None:
+    for name in names:
+        (root / name).mkdir(parents=True)
+
+
+def _walked(rules: ignore.Ignore, root: pathlib.Path) -> list[str]:
+    return [here.relative_to(root).as_posix() for here, _, _ in rules.walk()]
+
+
+def test_built_in_rules_skip_hidden_bytecode_and_environments(tmp_path: pathlib.Path) -> None:
+    _dirs(tmp_path, ".git/x", ".pivot/cache", "a/__pycache__", "node_modules/p", "venv/lib", "a/b")
+
+    assert _walked(ignore.load(tmp_path), tmp_path) == [".", "a", "a/b"]
+
+
+def test_pivotignore_adds_and_reincludes_with_gitignore_syntax(tmp_path: pathlib.Path) -> None:
+    _dirs(tmp_path, "archive/old", "data/raw/x", "data/clean", ".config/pipes")
+    (tmp_path / ".pivotignore").write_text("# old runs\narchive/\ndata/raw/\n!.config/\n")
+
+    assert _walked(ignore.load(tmp_path), tmp_path) == [
+        ".",
+        ".config",
+        ".config/pipes",
+        "data",
+        "data/clean",
+    ]
+
+
+def test_unreadable_pivotignore_is_one_clear_error(tmp_path: pathlib.Path) -> None:
+    (tmp_path / ".pivotignore").write_bytes(b"\xff\xfe bad")
+
+    with pytest.raises(errors.PivotError, match=r"\.pivotignore: cannot read ignore rules"):
+        ignore.load(tmp_path)
