@@ -151,10 +151,3 @@ def test_wrong_shape_raises_lock_file_error(
     path.write_text(json.dumps(record))
     with pytest.raises(errors.LockFileError, match=field if field != "outs" else "output"):
         STORE.read(st)
-
-
-def test_delete_removes_the_file(tmp_path: pathlib.Path) -> None:
-    st = _stage(tmp_path)
-    STORE.write(st, _record())
-    STORE.delete(st)
-    assert not json_lock_store.lock_path(st).exists()

@@ -74,9 +74,10 @@ def root(tmp_path: pathlib.Path) -> pathlib.Path:
 def _load(
     root: pathlib.Path, start: pathlib.Path, *, all_pipelines: bool = False
 ) -> pipeline.Pipeline:
-    return project.load_pipeline(
+    found = project.find_pipeline(
         python_source.PythonPipelineSource(), start, root, all_pipelines=all_pipelines
     )
+    return project.require_pipeline(found, start, root)
 
 
 def test_sibling_producer_and_its_upstream_are_included(root: pathlib.Path) -> None:
@@ -224,7 +225,9 @@ def test_yaml_pipeline_resolves_producer_from_python_pipeline(root: pathlib.Path
         "pipeline: B\nstages:\n  consume:\n    python: stages:consume\n"
     )
 
-    pipe = project.load_pipeline(composite_source.default(), root / "B", root)
+    pipe = project.require_pipeline(
+        project.find_pipeline(composite_source.default(), root / "B", root), root / "B", root
+    )
 
     assert {n: pipe.get(n).pipeline for n in pipe.list_stages()} == {"consume": "B", "make": "A"}
     assert pathlib.Path(pipe.get("make").func.__code__.co_filename) == root / "A" / "stages.py"

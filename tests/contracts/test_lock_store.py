@@ -84,16 +84,6 @@ def test_records_are_per_stage_and_per_state_dir(
     assert found["stage"] == "train"
 
 
-def test_delete_forgets_and_tolerates_absence(
-    store: lock_store.LockStore, tmp_path: pathlib.Path
-) -> None:
-    st = _stage(tmp_path)
-    store.delete(st)
-    store.write(st, _record())
-    store.delete(st)
-    assert store.read(st) is None
-
-
 def test_mutating_a_record_after_write_or_read_does_not_change_the_store(
     store: lock_store.LockStore, tmp_path: pathlib.Path
 ) -> None:

@@ -88,16 +88,6 @@ def test_merge_rejects_mixed_forms() -> None:
         matrix.merge({"deps": ["a"]}, {"deps": {"x": "b"}}, where=("matrix", "m", "v"))
 
 
-def test_match_stages_globs_and_exact_names() -> None:
-    names = ["prep", "train@a_x", "train@a_y", "train@b_x", "train@b_y"]
-    assert matrix.match_stages("train@a_*", names) == ["train@a_x", "train@a_y"]
-    assert matrix.match_stages("train@*", names) == names[1:]
-    assert matrix.match_stages("train@?_x", names) == ["train@a_x", "train@b_x"]
-    assert matrix.match_stages("prep", names) == ["prep"]
-    assert matrix.match_stages("nope*", names) == []
-    assert matrix.match_stages("train", names) == []
-
-
 def test_yaml_matrix_interpolates_paths_and_params(tmp_path: pathlib.Path) -> None:
     project.write(
         tmp_path,

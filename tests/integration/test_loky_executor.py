@@ -123,13 +123,6 @@ def test_two_jobs_overlap_with_two_workers(
     assert b_start < a_end
 
 
-def test_warm_up_then_submit(ex: loky_executor.LokyExecutor) -> None:
-    ex.warm_up()
-    ex.warm_up()
-
-    assert ex.submit(executor_jobs.add_one, 5, import_root=JOBS_ROOT).result(timeout=60) == 6
-
-
 def test_unpicklable_result_fails_the_future_and_the_pool_survives(
     ex: loky_executor.LokyExecutor,
 ) -> None:

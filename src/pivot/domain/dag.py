@@ -30,10 +30,6 @@ class Dag:
         """`names` and every stage they transitively depend on."""
         return _closure(names, self.upstream)
 
-    def descendants(self, names: Iterable[str]) -> set[str]:
-        """`names` and every stage that transitively depends on them."""
-        return _closure(names, self.downstream)
-
     @functools.cached_property
     def position(self) -> Mapping[str, int]:
         """Each stage's index in `order`."""

@@ -13,7 +13,3 @@ class LockStore(Protocol):
     def write(self, st: stage.Stage, record: lock.LockRecord) -> None:
         """Replace the stage's record atomically."""
         ...
-
-    def delete(self, st: stage.Stage) -> None:
-        """Forget the stage's record (no error if absent)."""
-        ...

@@ -1,13 +1,11 @@
 import dataclasses
-import fnmatch
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pivot.adapters.discovery import declaration, interpolation
 
 SEPARATOR = "@"
-_GLOB_CHARS = frozenset("*?[")
 
 Dimension = Sequence[Any] | Mapping[str, Mapping[str, Any] | None]
 
@@ -140,11 +138,3 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
         else:
             merged[key] = value
     return merged
-
-
-def match_stages(pattern: str, names: Iterable[str]) -> list[str]:
-    """Stage names matching a CLI target: a glob such as `train@*`, or one exact name."""
-    names = list(names)
-    if _GLOB_CHARS.isdisjoint(pattern):
-        return [pattern] if pattern in names else []
-    return [name for name in names if fnmatch.fnmatchcase(name, pattern)]

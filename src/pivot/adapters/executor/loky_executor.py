@@ -1,5 +1,4 @@
 import concurrent.futures
-import os
 import pathlib
 import threading
 from collections.abc import Callable, Mapping
@@ -53,7 +52,6 @@ class LokyExecutor:
         self._max_workers = max_workers
         self._lock = threading.Lock()
         self._pool: Any = None
-        self._warmed: Any = None
         self._closed = False
 
     @property
@@ -96,26 +94,10 @@ class LokyExecutor:
             return _failed(exc)
         return _JobFuture(pooled)
 
-    def warm_up(self) -> None:
-        """Start the worker processes now, without waiting for them to be ready."""
-        with self._lock:
-            if self._closed:
-                return
-            pool = self._pool or self._fresh_pool()
-            if self._warmed is pool:
-                return
-            try:
-                # The first job spawns every worker; the call returns once they are launched.
-                pool.submit(os.getpid)
-            except (process.BrokenProcessPool, RuntimeError):
-                pool = self._fresh_pool()
-                pool.submit(os.getpid)
-            self._warmed = pool
-
     def shutdown(self) -> None:
         with self._lock:
             self._closed = True
-            pool, self._pool, self._warmed = self._pool, None, None
+            pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, kill_workers=True)
 

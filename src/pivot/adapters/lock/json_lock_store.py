@@ -46,10 +46,6 @@ class JsonLockStore:
             pass
         fs.atomic_write_bytes(path, data)
 
-    def delete(self, st: stage.Stage) -> None:
-        """Forget the stage's record (no error if absent)."""
-        lock_path(st).unlink(missing_ok=True)
-
 
 def _validated(raw: Any, path: pathlib.Path, st: stage.Stage) -> lock.LockRecord:
     if not isinstance(raw, dict):

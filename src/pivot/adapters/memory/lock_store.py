@@ -18,7 +18,3 @@ class MemoryLockStore:
     def write(self, st: stage.Stage, record: lock.LockRecord) -> None:
         """Replace the stage's record with a copy (later edits of `record` do not leak in)."""
         self._records[(st.state_dir, st.lock_name)] = copy.deepcopy(record)
-
-    def delete(self, st: stage.Stage) -> None:
-        """Forget the stage's record (no error if absent)."""
-        self._records.pop((st.state_dir, st.lock_name), None)
