@@ -19,6 +19,7 @@ from benchmarks import (
     shape,
     suite,
     tools,
+    transfer,
 )
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -43,6 +44,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--cpu-seconds", type=float, default=0.5, help="CPU per fan-out stage")
     parser.add_argument("--no-hash", action="store_true", help="skip the hashing measure")
     parser.add_argument("--hash-mib", type=int, default=1024, help="hashing file size")
+    parser.add_argument(
+        "--transfer", action="store_true", help="also push/pull to a local-directory remote"
+    )
+    parser.add_argument("--transfer-only", action="store_true", help="only the transfer benchmark")
+    parser.add_argument("--transfer-files", type=int, default=20_000, help="small files")
+    parser.add_argument("--transfer-mib", type=int, default=1024, help="large file size")
     parser.add_argument("--profile", action="store_true", help="cProfile Pivot at N=176")
     parser.add_argument(
         "--dask", action="store_true", help="also Pivot on a Dask LocalCluster (pivot[dask])"
@@ -53,6 +60,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.reps, args.hash_mib, args.cpu_seconds = "10", 1, 64, 0.2
+        args.transfer_files, args.transfer_mib = 500, 64
     return args
 
 
@@ -110,6 +118,49 @@ def profile(ctx: suite.Context, n: int) -> None:
     shutil.rmtree(copy)
 
 
+def add_transfer(args: argparse.Namespace, out: results.Results, work: pathlib.Path) -> None:
+    installed = dvc_env.ensure(log=work / "dvc-install.log") if args.dvc else None
+    if isinstance(installed, str):
+        out.notes.append(f"{installed}; DVC transfer column skipped")
+        installed = None
+    timings = transfer.measure(
+        work,
+        files=args.transfer_files,
+        mib=args.transfer_mib,
+        dvc=installed,
+        log=lambda text: print(f"· {text}", flush=True),
+    )
+    out.sections.append(
+        (
+            "Transfers: push, then pull into an empty cache",
+            transfer.render(timings, files=args.transfer_files, mib=args.transfer_mib),
+        )
+    )
+
+
+def transfer_only(
+    args: argparse.Namespace,
+    out: results.Results,
+    work: pathlib.Path,
+) -> int:
+    """`just bench --transfer-only [--dvc]`: the transfer section alone, in its own report."""
+    load_at_start = load_average()
+    out.meta["dvc"] = "measured" if args.dvc else "not measured (add --dvc)"
+    add_transfer(args, out, work)
+    out.meta["load"] = f"{load_at_start} at start, {load_average()} at end"
+    meta = " · ".join(f"{k}: {v}" for k, v in out.meta.items() if k not in ("date", "host"))
+    title, section = out.sections[0]
+    today, host = out.meta["date"], out.meta["host"]
+    text = f"# Pivot transfer benchmark — {today} on {host}\n\n{meta}\n\n## {title}\n\n{section}\n"
+    args.results.mkdir(parents=True, exist_ok=True)
+    path = args.results / f"{today}-{host}-transfer.md"
+    path.write_text(text)
+    print()
+    print(text)
+    print(f"report written to {path}")
+    return 0
+
+
 def load_average() -> str:
     """1-minute load average: the machine is shared, so say how busy it was."""
     return f"{os.getloadavg()[0]:.1f}"
@@ -136,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
             "reps": str(args.reps),
         }
     )
+    if args.transfer_only:
+        return transfer_only(args, out, work)
     out.sizes = sizes(args)
     chosen = specs(args, out, work)
     out.tools = [s.tool for s in chosen]
@@ -162,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     suite.measure_startup(ctx)
     if args.dask:
         cluster.measure_dask(ctx)
+    if args.transfer:
+        add_transfer(args, out, work)
     if args.profile:
         profile(ctx, max([n for n in out.sizes if n <= PROFILE_SIZE] or [min(out.sizes)]))
     out.meta["load"] = f"{load_at_start} at start, {load_average()} at end"

@@ -268,6 +268,8 @@ def render(out: R.Results, cores: int) -> str:
     for n in out.sizes:
         parts += ["", f"## N = {n} stages", "", size_table(out, n)]
     parts += ["", "## Other measures", "", extras_table(out)]
+    for title, text in out.sections:
+        parts += ["", f"## {title}", "", text]
     if out.notes:
         parts += ["", "## Notes", "", *(f"- {note}" for note in out.notes)]
     for title, text in out.profiles:

@@ -93,6 +93,8 @@ class Results:
     extras: dict[Extra, Cell] = dataclasses.field(default_factory=dict[Extra, Cell])
     notes: list[str] = dataclasses.field(default_factory=list[str])
     profiles: list[tuple[str, str]] = dataclasses.field(default_factory=list[tuple[str, str]])
+    sections: list[tuple[str, str]] = dataclasses.field(default_factory=list[tuple[str, str]])
+    """Whole report sections (title, markdown) from other suites, e.g. transfers."""
 
     def get(self, n: int, measure: Measure, tool: Tool) -> Sample | None:
         cell = self.grid.get((n, measure, tool))

@@ -87,6 +87,39 @@ def _executor_name(
     return name
 
 
+def _remote_choice(settings: Any, name: str | None) -> Any:
+    from pivot.domain import config
+
+    return config.pick_remote(settings, name)
+
+
+def _remote_location(project_root: pathlib.Path, url: str) -> str:
+    """Checks a remote URL and gives its canonical form (a plain path made absolute)."""
+    from pivot.adapters.remote import obstore_remote
+
+    return obstore_remote.location(url, project_root)
+
+
+def _remote(choice: Any, project_root: pathlib.Path) -> Any:
+    from pivot.adapters.remote import obstore_remote
+
+    _, options = choice
+    return obstore_remote.ObstoreRemote(
+        obstore_remote.location(options.url, project_root),
+        endpoint_url=options.endpoint_url,
+        region=options.region,
+        allow_http=options.allow_http,
+        timeout=options.timeout,
+        jobs=_transfer_jobs(choice),
+    )
+
+
+def _transfer_jobs(choice: Any) -> int:
+    """Concurrent transfers: `remotes.NAME.jobs`, else 4 per CPU (network-bound work)."""
+    _, options = choice
+    return options.jobs or min(32, 4 * (os.cpu_count() or 1))
+
+
 def _loky_executor(jobs: int | None) -> Iterator[Any]:
     from pivot.adapters.executor import loky_executor
 
@@ -168,6 +201,10 @@ class Container(containers.DeclarativeContainer):
         ),
     )
     link_modes = providers.Singleton(_link_modes, settings)
+    remote_choice = providers.Singleton(_remote_choice, settings, config.remote)
+    remote_location = providers.Callable(_remote_location, project_root)
+    remote = providers.Singleton(_remote, remote_choice, project_root)
+    transfer_jobs = providers.Callable(_transfer_jobs, remote_choice)
     vcs = providers.Singleton(_lazy("pivot.adapters.vcs.git_vcs", "GitVcs"), project_root)
 
     # Use cases
@@ -232,6 +269,16 @@ class Container(containers.DeclarativeContainer):
     dvc_import = providers.Callable(_lazy("pivot.adapters.dvc.importer", "import_pipeline"))
     dvc_export = providers.Callable(_lazy("pivot.adapters.dvc.export", "export"))
     dvc_state = providers.Factory(_lazy("pivot.adapters.dvc.dvc_state", "DvcState"), cache, hasher)
+    transfer_service = providers.Factory(
+        _lazy("pivot.app.transfer", "TransferService"),
+        project_root=project_root,
+        locks=locks,
+        cache=cache,
+        hasher=hasher,
+        state=state_store,
+        remote_=remote,
+        remote_name=providers.Callable(lambda choice: choice[0], remote_choice),
+    )
     fsck_service = providers.Factory(
         _lazy("pivot.app.fsck", "FsckService"), cache=cache, hasher=hasher
     )
@@ -247,6 +294,7 @@ def build(
     output: str = "console",
     explain: bool = False,
     event_stream: Any = None,
+    remote: str | None = None,
 ) -> Container:
     """A container for one CLI invocation (or an embedding service) rooted at `cwd`."""
     container = Container()
@@ -260,6 +308,7 @@ def build(
             "output": output,
             "explain": explain,
             "event_stream": event_stream,
+            "remote": remote,
         }
     )
     return container

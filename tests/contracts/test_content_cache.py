@@ -261,3 +261,44 @@ def test_quarantine_removes_the_object_from_service(
     assert digest not in set(cache.iter_digests())
     with pytest.raises(errors.CacheMissError):
         cache.materialize(digest, work / "out.bin", (LinkMode.COPY,))
+
+
+def test_open_streams_stored_bytes(cache: content_cache.ContentCache, work: pathlib.Path) -> None:
+    digest = _put(cache, work / "a.txt", b"payload")
+
+    with cache.open(digest) as f:
+        assert f.read() == b"payload"
+
+
+def test_receive_stores_matching_bytes_and_manifests(
+    cache: content_cache.ContentCache, work: pathlib.Path
+) -> None:
+    data = b"x" * 3_000_000
+    digest = HASHER.bytes_digest(data)
+    tree = _put_tree(cache, work, {"a.txt": b"a", "sub/b.txt": b"b"})
+    with cache.open(tree) as f:
+        manifest_bytes = f.read()
+    cache.remove(tree)
+
+    cache.receive(digest, [data[:1000], data[1000:]])
+    cache.receive(tree, [manifest_bytes])
+
+    assert cache.verify(digest)
+    assert cache.read_tree(tree) == {
+        "a.txt": HASHER.bytes_digest(b"a"),
+        "sub/b.txt": HASHER.bytes_digest(b"b"),
+    }
+
+
+def test_receive_rejects_bytes_that_do_not_match(cache: content_cache.ContentCache) -> None:
+    digest = HASHER.bytes_digest(b"the real content")
+    tree = HASHER.tree_digest([("a.txt", digest)])
+
+    with pytest.raises(errors.CacheCorruptError, match=digest):
+        cache.receive(digest, [b"flipped bytes"])
+    with pytest.raises(errors.CacheCorruptError, match="not stored"):
+        cache.receive(tree, [b'{"a.txt":"0000"}'])
+
+    assert not cache.has(digest)
+    assert not cache.has(tree)
+    assert list(cache.iter_digests()) == []

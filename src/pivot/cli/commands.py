@@ -22,6 +22,10 @@ COMMANDS = (
     Command("checkout", "pivot.cli.checkout_cmd:checkout", "Restore outputs and data from cache."),
     Command("verify", "pivot.cli.verify_cmd:verify", "CI gate: stale stages, lost data."),
     Command("gc", "pivot.cli.gc_cmd:gc", "Delete unreferenced cache objects."),
+    Command("remote", "pivot.cli.remote_cmd:remote_app", "Configure remote caches."),
+    Command("push", "pivot.cli.transfer_cmd:push", "Upload data and run cache to a remote."),
+    Command("fetch", "pivot.cli.transfer_cmd:fetch", "Download data into the local cache."),
+    Command("pull", "pivot.cli.transfer_cmd:pull", "Fetch, then check out into the workspace."),
     Command("cache", "pivot.cli.cache_cmd:cache_app", "Inspect and repair the cache."),
     Command("fsck", "pivot.cli.cache_cmd:verify", "Alias of `pivot cache verify`."),
     Command(

@@ -1,4 +1,7 @@
 import json as json_mod
+from typing import Annotated
+
+import cyclopts
 
 from pivot.cli import arguments
 
@@ -8,6 +11,8 @@ def status(
     explain: bool = False,
     json: bool = False,
     all_pipelines: arguments.AllPipelines = False,
+    remote: Annotated[bool, cyclopts.Parameter(name="--remote")] = False,
+    remote_name: Annotated[str | None, cyclopts.Parameter(name=["-r", "--remote-name"])] = None,
     session: arguments.Injected,
 ) -> int:
     """Show which stages are stale and why, without running anything.
@@ -20,10 +25,18 @@ def status(
         Print every reason, with the file and line of changed code.
     json
         Print a JSON object with a `stages` list.
+    remote
+        Also count referenced objects only in the local cache (to push) and only on the remote
+        (to pull), asking the remote.
+    remote_name
+        The remote for --remote; default: core.remote.
     """
-    container = session.container(all_pipelines=all_pipelines)
+    container = session.container(all_pipelines=all_pipelines, remote=remote_name)
     reports = container.status_service().status(container.pipeline(), stages)
     tracked = container.track_service().status()
+    counts = None
+    if remote or remote_name:
+        counts = container.transfer_service().status(container.pipeline(), cwd=session.cwd)
     if json:
         payload = {
             "stages": [
@@ -42,6 +55,8 @@ def status(
                 for t in tracked
             ],
         }
+        if counts is not None:
+            payload["remote"] = counts.to_json()
         print(json_mod.dumps(payload, indent=2, sort_keys=True))
         return 0
     for item in tracked:
@@ -75,4 +90,10 @@ def status(
         print(f"All {len(reports)} stages up to date.")
     else:
         print(f"{len(stale)} of {len(reports)} stages stale.")
+    if counts is not None:
+        print(
+            f"remote {counts.remote}: {counts.to_push} to push, {counts.to_pull} to pull, "
+            + f"{counts.in_sync} in sync"
+            + (f", {counts.missing} in neither cache" if counts.missing else "")
+        )
     return 0

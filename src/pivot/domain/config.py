@@ -1,4 +1,5 @@
 import difflib
+import re
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar
 
@@ -196,3 +197,37 @@ def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         elif value is not None:
             flat[dotted] = list(value) if isinstance(value, tuple) else value  # pyright: ignore[reportUnknownArgumentType]
     return flat
+
+
+def check_remote_name(name: str) -> None:
+    """Remote names are plain words (they become config keys: remotes.NAME.url)."""
+    from pivot.domain import errors
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", name):
+        raise errors.ConfigError(
+            f"'{name}' is not a valid remote name: use letters, digits, '-' and '_' (like origin)"
+        )
+
+
+def pick_remote(settings: Config, name: str | None) -> tuple[str, RemoteConfig]:
+    """The remote called `name`, else the default one (the only one, if there is just one)."""
+    from pivot.domain import errors
+
+    known = sorted(settings.remotes)
+    if not known:
+        raise errors.RemoteError(
+            "no remote configured: add one with `pivot remote add NAME URL` "
+            + "(URL: s3://bucket/prefix, gs://…, az://…, or a directory)"
+        )
+    chosen = name or settings.core.remote or (known[0] if len(known) == 1 else None)
+    if chosen is None:
+        raise errors.RemoteError(
+            f"no default remote among {', '.join(known)}: pass -r NAME, "
+            + "or set one with `pivot remote default NAME`"
+        )
+    if chosen not in settings.remotes:
+        close = difflib.get_close_matches(chosen, known, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"remotes: {', '.join(known)}"
+        where = "" if name else " (core.remote)"
+        raise errors.RemoteError(f"unknown remote '{chosen}'{where}; {hint}")
+    return chosen, settings.remotes[chosen]

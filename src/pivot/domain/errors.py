@@ -68,3 +68,11 @@ class ConfigError(PivotError):
 
 class ProjectLockedError(PivotError):
     """Another writing command holds the project lock and the caller would not wait."""
+
+
+class RemoteError(PivotError):
+    """A remote cannot be used: not configured, unreachable, access denied, bad URL."""
+
+
+class RemoteMissError(RemoteError):
+    """An object that should be on the remote is not."""

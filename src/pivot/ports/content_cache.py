@@ -1,7 +1,7 @@
 import enum
 import pathlib
-from collections.abc import Iterator, Mapping
-from typing import Protocol
+from collections.abc import Iterable, Iterator, Mapping
+from typing import BinaryIO, Protocol
 
 
 class LinkMode(enum.StrEnum):
@@ -56,6 +56,15 @@ class ContentCache(Protocol):
 
     def size(self, digest: str) -> int:
         """Bytes the object occupies (a directory digest: its manifest only)."""
+        ...
+
+    def open(self, digest: str) -> BinaryIO:
+        """The stored bytes of an object, for streaming elsewhere (a directory: its manifest)."""
+        ...
+
+    def receive(self, digest: str, chunks: Iterable[bytes]) -> None:
+        """Store bytes arriving from elsewhere: written aside, re-hashed, published only if they
+        match `digest`; otherwise `CacheCorruptError` and nothing is stored."""
         ...
 
     def quarantine(self, digest: str) -> None:

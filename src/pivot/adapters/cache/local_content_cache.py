@@ -5,7 +5,8 @@ import pathlib
 import re
 import shutil
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import BinaryIO
 
 from pivot.adapters import fs
 from pivot.domain import errors
@@ -167,6 +168,52 @@ class LocalContentCache:
             return self.object_path(digest).stat().st_size
         except FileNotFoundError:
             raise _missing(digest) from None
+
+    def open(self, digest: str) -> BinaryIO:
+        """The stored bytes of an object, for streaming elsewhere (a directory: its manifest)."""
+        try:
+            return open(self.object_path(digest), "rb")
+        except FileNotFoundError:
+            raise _missing(digest) from None
+
+    def receive(self, digest: str, chunks: Iterable[bytes]) -> None:
+        """Store bytes arriving from elsewhere: written aside, re-hashed, published only if they
+        match `digest`; otherwise `CacheCorruptError` and nothing is stored."""
+        dest = self.object_path(digest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = fs.temp_sibling(dest, "recv")
+        try:
+            with open(tmp, "xb") as f:
+                for chunk in chunks:
+                    f.write(chunk)
+            if not self._matches(tmp, digest):
+                raise errors.CacheCorruptError(
+                    f"object {digest} arrived with different content (corrupt at the source); "
+                    + "it was not stored"
+                )
+            os.chmod(tmp, _READ_ONLY)
+            _publish(tmp, dest)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _matches(self, path: pathlib.Path, digest: str) -> bool:
+        if not digest.endswith(hasher_port.DIR_SUFFIX):
+            return self.hasher.file_digest(path) == digest
+        try:
+            manifest = json.loads(path.read_bytes())
+        except ValueError:
+            return False
+        if not isinstance(manifest, dict):
+            return False
+        entries: dict[str, object] = manifest  # pyright: ignore[reportUnknownVariableType]
+        if not all(isinstance(v, str) for v in entries.values()):
+            return False
+        try:
+            for relpath in entries:
+                _check_relpath(relpath, digest)
+        except errors.CacheCorruptError:
+            return False
+        return self.hasher.tree_digest(sorted((k, str(v)) for k, v in entries.items())) == digest
 
     def quarantine(self, digest: str) -> None:
         """Move a corrupt object to `<cache>/quarantine/` (kept for inspection, never served)."""

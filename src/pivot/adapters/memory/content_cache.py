@@ -1,6 +1,8 @@
+import io
 import json
 import pathlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import BinaryIO
 
 from pivot.adapters.hashing import xxh3_hasher
 from pivot.domain import errors
@@ -87,6 +89,32 @@ class MemoryContentCache:
             return len(self._blobs[digest])
         return len(json.dumps(self.read_tree(digest), sort_keys=True, separators=(",", ":")))
 
+    def open(self, digest: str) -> BinaryIO:
+        """The stored bytes of an object (a directory: its manifest as JSON)."""
+        if digest in self._blobs:
+            return io.BytesIO(self._blobs[digest])
+        manifest = self.read_tree(digest)
+        return io.BytesIO(json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode())
+
+    def receive(self, digest: str, chunks: Iterable[bytes]) -> None:
+        """Store arriving bytes only if they match `digest` (else `CacheCorruptError`)."""
+        data = b"".join(chunks)
+        if not digest.endswith(hasher.DIR_SUFFIX):
+            if self._hasher.bytes_digest(data) != digest:
+                raise _arrived_corrupt(digest)
+            self._blobs.setdefault(digest, data)
+            return
+        try:
+            manifest = json.loads(data)
+        except ValueError:
+            raise _arrived_corrupt(digest) from None
+        if (
+            not isinstance(manifest, dict)
+            or self._hasher.tree_digest(sorted(manifest.items())) != digest  # pyright: ignore[reportUnknownArgumentType, reportUnknownMemberType]
+        ):
+            raise _arrived_corrupt(digest)
+        self._trees.setdefault(digest, manifest)  # pyright: ignore[reportUnknownArgumentType]
+
     def quarantine(self, digest: str) -> None:
         """Move a corrupt object aside into `quarantined` (never served again)."""
         if not self.has(digest):
@@ -111,4 +139,10 @@ def _missing(digest: str, *, within: str | None = None) -> errors.CacheMissError
     return errors.CacheMissError(
         f"cache object {digest}{where} is not in the memory cache: "
         "run `pivot pull` to fetch it, or re-run the stage that produces it"
+    )
+
+
+def _arrived_corrupt(digest: str) -> errors.CacheCorruptError:
+    return errors.CacheCorruptError(
+        f"object {digest} arrived with different content (corrupt at the source); it was not stored"
     )

@@ -1,0 +1,400 @@
+import concurrent.futures
+import dataclasses
+import io
+import json
+import pathlib
+from collections.abc import Callable, Iterable, Sequence
+
+from pivot.app import artifacts, run_cache
+from pivot.domain import errors, lock, paths, pipeline
+from pivot.ports import content_cache, lock_store, remote, state_store
+from pivot.ports import hasher as hasher_port
+from pivot.ports import progress as progress_port
+
+RUNS = "runs/"
+
+
+def object_key(digest: str) -> str:
+    """Remote key of a content object: the local cache's own `files/ab/cdef…` layout."""
+    return f"files/{digest[:2]}/{digest[2:]}"
+
+
+def digest_of(key: str) -> str | None:
+    """The digest a `files/ab/cdef…` key names (None for other keys)."""
+    parts = key.split("/")
+    if len(parts) != 3 or parts[0] != "files" or len(parts[1]) != 2:
+        return None
+    return parts[1] + parts[2]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TransferOptions:
+    targets: Sequence[str] = ()
+    with_deps: bool = False
+    jobs: int = 8
+    dry_run: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Failure:
+    label: str
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"object": self.label, "reason": self.reason}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TransferReport:
+    direction: str
+    """`push` or `fetch`."""
+    remote: str
+    files: int
+    nbytes: int
+    already: int
+    failures: tuple[Failure, ...]
+    dry_run: bool = False
+    run_entries: int = 0
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "direction": self.direction,
+            "remote": self.remote,
+            "transferred": self.files,
+            "bytes": self.nbytes,
+            "already_there": self.already,
+            "run_cache_entries": self.run_entries,
+            "failed": [f.to_json() for f in self.failures],
+            "dry_run": self.dry_run,
+        }
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RemoteStatus:
+    remote: str
+    to_push: int
+    """Referenced objects only in the local cache."""
+    to_pull: int
+    """Referenced objects only on the remote."""
+    missing: int
+    """Referenced objects in neither place."""
+    in_sync: int
+
+    def to_json(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Wanted:
+    """Digests to transfer (label for messages) and which of them are optional (deps)."""
+
+    labels: dict[str, str]
+    optional: frozenset[str]
+
+
+class TransferService:
+    """Moves content objects and run-cache entries between the local cache and a remote."""
+
+    def __init__(
+        self,
+        *,
+        project_root: pathlib.Path,
+        locks: lock_store.LockStore,
+        cache: content_cache.ContentCache,
+        hasher: hasher_port.Hasher,
+        state: state_store.StateStore,
+        remote_: remote.Remote,
+        remote_name: str,
+    ) -> None:
+        self._root = project_root
+        self._locks = locks
+        self._cache = cache
+        self._hasher = hasher
+        self._state = state
+        self._remote = remote_
+        self.remote_name = remote_name
+
+    def push(
+        self,
+        pipe: pipeline.Pipeline,
+        options: TransferOptions,
+        *,
+        cwd: pathlib.Path,
+        progress: progress_port.Progress = progress_port.NULL,
+    ) -> TransferReport:
+        """Upload what the targets need and the remote lacks; manifests after their files."""
+        wanted = self._wanted(pipe, options, cwd)
+        failures: list[Failure] = []
+        trees: dict[str, dict[str, str]] = {}
+        files: dict[str, str] = {}
+        for digest, label in wanted.labels.items():
+            if not self._cache.has(digest):
+                if digest not in wanted.optional:
+                    failures.append(Failure(label, f"{digest} is not in the local cache"))
+                continue
+            if digest.endswith(hasher_port.DIR_SUFFIX):
+                trees[digest] = self._cache.read_tree(digest)
+                for rel, member in trees[digest].items():
+                    files.setdefault(member, f"{label}/{rel}")
+            else:
+                files.setdefault(digest, label)
+        on_remote = self._digests_on_remote([*files, *trees])
+        upload = {d: lbl for d, lbl in files.items() if d not in on_remote}
+        for digest, label in list(upload.items()):
+            if not self._cache.has(digest):
+                failures.append(Failure(label, f"{digest} is not in the local cache"))
+                del upload[digest]
+        sizes = {d: self._cache.size(d) for d in upload}
+        already = len(files) - len(upload) + sum(1 for t in trees if t in on_remote)
+        if options.dry_run:
+            pending = len(upload) + sum(1 for t in trees if t not in on_remote)
+            return TransferReport(
+                "push",
+                self.remote_name,
+                pending,
+                sum(sizes.values()),
+                already,
+                tuple(failures),
+                dry_run=True,
+            )
+        progress.add_total(files=len(upload), nbytes=sum(sizes.values()))
+        done, failed = self._concurrently(
+            upload, lambda d: self._upload(d, sizes[d], progress), options.jobs
+        )
+        failures.extend(failed)
+        uploaded = set(done)
+        for tree, manifest in trees.items():
+            if tree in on_remote:
+                continue
+            if all(m in on_remote or m in uploaded for m in manifest.values()):
+                self._upload(tree, self._cache.size(tree), progress_port.NULL)
+                uploaded.add(tree)
+            else:
+                failures.append(Failure(wanted.labels[tree], "not all its files were uploaded"))
+        entries = self._push_run_cache(on_remote | uploaded)
+        nbytes = sum(sizes[d] for d in done)
+        return TransferReport(
+            "push",
+            self.remote_name,
+            len(uploaded),
+            nbytes,
+            already,
+            tuple(failures),
+            run_entries=entries,
+        )
+
+    def fetch(
+        self,
+        pipe: pipeline.Pipeline,
+        options: TransferOptions,
+        *,
+        cwd: pathlib.Path,
+        progress: progress_port.Progress = progress_port.NULL,
+    ) -> TransferReport:
+        """Download what the targets need and the local cache lacks; every object re-hashed."""
+        wanted = self._wanted(pipe, options, cwd)
+        failures: list[Failure] = []
+        manifests: dict[str, bytes] = {}
+        files: dict[str, str] = {}
+        already = 0
+        for digest, label in wanted.labels.items():
+            if not digest.endswith(hasher_port.DIR_SUFFIX):
+                files.setdefault(digest, label)
+                continue
+            try:
+                manifest = self._manifest(digest, manifests)
+            except errors.RemoteMissError:
+                if digest not in wanted.optional:
+                    failures.append(Failure(label, f"{digest} is on neither side"))
+                continue
+            except errors.CacheCorruptError as exc:
+                failures.append(Failure(label, str(exc)))
+                continue
+            already += digest not in manifests
+            for rel, member in manifest.items():
+                files.setdefault(member, f"{label}/{rel}")
+        download = {d: lbl for d, lbl in files.items() if not self._cache.has(d)}
+        already += len(files) - len(download)
+        on_remote = self._digests_on_remote(download)
+        for digest in [d for d in download if d not in on_remote]:
+            if digest not in wanted.optional:
+                failures.append(Failure(download[digest], f"{digest} is not on the remote"))
+            del download[digest]
+        if options.dry_run:
+            return TransferReport(
+                "fetch",
+                self.remote_name,
+                len(download) + len(manifests),
+                0,
+                already,
+                tuple(failures),
+                dry_run=True,
+            )
+        progress.add_total(files=len(download))
+        done, failed = self._concurrently(
+            download, lambda d: self._download(d, progress), options.jobs
+        )
+        failures.extend(failed)
+        fetched = set(done)
+        for tree, data in manifests.items():
+            members = json.loads(data).values()
+            if all(m in fetched or self._cache.has(m) for m in members):
+                self._cache.receive(tree, [data])
+                fetched.add(tree)
+            else:
+                failures.append(Failure(wanted.labels[tree], "not all its files were fetched"))
+        return TransferReport(
+            "fetch", self.remote_name, len(fetched), sum(done.values()), already, tuple(failures)
+        )
+
+    def status(self, pipe: pipeline.Pipeline, *, cwd: pathlib.Path) -> RemoteStatus:
+        """How many referenced objects are only local, only remote, in neither, in both."""
+        wanted = self._wanted(pipe, TransferOptions(), cwd)
+        digests: set[str] = set()
+        manifests: dict[str, bytes] = {}
+        for digest in wanted.labels:
+            digests.add(digest)
+            if digest.endswith(hasher_port.DIR_SUFFIX):
+                try:
+                    digests.update(self._manifest(digest, manifests).values())
+                except (errors.RemoteMissError, errors.CacheCorruptError):
+                    continue
+        on_remote = self._digests_on_remote(digests)
+        local = {d for d in digests if self._cache.has(d)}
+        return RemoteStatus(
+            self.remote_name,
+            to_push=len(local - on_remote),
+            to_pull=len(on_remote - local),
+            missing=len(digests - local - on_remote),
+            in_sync=len(local & on_remote),
+        )
+
+    def on_remote(self, digests: Iterable[str]) -> set[str]:
+        """Which of `digests` the remote holds."""
+        return self._digests_on_remote(set(digests))
+
+    def _wanted(
+        self, pipe: pipeline.Pipeline, options: TransferOptions, cwd: pathlib.Path
+    ) -> _Wanted:
+        selection = artifacts.resolve(
+            pipe,
+            options.targets,
+            cwd=cwd,
+            project_root=self._root,
+            tracked=artifacts.find_tracked(self._root),
+        )
+        labels: dict[str, str] = {}
+        optional: set[str] = set()
+        records: dict[str, lock.LockRecord | None] = {}
+        for out in selection.outputs:
+            st = out.stage
+            if st.name not in records:
+                records[st.name] = self._locks.read(st)
+            record = records[st.name]
+            if record is None:
+                continue
+            recorded = record["outs"].get(out.record_key)
+            if recorded is not None and (recorded["cached"] or self._cache.has(recorded["hash"])):
+                labels.setdefault(recorded["hash"], out.display(self._root))
+            if options.with_deps:
+                for dep, digest in record["deps"].items():
+                    if digest not in labels:
+                        labels[digest] = paths.relative(paths.normalize(dep, st.root), self._root)
+                        optional.add(digest)
+        for item in selection.tracked:
+            labels[item.digest] = item.display(self._root)
+            optional.discard(item.digest)
+        return _Wanted(labels, frozenset(optional))
+
+    def _manifest(self, digest: str, downloaded: dict[str, bytes]) -> dict[str, str]:
+        """A directory's manifest: local if cached, else downloaded and checked (kept aside)."""
+        if self._cache.has(digest):
+            return self._cache.read_tree(digest)
+        data = b"".join(self._remote.get(object_key(digest)))
+        try:
+            manifest = json.loads(data)
+        except ValueError:
+            manifest = None
+        valid = isinstance(manifest, dict) and all(
+            isinstance(v, str)
+            for v in manifest.values()  # pyright: ignore[reportUnknownVariableType, reportUnknownMemberType, reportOptionalMemberAccess]
+        )
+        if not valid or self._hasher.tree_digest(manifest.items()) != digest:  # pyright: ignore[reportOptionalMemberAccess, reportUnknownArgumentType, reportUnknownMemberType]
+            raise errors.CacheCorruptError(
+                f"directory manifest {digest} on the remote is corrupt; nothing was placed"
+            )
+        downloaded[digest] = data
+        return manifest  # pyright: ignore[reportReturnType]
+
+    def _digests_on_remote(self, digests: Iterable[str]) -> set[str]:
+        keys = {object_key(d): d for d in digests}
+        return {keys[k] for k in self._remote.exists(keys)}
+
+    def _upload(self, digest: str, size: int, progress: progress_port.Progress) -> int:
+        with self._cache.open(digest) as source:
+            self._remote.put(object_key(digest), source, size, progress)
+        return size
+
+    def _download(self, digest: str, progress: progress_port.Progress) -> int:
+        counter = _Counting(progress)
+        self._cache.receive(digest, self._remote.get(object_key(digest), counter))
+        return counter.nbytes
+
+    def _concurrently(
+        self, work: dict[str, str], job: Callable[[str], int], jobs: int
+    ) -> tuple[dict[str, int], list[Failure]]:
+        """Run `job` for every digest on a thread pool; PivotErrors become failures."""
+        done: dict[str, int] = {}
+        failures: list[Failure] = []
+        if not work:
+            return done, failures
+        with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
+            futures = {pool.submit(job, d): d for d in work}
+            for future in concurrent.futures.as_completed(futures):
+                digest = futures[future]
+                try:
+                    done[digest] = future.result()
+                except errors.RemoteError as exc:
+                    if not isinstance(exc, errors.RemoteMissError):
+                        for f in futures:
+                            f.cancel()
+                        raise
+                    failures.append(Failure(work[digest], str(exc)))
+                except errors.PivotError as exc:
+                    failures.append(Failure(work[digest], str(exc)))
+        return done, failures
+
+    def _push_run_cache(self, available: set[str]) -> int:
+        """Upload run-cache entries whose outputs are all on the remote; returns how many."""
+        entries: list[tuple[str, bytes]] = []
+        for sig in self._state.keys(run_cache.NAMESPACE):
+            raw = self._state.get(run_cache.NAMESPACE, sig)
+            if raw is None:
+                continue
+            try:
+                outs = json.loads(raw)
+            except ValueError:
+                continue
+            hashes = [o.get("hash") for o in outs.values()] if isinstance(outs, dict) else [None]  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+            if all(isinstance(h, str) and h in available for h in hashes):  # pyright: ignore[reportUnknownVariableType]
+                entries.append((RUNS + sig, raw))
+        present = self._remote.exists([k for k, _ in entries])
+        fresh = [(k, raw) for k, raw in entries if k not in present]
+        for key, raw in fresh:
+            self._remote.put(key, io.BytesIO(raw), len(raw))
+        return len(fresh)
+
+
+class _Counting:
+    """Passes progress on and counts the bytes of one download."""
+
+    def __init__(self, inner: progress_port.Progress) -> None:
+        self._inner = inner
+        self.nbytes = 0
+
+    def add_total(self, files: int = 0, nbytes: int = 0) -> None:
+        self._inner.add_total(files, nbytes)
+
+    def advance(self, files: int = 0, nbytes: int = 0) -> None:
+        self.nbytes += nbytes
+        self._inner.advance(files, nbytes)

@@ -1,0 +1,118 @@
+import json
+from typing import Annotated
+
+import cyclopts
+
+from pivot.cli import arguments
+
+remote_app = cyclopts.App(
+    name="remote",
+    help="""Configure remote caches (where push, fetch and pull send and get data).
+
+A remote keeps the local cache's layout (files/ab/cdef…), so it is itself a cache. URLs:
+s3://bucket/prefix, gs://bucket/prefix, az://container/prefix, file:///abs/path or a plain
+directory path. Credentials come from the environment (AWS_ACCESS_KEY_ID, …) or the provider's
+own configuration, never from Pivot's files. S3-compatible servers need
+`pivot config set remotes.NAME.endpoint_url URL` (and `.allow_http true` for plain http).""",
+)
+
+Local = Annotated[
+    bool,
+    cyclopts.Parameter(
+        name="--local", help="Write to .pivot/config.local.yaml (git-ignored, this machine only)."
+    ),
+]
+
+
+@remote_app.command(name="add")
+def add(
+    name: str,
+    url: str,
+    /,
+    *,
+    default: Annotated[
+        bool, cyclopts.Parameter(name="--default", help="Make it the default remote.")
+    ] = False,
+    local: Local = False,
+    session: arguments.Injected,
+) -> int:
+    """Add remote NAME at URL (the first remote added becomes the default)."""
+    from pivot.domain import config, errors
+
+    container = session.container()
+    files = container.config_files()
+    current = files.load()
+    if name in current.remotes:
+        raise errors.ConfigError(
+            f"remote '{name}' already exists ({current.remotes[name].url}); "
+            + f"`pivot remote remove {name}` first, or `pivot config set remotes.{name}.url URL`"
+        )
+    config.check_remote_name(name)
+    container.remote_location(url)
+    files.set(("remotes", name, "url"), url, local=local)
+    if default or current.core.remote is None:
+        files.set(("core", "remote"), name, local=local)
+    print(
+        f"added remote '{name}' → {url}"
+        + (" (default)" if default or not current.core.remote else "")
+    )
+    return 0
+
+
+@remote_app.command(name="list")
+def list_remotes(
+    *,
+    json_output: Annotated[bool, cyclopts.Parameter(name="--json", help="Print JSON.")] = False,
+    session: arguments.Injected,
+) -> int:
+    """List remotes: name, URL, options; the default is marked with *."""
+    settings = session.container().config_files().load()
+    if json_output:
+        payload = {
+            "default": settings.core.remote,
+            "remotes": {
+                name: remote.model_dump(exclude_none=True)
+                for name, remote in sorted(settings.remotes.items())
+            },
+        }
+        print(json.dumps(payload, indent=2, sort_keys=True))
+        return 0
+    if not settings.remotes:
+        print("No remotes; add one with `pivot remote add NAME URL`.")
+        return 0
+    for name, remote in sorted(settings.remotes.items()):
+        mark = "*" if name == settings.core.remote else " "
+        extras = remote.model_dump(exclude_none=True, exclude_defaults=True, exclude={"url"})
+        shown = "".join(f"  {k}={v}" for k, v in sorted(extras.items()))
+        print(f"{mark} {name}\t{remote.url}{shown}")
+    return 0
+
+
+@remote_app.command(name="remove")
+def remove(name: str, /, *, local: Local = False, session: arguments.Injected) -> int:
+    """Remove remote NAME from the config file (its data stays where it is)."""
+    from pivot.domain import config
+
+    files = session.container().config_files()
+    settings = files.load()
+    config.pick_remote(settings, name)
+    raw = files.raw(local=local)
+    options = sorted(raw.get("remotes", {}).get(name, {}))
+    for option in options:
+        files.unset(("remotes", name, option), local=local)
+    if raw.get("core", {}).get("remote") == name:
+        files.unset(("core", "remote"), local=local)
+    print(f"removed remote '{name}'")
+    return 0
+
+
+@remote_app.command(name="default")
+def default(name: str, /, *, local: Local = False, session: arguments.Injected) -> int:
+    """Make NAME the remote that push, fetch and pull use without -r."""
+    from pivot.domain import config
+
+    files = session.container().config_files()
+    config.pick_remote(files.load(), name)
+    files.set(("core", "remote"), name, local=local)
+    print(f"default remote: {name}")
+    return 0

@@ -1,0 +1,242 @@
+import contextlib
+import json as json_mod
+import sys
+import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated, Any
+
+import cyclopts
+
+from pivot.cli import arguments
+from pivot.ports import progress as progress_port
+
+if TYPE_CHECKING:
+    from pivot.app import transfer
+
+RemoteName = Annotated[
+    str | None,
+    cyclopts.Parameter(name=["--remote", "-r"], help="Remote name; default: core.remote."),
+]
+Jobs = Annotated[
+    int | None,
+    cyclopts.Parameter(
+        name=["--jobs", "-j"], help="Concurrent transfers; default: remotes.NAME.jobs or 4×CPUs."
+    ),
+]
+WithDeps = Annotated[
+    bool,
+    cyclopts.Parameter(name="--with-deps", help="Also what the targets' stages read (their deps)."),
+]
+DryRun = Annotated[
+    bool, cyclopts.Parameter(name=["--dry-run", "-n"], help="Count what would move; move nothing.")
+]
+Json = Annotated[
+    bool, cyclopts.Parameter(name="--json", help="Print the counts and failures as JSON.")
+]
+
+
+def push(
+    *targets: str,
+    remote: RemoteName = None,
+    jobs: Jobs = None,
+    with_deps: WithDeps = False,
+    dry_run: DryRun = False,
+    json: Json = False,
+    session: arguments.Injected,
+) -> int:
+    """Upload outputs, tracked data and run-cache entries the remote does not have yet.
+
+    Parameters
+    ----------
+    targets
+        Stage names, output identities (`train:model`), tracked paths or `.pvt` files;
+        default: everything the lock records and `.pvt` files reference.
+    """
+    container = session.container(remote=remote)
+    service = container.transfer_service()
+    with _progress_bar(f"pushing to {service.remote_name}") as progress:
+        report = service.push(
+            container.pipeline_if_any(),
+            _options(container, targets, jobs, with_deps, dry_run),
+            cwd=session.cwd,
+            progress=progress,
+        )
+    return _finish(report, json)
+
+
+def fetch(
+    *targets: str,
+    remote: RemoteName = None,
+    jobs: Jobs = None,
+    with_deps: WithDeps = False,
+    dry_run: DryRun = False,
+    json: Json = False,
+    session: arguments.Injected,
+) -> int:
+    """Download into the local cache what the targets need (the workspace is not touched).
+
+    Every object is re-hashed before it enters the cache; a corrupt one is named and dropped.
+
+    Parameters
+    ----------
+    targets
+        Stage names, output identities (`train:model`), tracked paths or `.pvt` files;
+        default: everything the lock records and `.pvt` files reference.
+    """
+    container = session.container(remote=remote)
+    service = container.transfer_service()
+    with _progress_bar(f"fetching from {service.remote_name}") as progress:
+        report = service.fetch(
+            container.pipeline_if_any(),
+            _options(container, targets, jobs, with_deps, dry_run),
+            cwd=session.cwd,
+            progress=progress,
+        )
+    return _finish(report, json)
+
+
+def pull(
+    *targets: str,
+    remote: RemoteName = None,
+    jobs: Jobs = None,
+    with_deps: WithDeps = False,
+    force: Annotated[
+        bool, cyclopts.Parameter(name=["--force", "-f"], help="Overwrite edited files.")
+    ] = False,
+    dry_run: DryRun = False,
+    json: Json = False,
+    session: arguments.Injected,
+) -> int:
+    """Fetch, then check out: the workspace gets the recorded outputs and tracked data.
+
+    Files already present and correct are left alone; edited files are kept unless --force.
+
+    Parameters
+    ----------
+    targets
+        Stage names, output identities (`train:model`), tracked paths or `.pvt` files;
+        default: everything the lock records and `.pvt` files reference.
+    """
+    from pivot.app import checkout as checkout_app
+    from pivot.domain import errors
+
+    container = session.container(remote=remote)
+    service = container.transfer_service()
+    pipe = container.pipeline_if_any()
+    options = _options(container, targets, jobs, with_deps, dry_run)
+    with _progress_bar(f"pulling from {service.remote_name}") as progress:
+        report = service.fetch(pipe, options, cwd=session.cwd, progress=progress)
+    code = _finish(report, json)
+    if dry_run:
+        return code
+    checkout_targets = list(targets)
+    try:
+        result = container.checkout_service().checkout(
+            pipe,
+            checkout_app.CheckoutOptions(
+                targets=checkout_targets,
+                fallback=container.link_modes(),
+                force=force,
+                only_missing=not force,
+            ),
+            cwd=session.cwd,
+        )
+    except errors.CacheMissError as exc:
+        print(f"pivot: error: {exc}", file=sys.stderr)
+        return 1
+    except errors.CacheCorruptError as exc:
+        print(f"pivot: error: {exc}", file=sys.stderr)
+        return 1
+    if not json:
+        print(
+            f"checked out {len(result.restored)}, {len(result.unchanged)} already up to date"
+            + (f", {len(result.skipped)} skipped" if result.skipped else "")
+        )
+    return code
+
+
+def _options(
+    container: object, targets: tuple[str, ...], jobs: int | None, with_deps: bool, dry_run: bool
+) -> "transfer.TransferOptions":
+    from pivot.app import transfer
+
+    chosen = jobs or container.transfer_jobs()  # pyright: ignore[reportAttributeAccessIssue]
+    return transfer.TransferOptions(
+        targets=targets, with_deps=with_deps, jobs=chosen, dry_run=dry_run
+    )
+
+
+def _finish(report: "transfer.TransferReport", json: bool) -> int:
+    code = 1 if report.failures else 0
+    if json:
+        print(json_mod.dumps({**report.to_json(), "ok": not report.failures}, indent=2))
+        return code
+    for failure in report.failures:
+        print(f"failed: {failure.label}: {failure.reason}", file=sys.stderr)
+    print(summary(report))
+    return code
+
+
+def summary(report: "transfer.TransferReport") -> str:
+    """`pushed 1,204 files (3.1 GiB) to origin, 18 already there, 0 failed`."""
+    verb = {"push": "pushed", "fetch": "fetched"}[report.direction]
+    if report.dry_run:
+        verb = f"would {report.direction}"
+    where = "to" if report.direction == "push" else "from"
+    size = f" ({_human_size(report.nbytes)})" if report.nbytes or not report.dry_run else ""
+    runs = f", {report.run_entries} run-cache entries" if report.run_entries else ""
+    return (
+        f"{verb} {report.files:,} files{size} {where} {report.remote}{runs}, "
+        + f"{report.already:,} already there, {len(report.failures)} failed"
+    )
+
+
+def _human_size(nbytes: int) -> str:
+    value = float(nbytes)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{nbytes} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+@contextlib.contextmanager
+def _progress_bar(label: str) -> Iterator[progress_port.Progress]:
+    """A rich bar (files, bytes, rate, time left) on a terminal's stderr; nothing in pipes."""
+    if not sys.stderr.isatty():
+        yield progress_port.NULL
+        return
+    import rich.console
+    import rich.progress
+
+    bar = rich.progress.Progress(
+        rich.progress.TextColumn("{task.description}"),
+        rich.progress.BarColumn(),
+        rich.progress.DownloadColumn(binary_units=True),
+        rich.progress.TextColumn("{task.fields[files]} files"),
+        rich.progress.TransferSpeedColumn(),
+        rich.progress.TimeRemainingColumn(),
+        transient=True,
+        console=rich.console.Console(stderr=True),
+    )
+    with bar:
+        yield _Bar(bar, bar.add_task(label, total=None, files=0))
+
+
+class _Bar:
+    def __init__(self, bar: Any, task: Any) -> None:
+        self._bar = bar
+        self._task = task
+        self._lock = threading.Lock()
+        self._files = 0
+        self._total = 0
+
+    def add_total(self, files: int = 0, nbytes: int = 0) -> None:
+        with self._lock:
+            self._total += nbytes
+            self._bar.update(self._task, total=self._total or None)
+
+    def advance(self, files: int = 0, nbytes: int = 0) -> None:
+        with self._lock:
+            self._files += files
+            self._bar.update(self._task, advance=nbytes, files=self._files)

@@ -1,0 +1,282 @@
+import json
+import os
+import pathlib
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests import s3_server
+from tests.e2e.conftest import Project
+
+# Stages in the shared conftest project: prepare (raw.txt → data/clean.txt), train
+# (→ models/model.txt, metrics.json), evaluate (→ eval.txt), other (raw.txt → other.txt).
+# metrics.json is a Metric: committed to git, so it is not ignored and travels with the clone.
+CACHED = ("data/clean.txt", "models/model.txt", "eval.txt", "other.txt")
+OUTPUTS = (*CACHED, "metrics.json")
+
+
+def _git(root: pathlib.Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+
+
+def _clone(origin: Project, dest: pathlib.Path) -> Project:
+    """A teammate's clone: the committed files (lock records, .pvt, config.yaml), no data."""
+    _git(dest.parent, "clone", "-q", str(origin.root), str(dest))
+    (dest / ".pivot").mkdir(exist_ok=True)
+    return Project(dest)
+
+
+def _commit(project: Project) -> None:
+    _git(project.root, "add", "-A")
+    _git(project.root, "commit", "-q", "-m", "state")
+
+
+@pytest.fixture
+def team(project: Project, tmp_path: pathlib.Path) -> Project:
+    """Clone A: a git project that ran its pipeline and tracked a data directory."""
+    (project.root / ".gitignore").write_text(
+        "calls.log\n__pycache__/\n" + "".join(f"/{o}\n" for o in CACHED) + "/images/\n"
+    )
+    for i in range(3):
+        project.write(f"images/img{i}.bin", f"pixels {i}\n" * 50)
+    _git(project.root, "init", "-q")
+    assert project.pivot("track", "images").returncode == 0
+    assert project.pivot("run").returncode == 0
+    project.calls()
+    return project
+
+
+def _remote_status(project: Project) -> dict[str, int]:
+    done = project.pivot("status", "--remote", "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)["remote"]
+
+
+def _round_trip(a: Project, tmp_path: pathlib.Path) -> None:
+    before = _remote_status(a)
+    pushed = a.pivot("push", "--json")
+    assert pushed.returncode == 0, pushed.stderr
+    report = json.loads(pushed.stdout)
+    after = _remote_status(a)
+    _commit(a)
+
+    b = _clone(a, tmp_path / "clone-b")
+    b_before = _remote_status(b)
+    pulled = b.pivot("pull")
+
+    assert pulled.returncode == 0, pulled.stderr
+    assert report["failed"] == []
+    assert report["transferred"] == before["to_push"]
+    assert before["to_pull"] == 0
+    assert before["to_push"] > 0
+    assert after == {**after, "to_push": 0, "to_pull": 0, "in_sync": before["to_push"]}
+    # A also counts its kept copy of metrics.json; B gets that file from git.
+    assert b_before["to_pull"] == before["to_push"] - 1
+    assert b_before["to_push"] == 0
+    for rel in (*OUTPUTS, "images/img0.bin", "images/img2.bin"):
+        assert (b.root / rel).read_bytes() == (a.root / rel).read_bytes(), rel
+    assert "All 4 stages up to date." in b.pivot("status").stdout
+    assert b.calls() == []
+    assert _remote_status(b)["to_pull"] == 0
+
+
+def test_two_clones_round_trip_through_a_directory_remote(
+    team: Project, tmp_path: pathlib.Path
+) -> None:
+    added = team.pivot("remote", "add", "origin", str(tmp_path / "shared-cache"))
+    assert added.returncode == 0, added.stderr
+
+    _round_trip(team, tmp_path)
+
+
+@pytest.mark.slow
+def test_two_clones_round_trip_through_s3(
+    team: Project, tmp_path: pathlib.Path, s3_endpoint: str
+) -> None:
+    s3_server.create_bucket(s3_endpoint, "team-e2e")
+    assert team.pivot("remote", "add", "origin", "s3://team-e2e/pivot").returncode == 0
+    for key, value in (("endpoint_url", s3_endpoint), ("allow_http", "true")):
+        done = team.pivot("config", "set", f"remotes.origin.{key}", value)
+        assert done.returncode == 0, done.stderr
+
+    _round_trip(team, tmp_path)
+
+
+def test_pull_of_one_target_fetches_only_its_outputs(team: Project, tmp_path: pathlib.Path) -> None:
+    team.pivot("remote", "add", "origin", str(tmp_path / "shared-cache"))
+    assert team.pivot("push").returncode == 0
+    _commit(team)
+    b = _clone(team, tmp_path / "clone-b")
+
+    pulled = b.pivot("pull", "train:model")
+    with_deps = b.pivot("fetch", "train", "--with-deps", "--json")
+
+    assert pulled.returncode == 0, pulled.stderr
+    assert (b.root / "models/model.txt").read_bytes() == (
+        team.root / "models/model.txt"
+    ).read_bytes()
+    for rel in ("data/clean.txt", "eval.txt", "images"):
+        assert not (b.root / rel).exists(), rel
+    assert json.loads(with_deps.stdout)["transferred"] == 1  # data/clean.txt
+
+
+def test_corrupted_remote_object_is_named_not_placed_exit_1(
+    team: Project, tmp_path: pathlib.Path
+) -> None:
+    shared = tmp_path / "shared-cache"
+    team.pivot("remote", "add", "origin", str(shared))
+    assert team.pivot("push").returncode == 0
+    _commit(team)
+    digest = json.loads((team.root / ".pivot/stages/train.lock").read_text())["outs"][
+        "train:model"
+    ]["hash"]
+    obj = shared / "files" / digest[:2] / digest[2:]
+    os.chmod(obj, 0o644)
+    obj.write_bytes(b"flipped" + obj.read_bytes()[7:])
+    b = _clone(team, tmp_path / "clone-b")
+
+    pulled = b.pivot("pull")
+
+    assert pulled.returncode == 1
+    assert f"train:model → models/model.txt: object {digest}" in pulled.stderr
+    assert "Traceback" not in pulled.stderr
+    assert not (b.root / "models/model.txt").exists()
+    assert not (b.root / ".pivot/cache/files" / digest[:2] / digest[2:]).exists()
+    assert (b.root / "eval.txt").read_bytes() == (team.root / "eval.txt").read_bytes()
+
+
+def _kill_midway(project: Project, *args: str, watch: pathlib.Path) -> None:
+    """Start `pivot ARGS`, SIGKILL it once some objects have appeared under `watch`."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pivot", *args],
+        cwd=project.root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        if watch.exists() and sum(1 for _ in watch.rglob("*")) > 20:
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    proc.wait()
+
+
+def _visible_objects(files: pathlib.Path) -> list[pathlib.Path]:
+    return [p for p in files.rglob("*") if p.is_file() and not p.name.startswith(".")]
+
+
+@pytest.mark.slow
+def test_sigkill_mid_push_and_pull_then_rerun_completes(
+    team: Project, tmp_path: pathlib.Path
+) -> None:
+    for i in range(400):
+        team.write(f"many/f{i:03d}.txt", f"file {i}\n" * 20)
+    assert team.pivot("track", "many").returncode == 0
+    shared = tmp_path / "shared-cache"
+    team.pivot("remote", "add", "origin", str(shared))
+
+    _kill_midway(team, "push", "-j", "1", watch=shared / "files")
+    partial = _visible_objects(shared / "files")
+    repushed = team.pivot("push", "--json")
+    _commit(team)
+    b = _clone(team, tmp_path / "clone-b")
+    _kill_midway(b, "pull", "-j", "1", watch=b.root / ".pivot/cache/files")
+    repulled = b.pivot("pull")
+
+    hasher_check = team.pivot("cache", "verify")
+    assert all(p.read_bytes() for p in partial)
+    assert repushed.returncode == 0, repushed.stderr
+    assert json.loads(repushed.stdout)["failed"] == []
+    assert repulled.returncode == 0, repulled.stderr
+    assert hasher_check.returncode == 0
+    assert b.pivot("cache", "verify").returncode == 0
+    assert sorted(p.name for p in (b.root / "many").iterdir()) == sorted(
+        p.name for p in (team.root / "many").iterdir()
+    )
+    for obj in _visible_objects(shared / "files"):
+        digest = obj.parent.name + obj.name
+        local = team.root / ".pivot/cache/files" / digest[:2] / digest[2:]
+        assert obj.read_bytes() == local.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("push", "-r", "orgin"), "unknown remote 'orgin'; did you mean 'origin'?"),
+        (("push", "nosuchstage"), "unknown target 'nosuchstage'"),
+    ],
+)
+def test_bad_input_is_one_line(
+    team: Project, tmp_path: pathlib.Path, args: tuple[str, ...], message: str
+) -> None:
+    team.pivot("remote", "add", "origin", str(tmp_path / "shared-cache"))
+
+    done = team.pivot(*args)
+
+    assert done.returncode == 1
+    assert message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_remote_configuration_errors(project: Project) -> None:
+    no_remote = project.pivot("push")
+    bad_scheme = project.pivot("remote", "add", "x", "ftp://host/path")
+    short_bucket = project.pivot("remote", "add", "x", "s3://ab/p")
+
+    assert no_remote.returncode == 1
+    assert "no remote configured: add one with `pivot remote add NAME URL`" in no_remote.stderr
+    assert bad_scheme.returncode == 1
+    assert "malformed remote URL 'ftp://host/path'" in bad_scheme.stderr
+    assert short_bucket.returncode == 1
+    assert "bucket name 'ab'" in short_bucket.stderr
+    assert not (project.root / ".pivot/config.yaml").exists()
+
+
+def test_unreachable_endpoint_fails_fast_and_names_it(project: Project) -> None:
+    project.pivot("remote", "add", "origin", "s3://some-bucket/p")
+    project.pivot("config", "set", "remotes.origin.endpoint_url", "http://127.0.0.1:9", "--local")
+    project.pivot("config", "set", "remotes.origin.allow_http", "true", "--local")
+    project.pivot("config", "set", "remotes.origin.timeout", "2", "--local")
+    assert project.pivot("run").returncode == 0
+
+    start = time.monotonic()
+    done = project.pivot("push")
+    elapsed = time.monotonic() - start
+
+    assert done.returncode == 1
+    assert "cannot reach remote s3://some-bucket/p (endpoint http://127.0.0.1:9)" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert elapsed < 60
+
+
+def test_remote_commands_round_trip(project: Project, tmp_path: pathlib.Path) -> None:
+    project.pivot("remote", "add", "origin", str(tmp_path / "a"))
+    project.pivot("remote", "add", "backup", "s3://backup-bucket/pivot")
+    project.pivot("remote", "default", "backup")
+    listed = json.loads(project.pivot("remote", "list", "--json").stdout)
+    removed = project.pivot("remote", "remove", "backup")
+    after = json.loads(project.pivot("remote", "list", "--json").stdout)
+
+    assert listed == {
+        "default": "backup",
+        "remotes": {
+            "backup": {"url": "s3://backup-bucket/pivot", "allow_http": False, "timeout": 30.0},
+            "origin": {"url": str(tmp_path / "a"), "allow_http": False, "timeout": 30.0},
+        },
+    }
+    assert removed.returncode == 0
+    assert after["default"] is None
+    assert list(after["remotes"]) == ["origin"]
+    shutil.rmtree(tmp_path / "a", ignore_errors=True)
