@@ -1,5 +1,6 @@
 import contextlib
 import json as json_mod
+import pathlib
 import sys
 import threading
 from collections.abc import Iterator
@@ -42,6 +43,7 @@ def push(
     with_deps: WithDeps = False,
     dry_run: DryRun = False,
     json: Json = False,
+    no_wait: arguments.NoWait = False,
     session: arguments.Injected,
 ) -> int:
     """Upload outputs, tracked data and run-cache entries the remote does not have yet.
@@ -52,15 +54,15 @@ def push(
         Stage names, output identities (`train:model`), tracked paths or `.pvt` files;
         default: everything the lock records and `.pvt` files reference.
     """
-    container = session.container(remote=remote)
-    service = container.transfer_service()
-    with _progress_bar(f"pushing to {service.remote_name}") as progress:
-        report = service.push(
-            container.pipeline_if_any(),
-            _options(container, targets, jobs, with_deps, dry_run),
-            cwd=session.cwd,
-            progress=progress,
-        )
+    with session.writing("pivot push", no_wait=no_wait, remote=remote) as container:
+        service = container.transfer_service()
+        with _progress_bar(f"pushing to {service.remote_name}") as progress:
+            report = service.push(
+                container.pipeline_if_any(),
+                _options(container, targets, jobs, with_deps, dry_run),
+                cwd=session.cwd,
+                progress=progress,
+            )
     return _finish(report, json)
 
 
@@ -71,6 +73,7 @@ def fetch(
     with_deps: WithDeps = False,
     dry_run: DryRun = False,
     json: Json = False,
+    no_wait: arguments.NoWait = False,
     session: arguments.Injected,
 ) -> int:
     """Download into the local cache what the targets need (the workspace is not touched).
@@ -83,15 +86,15 @@ def fetch(
         Stage names, output identities (`train:model`), tracked paths or `.pvt` files;
         default: everything the lock records and `.pvt` files reference.
     """
-    container = session.container(remote=remote)
-    service = container.transfer_service()
-    with _progress_bar(f"fetching from {service.remote_name}") as progress:
-        report = service.fetch(
-            container.pipeline_if_any(),
-            _options(container, targets, jobs, with_deps, dry_run),
-            cwd=session.cwd,
-            progress=progress,
-        )
+    with session.writing("pivot fetch", no_wait=no_wait, remote=remote) as container:
+        service = container.transfer_service()
+        with _progress_bar(f"fetching from {service.remote_name}") as progress:
+            report = service.fetch(
+                container.pipeline_if_any(),
+                _options(container, targets, jobs, with_deps, dry_run),
+                cwd=session.cwd,
+                progress=progress,
+            )
     return _finish(report, json)
 
 
@@ -105,6 +108,7 @@ def pull(
     ] = False,
     dry_run: DryRun = False,
     json: Json = False,
+    no_wait: arguments.NoWait = False,
     session: arguments.Injected,
 ) -> int:
     """Fetch, then check out: the workspace gets the recorded outputs and tracked data.
@@ -117,34 +121,41 @@ def pull(
         Stage names, output identities (`train:model`), tracked paths or `.pvt` files;
         default: everything the lock records and `.pvt` files reference.
     """
+    with session.writing("pivot pull", no_wait=no_wait, remote=remote) as container:
+        options = _options(container, targets, jobs, with_deps, dry_run)
+        return _pull(container, options, force=force, json=json, cwd=session.cwd)
+
+
+def _pull(
+    container: Any,
+    options: "transfer.TransferOptions",
+    *,
+    force: bool,
+    json: bool,
+    cwd: pathlib.Path,
+) -> int:
     from pivot.app import checkout as checkout_app
     from pivot.domain import errors
 
-    container = session.container(remote=remote)
     service = container.transfer_service()
     pipe = container.pipeline_if_any()
-    options = _options(container, targets, jobs, with_deps, dry_run)
     with _progress_bar(f"pulling from {service.remote_name}") as progress:
-        report = service.fetch(pipe, options, cwd=session.cwd, progress=progress)
+        report = service.fetch(pipe, options, cwd=cwd, progress=progress)
     code = _finish(report, json)
-    if dry_run:
+    if options.dry_run:
         return code
-    checkout_targets = list(targets)
     try:
         result = container.checkout_service().checkout(
             pipe,
             checkout_app.CheckoutOptions(
-                targets=checkout_targets,
+                targets=options.targets,
                 fallback=container.link_modes(),
                 force=force,
                 only_missing=not force,
             ),
-            cwd=session.cwd,
+            cwd=cwd,
         )
-    except errors.CacheMissError as exc:
-        print(f"pivot: error: {exc}", file=sys.stderr)
-        return 1
-    except errors.CacheCorruptError as exc:
+    except (errors.CacheMissError, errors.CacheCorruptError) as exc:
         print(f"pivot: error: {exc}", file=sys.stderr)
         return 1
     if not json:
