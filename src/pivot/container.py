@@ -1,3 +1,4 @@
+import functools
 import importlib
 import os
 import pathlib
@@ -100,17 +101,48 @@ def _remote_location(project_root: pathlib.Path, url: str) -> str:
     return obstore_remote.location(url, project_root)
 
 
-def _remote(choice: Any, project_root: pathlib.Path) -> Any:
+def _remote_factory(choice: Any, project_root: pathlib.Path) -> Callable[[], Any]:
+    """Opens the chosen remote; picklable, so a cluster worker can open it too."""
     from pivot.adapters.remote import obstore_remote
 
     _, options = choice
-    return obstore_remote.ObstoreRemote(
+    return functools.partial(
+        obstore_remote.ObstoreRemote,
         obstore_remote.location(options.url, project_root),
         endpoint_url=options.endpoint_url,
         region=options.region,
         allow_http=options.allow_http,
         timeout=options.timeout,
         jobs=_transfer_jobs(choice),
+    )
+
+
+def _remote(factory: Callable[[], Any]) -> Any:
+    return factory()
+
+
+def _detacher(
+    project_root: pathlib.Path,
+    cache: Any,
+    hasher: Any,
+    *,
+    factory: Callable[[], Any],
+    workspace: Any,
+    link_modes: tuple[content_cache.LinkMode, ...],
+) -> Any:
+    """Client side of Dask runs without a shared filesystem: data moves through the remote."""
+    from pivot.adapters.cache import local_content_cache
+    from pivot.app import detached_job
+
+    return detached_job.Detacher(
+        project_root=project_root,
+        cache=cache,
+        hasher=hasher,
+        remote=factory(),
+        open_remote=factory,
+        make_cache=functools.partial(local_content_cache.LocalContentCache, hasher=hasher),
+        restore=workspace.restore,
+        modes=link_modes,
     )
 
 
@@ -130,11 +162,20 @@ def _loky_executor(jobs: int | None) -> Iterator[Any]:
         pool.shutdown()
 
 
-def _dask_executor(jobs: int | None, scheduler: str | None, settings: Any) -> Iterator[Any]:
+def _dask_executor(
+    jobs: int | None,
+    scheduler: str | None,
+    settings: Any,
+    shared_fs: bool | None,
+    detacher: providers.Provider[Any],
+) -> Iterator[Any]:
     from pivot.adapters.executor import dask_executor
 
+    shared = settings.run.shared_fs if shared_fs is None else shared_fs
     pool = dask_executor.DaskExecutor(
-        scheduler=scheduler or settings.run.scheduler, max_workers=jobs
+        scheduler=scheduler or settings.run.scheduler,
+        max_workers=jobs,
+        detacher=None if shared else detacher(),
     )
     try:
         yield pool
@@ -183,14 +224,6 @@ class Container(containers.DeclarativeContainer):
         cache,
         providers.Callable(_output_paths, pipeline_if_any),
     )
-    executor = providers.Selector(
-        providers.Callable(_executor_name, config.executor, config.scheduler, settings.provider),
-        loky=providers.Resource(_loky_executor, config.jobs),
-        dask=providers.Resource(_dask_executor, config.jobs, config.scheduler, settings),
-        inline=providers.Singleton(
-            _lazy("pivot.adapters.executor.inline_executor", "InlineExecutor")
-        ),
-    )
     sink = providers.Selector(
         config.output,
         console=providers.Singleton(
@@ -203,8 +236,33 @@ class Container(containers.DeclarativeContainer):
     link_modes = providers.Singleton(_link_modes, settings)
     remote_choice = providers.Singleton(_remote_choice, settings, config.remote)
     remote_location = providers.Callable(_remote_location, project_root)
-    remote = providers.Singleton(_remote, remote_choice, project_root)
+    remote_factory = providers.Singleton(_remote_factory, remote_choice, project_root)
+    remote = providers.Singleton(_remote, remote_factory)
     transfer_jobs = providers.Callable(_transfer_jobs, remote_choice)
+    detacher = providers.Singleton(
+        _detacher,
+        project_root,
+        cache,
+        hasher,
+        factory=remote_factory,
+        workspace=workspace,
+        link_modes=link_modes,
+    )
+    executor = providers.Selector(
+        providers.Callable(_executor_name, config.executor, config.scheduler, settings.provider),
+        loky=providers.Resource(_loky_executor, config.jobs),
+        dask=providers.Resource(
+            _dask_executor,
+            config.jobs,
+            config.scheduler,
+            settings,
+            config.shared_fs,
+            detacher.provider,
+        ),
+        inline=providers.Singleton(
+            _lazy("pivot.adapters.executor.inline_executor", "InlineExecutor")
+        ),
+    )
     vcs = providers.Singleton(_lazy("pivot.adapters.vcs.git_vcs", "GitVcs"), project_root)
 
     # Use cases
@@ -290,6 +348,7 @@ def build(
     executor: str | None = None,
     jobs: int | None = None,
     scheduler: str | None = None,
+    shared_fs: bool | None = None,
     all_pipelines: bool = False,
     output: str = "console",
     explain: bool = False,
@@ -304,6 +363,7 @@ def build(
             "executor": executor,
             "jobs": jobs,
             "scheduler": scheduler,
+            "shared_fs": shared_fs,
             "all_pipelines": all_pipelines,
             "output": output,
             "explain": explain,

@@ -149,3 +149,102 @@ def test_scheduler_without_the_dask_executor_is_refused(project: Project) -> Non
     assert done.returncode == 1
     assert "--executor dask" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+DETACHED_STAGES = """
+import os
+import signal
+from typing import Annotated
+
+from pivot import loaders, outputs
+
+
+def shout(
+    raw: Annotated[str, outputs.Dep("raw.txt", loaders.Text())],
+) -> Annotated[str, outputs.Out("loud.txt", loaders.Text())]:
+    return raw.upper()
+
+
+def where(
+    loud: Annotated[str, outputs.Dep("loud.txt", loaders.Text())],
+) -> Annotated[str, outputs.Out("where.txt", loaders.Text())]:
+    return os.getcwd() + "\\n" + loud
+
+
+def crash(
+    raw: Annotated[str, outputs.Dep("raw.txt", loaders.Text())],
+) -> Annotated[str, outputs.Out("never.txt", loaders.Text())]:
+    if os.environ.get("PIVOT_TEST_CRASH") == "1":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return raw
+"""
+
+DETACHED_PIPELINE = """
+import stages
+from pivot.pipeline import Pipeline
+
+pipeline = Pipeline("detached")
+pipeline.register(stages.shout)
+pipeline.register(stages.where)
+"""
+
+
+def _detached_project(root: pathlib.Path, remote: pathlib.Path) -> Project:
+    proj = Project(root)
+    root.mkdir()
+    proj.write("stages.py", DETACHED_STAGES)
+    proj.write("pipeline.py", DETACHED_PIPELINE)
+    proj.write("raw.txt", "hello\n")
+    assert proj.pivot("init").returncode == 0
+    added = proj.pivot("remote", "add", "origin", str(remote), "--default")
+    assert added.returncode == 0, added.stderr
+    return proj
+
+
+def test_without_a_shared_filesystem_stages_run_in_scratch_and_outputs_come_back(
+    tmp_path: pathlib.Path,
+) -> None:
+    proj = _detached_project(tmp_path / "proj", tmp_path / "remote")
+
+    code, events = proj.run_json("--executor", "dask", "--no-shared-fs", "-j", "2")
+
+    assert code == 0, events
+    assert statuses(events) == {"shout": "ran", "where": "ran"}
+    ran_in, loud = (proj.root / "where.txt").read_text().split("\n", 1)
+    assert loud == "HELLO\n"
+    assert str(proj.root) not in ran_in  # the stage ran outside the project directory
+    assert (proj.root / "loud.txt").read_text() == "HELLO\n"
+    # The outputs crossed through the remote.
+    assert any((tmp_path / "remote").rglob("*"))
+    code, events = proj.run_json("--executor", "dask", "--no-shared-fs")
+    assert set(statuses(events).values()) == {"skipped"}
+
+
+def test_a_worker_killed_without_a_shared_filesystem_fails_only_its_stage(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proj = _detached_project(tmp_path / "proj", tmp_path / "remote")
+    proj.write(
+        "pipeline.py",
+        DETACHED_PIPELINE + "pipeline.register(stages.crash)\n",
+    )
+    monkeypatch.setenv("PIVOT_TEST_CRASH", "1")
+
+    code, events = proj.run_json("--executor", "dask", "--no-shared-fs", "-j", "2", "--keep-going")
+
+    assert code == 1
+    done = statuses(events)
+    assert done["crash"] == "failed"
+    assert done["shout"] == "ran"
+    assert done["where"] == "ran"
+    crash = next(e for e in events if e.get("stage") == "crash" and "message" in e)
+    assert "died" in crash["message"]
+
+
+def test_no_shared_filesystem_without_a_remote_is_one_clear_line(project: Project) -> None:
+    done = project.pivot("run", "--executor", "dask", "--no-shared-fs")
+
+    assert done.returncode == 1
+    assert "remote" in done.stderr
+    assert "pivot remote add" in done.stderr
+    assert "Traceback" not in done.stderr

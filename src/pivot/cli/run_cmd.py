@@ -27,6 +27,7 @@ def run(
     executor: Literal["loky", "inline", "dask"] | None = None,
     scheduler: str | None = None,
     no_wait: arguments.NoWait = False,
+    no_shared_fs: bool = False,
     session: arguments.Injected,
 ) -> int:
     """Run stale stages (all, or the named STAGES and their stale upstream).
@@ -59,6 +60,10 @@ def run(
         With `--executor dask`: the scheduler's address (`tcp://host:8786`); without it Pivot
         starts a local cluster of -j worker processes. Default: `run.scheduler` in
         .pivot/config.yaml, or $PIVOT_DASK_SCHEDULER.
+    no_shared_fs
+        With `--executor dask`: the workers do not see the project directory. Each stage's
+        inputs go to the default remote, the worker runs the stage in a scratch directory and
+        uploads its outputs, and Pivot downloads and places them (`run.shared_fs: false`).
     """
     from pivot.app import run as run_app
     from pivot.domain import errors
@@ -73,6 +78,7 @@ def run(
             no_wait=no_wait,
             jobs=jobs,
             scheduler=scheduler,
+            **({"shared_fs": False} if no_shared_fs else {}),
             **({"executor": executor} if executor else {}),
             all_pipelines=all_pipelines,
             output="json" if json else "console",

@@ -32,6 +32,8 @@ class RunConfig(_Section):
     executor: Literal["loky", "inline", "dask"] = "loky"
     scheduler: str | None = None
     """Dask scheduler address (`tcp://host:8786`) for `executor: dask`; None = a local cluster."""
+    shared_fs: bool = True
+    """False: Dask workers share no disk with the project; data moves through the remote."""
 
 
 class RemoteConfig(_Section):

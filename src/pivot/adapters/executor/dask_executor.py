@@ -1,4 +1,5 @@
 import concurrent.futures
+import functools
 import logging
 import os
 import pathlib
@@ -10,6 +11,7 @@ from typing import Any, TypeVar
 import cloudpickle
 
 from pivot.adapters.executor import transfer
+from pivot.app import detached_job, stage_job
 from pivot.domain import errors
 
 A = TypeVar("A")
@@ -34,6 +36,7 @@ class DaskExecutor:
         scheduler: str | None = None,
         max_workers: int | None = None,
         connect_timeout: float = 10.0,
+        detacher: detached_job.Detacher | None = None,
     ) -> None:
         if max_workers is not None and max_workers < 1:
             raise ValueError(f"max_workers must be at least 1, got {max_workers}")
@@ -45,6 +48,9 @@ class DaskExecutor:
         self._cluster: Any = None
         self._pending: set[Any] = set()
         self._closed = False
+        self._detacher = detacher
+        # Placing a detached stage's outputs downloads them: never on the client's event loop.
+        self._finishing = concurrent.futures.ThreadPoolExecutor(2, "pivot-detached")
 
     @property
     def max_workers(self) -> int:
@@ -109,9 +115,14 @@ class DaskExecutor:
             missing = _unsatisfiable(client.scheduler_info().get("workers", {}), resources)
             if missing:
                 return _failed(errors.PivotError(f"{missing} on {self.where}"))
+        finish: Callable[[Any], Any] | None = None
         try:
-            _send_project_by_value(import_root)
-            blob = transfer.dumps_job(fn, arg)
+            if self._detacher is not None and isinstance(arg, stage_job.StageJob):
+                job: stage_job.StageJob = arg
+                finish = functools.partial(self._detacher.finish, job)
+                blob = self._dumps(detached_job.run, self._detacher.prepare(job), import_root)
+            else:
+                blob = self._dumps(fn, arg, import_root)
         except Exception as exc:
             return _failed(exc)
         result: concurrent.futures.Future[Any] = concurrent.futures.Future()
@@ -120,10 +131,20 @@ class DaskExecutor:
         )
         with self._lock:
             self._pending.add(remote)
-        remote.add_done_callback(lambda done: self._settle(done, result))
+        remote.add_done_callback(lambda done: self._settle(done, result, finish))
         return result
 
-    def _settle(self, remote: Any, result: concurrent.futures.Future[Any]) -> None:
+    @staticmethod
+    def _dumps(fn: Callable[[Any], Any], arg: Any, import_root: pathlib.Path) -> bytes:
+        _send_project_by_value(import_root)
+        return transfer.dumps_job(fn, arg)
+
+    def _settle(
+        self,
+        remote: Any,
+        result: concurrent.futures.Future[Any],
+        finish: Callable[[Any], Any] | None = None,
+    ) -> None:
         with self._lock:
             self._pending.discard(remote)
         if remote.cancelled():
@@ -135,7 +156,12 @@ class DaskExecutor:
         if error is not None:
             result.set_exception(_infrastructure_error(error, self.where))
             return
-        transfer.settle(result, remote.result())
+        if finish is None:
+            transfer.settle(result, remote.result())
+            return
+        decoded: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        transfer.settle(decoded, remote.result())
+        self._finishing.submit(_chain, decoded, finish, result)
 
     def shutdown(self) -> None:
         with self._lock:
@@ -149,6 +175,19 @@ class DaskExecutor:
             client.close()
         if cluster is not None:
             cluster.close()
+        self._finishing.shutdown(wait=True)
+
+
+def _chain(
+    decoded: concurrent.futures.Future[Any],
+    finish: Callable[[Any], Any],
+    result: concurrent.futures.Future[Any],
+) -> None:
+    """Complete `result` with `finish(decoded value)`, or with the first failure."""
+    try:
+        result.set_result(finish(decoded.result()))
+    except Exception as exc:
+        result.set_exception(exc)
 
 
 def _unsatisfiable(workers: Mapping[str, Any], wanted: Mapping[str, float]) -> str:
