@@ -278,7 +278,7 @@ class _Converter:
                     if option not in _KEPT_OUT_OPTIONS[section]:
                         self._note(
                             (*at, section, index),
-                            f"stage '{name}': option '{option}: {options[option]}' of "
+                            f"stage '{name}': option '{option}: {_yaml_text(options[option])}' of "
                             + f"'{path}' has no Pivot equivalent and is not carried over",
                         )
                 kept = {k: v for k, v in options.items() if k in _KEPT_OUT_OPTIONS[section]}
@@ -434,6 +434,13 @@ def _fill(value: Any, context: Mapping[str, Any]) -> Any:
     if isinstance(value, list):
         return [_fill(v, context) for v in value]  # pyright: ignore[reportUnknownVariableType]
     return value
+
+
+def _yaml_text(value: Any) -> str:
+    try:
+        return interpolation.as_text(value, "")
+    except declaration.DeclarationError:
+        return repr(value)
 
 
 def _unknown(key: str, allowed: Any, subject: str) -> str:
