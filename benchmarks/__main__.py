@@ -9,6 +9,7 @@ import sys
 
 from benchmarks import (
     cluster,
+    data_diff,
     dvc_env,
     generate,
     hashing,
@@ -50,6 +51,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--transfer-only", action="store_true", help="only the transfer benchmark")
     parser.add_argument("--transfer-files", type=int, default=20_000, help="small files")
     parser.add_argument("--transfer-mib", type=int, default=1024, help="large file size")
+    parser.add_argument("--no-diff", action="store_true", help="skip the data diff measure")
+    parser.add_argument("--diff-mib", type=int, default=1024, help="data diff CSV size")
     parser.add_argument("--profile", action="store_true", help="cProfile Pivot at N=176")
     parser.add_argument(
         "--dask", action="store_true", help="also Pivot on a Dask LocalCluster (pivot[dask])"
@@ -217,6 +220,16 @@ def main(argv: list[str] | None = None) -> int:
         cluster.measure_dask(ctx)
     if args.transfer:
         add_transfer(args, out, work)
+    if not args.no_diff:
+        mib = 16 if args.quick else args.diff_mib
+        ctx.log(f"data diff: two {mib} MiB CSV files, keyed and positional")
+        what, measured = data_diff.measure(work, mib)
+        out.notes.append(f"data diff: {what}")
+        out.notes.extend(
+            f"data diff, {row['diff']}: {row['wall time']}, peak RSS {row['peak RSS']}, "
+            + f"+{row['added']} -{row['removed']} ~{row['modified']}"
+            for row in measured
+        )
     if args.profile:
         profile(ctx, max([n for n in out.sizes if n <= PROFILE_SIZE] or [min(out.sizes)]))
     out.meta["load"] = f"{load_at_start} at start, {load_average()} at end"

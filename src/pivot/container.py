@@ -183,6 +183,12 @@ def _dask_executor(
         pool.shutdown()
 
 
+def _lock_path_of() -> Callable[..., pathlib.Path]:
+    from pivot.adapters.lock import json_lock_store
+
+    return json_lock_store.lock_path
+
+
 def _pipeline_source() -> Any:
     from pivot.adapters.discovery import composite_source
 
@@ -264,6 +270,9 @@ class Container(containers.DeclarativeContainer):
         ),
     )
     vcs = providers.Singleton(_lazy("pivot.adapters.vcs.git_vcs", "GitVcs"), project_root)
+    table_differ = providers.Singleton(
+        _lazy("pivot.adapters.tables.streaming_differ", "StreamingDiffer")
+    )
 
     # Use cases
     digests = providers.Singleton(_lazy("pivot.app.digests", "DigestService"), state_store, hasher)
@@ -322,6 +331,16 @@ class Container(containers.DeclarativeContainer):
     )
     gc_service = providers.Factory(
         _lazy("pivot.app.gc", "GcService"), project_root=project_root, locks=locks, cache=cache
+    )
+    data_diff_service = providers.Factory(
+        _lazy("pivot.app.data_diff", "DataDiffService"),
+        project_root=project_root,
+        cwd=config.cwd,
+        repo=vcs,
+        cache=cache,
+        digest_service=digests,
+        differ=table_differ,
+        lock_path_of=providers.Callable(_lock_path_of),
     )
     history_log = providers.Factory(_lazy("pivot.app.history_log", "HistoryLog"), state_store)
     dvc_import = providers.Callable(_lazy("pivot.adapters.dvc.importer", "import_pipeline"))

@@ -33,6 +33,9 @@ COMMANDS = (
     ),
     Command("config", "pivot.cli.config_cmd:config_app", "Show and change settings."),
     Command("dag", "pivot.cli.dag_cmd:dag", "Draw the pipeline graph, stale stages marked."),
+    Command(
+        "diff", "pivot.cli.diff_cmd:diff", "Data diff of CSV/JSON/Parquet outputs vs a revision."
+    ),
     Command("history", "pivot.cli.history_cmd:history_", "Recorded runs; --compare: experiments."),
     Command("show", "pivot.cli.history_cmd:show", "One recorded run: stages, times, reasons."),
     Command("params", "pivot.cli.params_cmd:params_app", "Show effective stage params."),
