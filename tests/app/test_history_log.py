@@ -4,8 +4,6 @@ import pytest
 
 from pivot.app import history_log
 from pivot.domain import history
-from pivot.pipeline import Pipeline
-from tests.app import artifact_funcs
 from tests.app.test_run_service import World
 
 
@@ -15,19 +13,12 @@ def world(tmp_path: pathlib.Path) -> World:
     return World(tmp_path)
 
 
-def _pipeline(world: World, factor: int) -> Pipeline:
-    pipe = Pipeline("t", root=world.root)
-    pipe.register(artifact_funcs.scale, params={"factor": factor})
-    pipe.register(artifact_funcs.report)
-    return pipe
-
-
 def test_each_run_is_recorded_once_with_stage_status_reasons_params_and_metrics(
     world: World,
 ) -> None:
-    world.run(_pipeline(world, 1))
-    world.run(_pipeline(world, 2), stages=("scale",))
-    world.run(_pipeline(world, 2), dry_run=True)
+    world.run(world.scaled(1))
+    world.run(world.scaled(2), stages=("scale",))
+    world.run(world.scaled(2), dry_run=True)
 
     log = history_log.HistoryLog(world.state)
     first, second = log.recent()
@@ -49,7 +40,7 @@ def test_each_run_is_recorded_once_with_stage_status_reasons_params_and_metrics(
 
 def test_three_runs_compare_with_their_params_and_metrics(world: World) -> None:
     for factor in (1, 3, 2):
-        world.run(_pipeline(world, factor))
+        world.run(world.scaled(factor))
 
     table = history.compare(history_log.HistoryLog(world.state).recent(), "scale", "factor")
 
@@ -63,7 +54,7 @@ def test_three_runs_compare_with_their_params_and_metrics(world: World) -> None:
 
 def test_recent_returns_the_last_n_oldest_first(world: World) -> None:
     for factor in (1, 2, 3):
-        world.run(_pipeline(world, factor))
+        world.run(world.scaled(factor))
     log = history_log.HistoryLog(world.state)
 
     assert [r["id"] for r in log.recent(2)] == log.ids()[-2:]

@@ -4,7 +4,6 @@ import pytest
 
 from pivot.app import commit, run_cache
 from pivot.domain import errors, events
-from pivot.pipeline import Pipeline
 from tests.app import artifact_funcs
 from tests.app.test_run_service import World
 
@@ -13,13 +12,6 @@ from tests.app.test_run_service import World
 def world(tmp_path: pathlib.Path) -> World:
     (tmp_path / "input.txt").write_text("hi")
     return World(tmp_path)
-
-
-def _pipeline(world: World, factor: int) -> Pipeline:
-    pipe = Pipeline("t", root=world.root)
-    pipe.register(artifact_funcs.scale, params={"factor": factor})
-    pipe.register(artifact_funcs.report)
-    return pipe
 
 
 def _snapshot(root: pathlib.Path) -> dict[str, bytes]:
@@ -37,13 +29,13 @@ def _committer(world: World) -> commit.CommitService:
 
 
 def test_params_a_b_a_restores_the_first_run(world: World) -> None:
-    world.run(_pipeline(world, 1))
+    world.run(world.scaled(1))
     first = _snapshot(world.root)
-    world.run(_pipeline(world, 2))
+    world.run(world.scaled(2))
     assert _snapshot(world.root) != first
     world.calls()
 
-    sink = world.run(_pipeline(world, 1))
+    sink = world.run(world.scaled(1))
 
     assert world.calls() == []
     assert sink.statuses() == {"scale": "restored", "report": "restored"}
@@ -51,28 +43,28 @@ def test_params_a_b_a_restores_the_first_run(world: World) -> None:
     assert messages == {"restored (run cache)"}
     assert _snapshot(world.root) == first
     # The lock now describes the restored run: the next run has nothing to do.
-    assert world.run(_pipeline(world, 1)).statuses() == {"scale": "skipped", "report": "skipped"}
+    assert world.run(world.scaled(1)).statuses() == {"scale": "skipped", "report": "skipped"}
 
 
 def test_force_bypasses_the_run_cache(world: World) -> None:
-    world.run(_pipeline(world, 1))
-    world.run(_pipeline(world, 2))
+    world.run(world.scaled(1))
+    world.run(world.scaled(2))
     world.calls()
 
-    world.run(_pipeline(world, 1), force=True)
+    world.run(world.scaled(1), force=True)
 
     assert world.calls() == ["scale", "report"]
 
 
 def test_missing_cache_object_means_a_real_run(world: World) -> None:
-    world.run(_pipeline(world, 1))
-    record = world.locks.read(_pipeline(world, 1).get("scale"))
+    world.run(world.scaled(1))
+    record = world.locks.read(world.scaled(1).get("scale"))
     assert record is not None
-    world.run(_pipeline(world, 2))
+    world.run(world.scaled(2))
     world.cache.remove(record["outs"]["scale:table"]["hash"])
     world.calls()
 
-    world.run(_pipeline(world, 1))
+    world.run(world.scaled(1))
 
     assert "scale" in world.calls()
 
@@ -92,7 +84,7 @@ def test_incremental_stages_never_use_the_run_cache(world: World) -> None:
 
 
 def test_no_commit_writes_no_lock_and_no_cache_then_commit_records(world: World) -> None:
-    pipe = _pipeline(world, 1)
+    pipe = world.scaled(1)
 
     world.run(pipe, no_commit=True)
 
@@ -112,7 +104,7 @@ def test_no_commit_writes_no_lock_and_no_cache_then_commit_records(world: World)
 
 
 def test_commit_after_a_neutral_code_edit_avoids_a_rerun(world: World) -> None:
-    pipe = _pipeline(world, 1)
+    pipe = world.scaled(1)
     world.run(pipe)
     world.fingerprinter.versions["scale"] = "v2"
 
@@ -125,7 +117,7 @@ def test_commit_after_a_neutral_code_edit_avoids_a_rerun(world: World) -> None:
 
 
 def test_commit_with_a_missing_output_changes_nothing(world: World) -> None:
-    pipe = _pipeline(world, 1)
+    pipe = world.scaled(1)
     world.run(pipe, no_commit=True)
     (world.root / "report.txt").unlink()
 

@@ -11,7 +11,7 @@ from pivot.app import digests, observe, run, status
 from pivot.domain import errors
 from pivot.pipeline import Pipeline
 from pivot.ports import content_cache as content_cache_port
-from tests.app import fakes, stage_funcs
+from tests.app import artifact_funcs, fakes, stage_funcs
 
 
 class World:
@@ -39,6 +39,13 @@ class World:
         pipe = Pipeline("t", root=self.root)
         for func in funcs:
             pipe.register(func)  # pyright: ignore[reportArgumentType]
+        return pipe
+
+    def scaled(self, factor: int) -> Pipeline:
+        """`scale` (params, a metric) feeding `report`: the run cache's and history's example."""
+        pipe = Pipeline("t", root=self.root)
+        pipe.register(artifact_funcs.scale, params={"factor": factor})
+        pipe.register(artifact_funcs.report)
         return pipe
 
     def run(self, pipe: Pipeline, **options: object) -> fakes.RecordingSink:

@@ -96,24 +96,20 @@ class StreamingDiffer:
             stack.callback(db.close)
             for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-32768"):
                 db.execute(f"PRAGMA {pragma}")
-            _load(
-                db,
-                "old",
-                table=pair.a,
-                key_idx=pair.a_key,
-                common_idx=pair.a_common,
-                key=pair.key,
-                path=old,
+            sides = (
+                ("old", pair.a, pair.a_key, pair.a_common, old),
+                ("new", pair.b, pair.b_key, pair.b_common, new),
             )
-            _load(
-                db,
-                "new",
-                table=pair.b,
-                key_idx=pair.b_key,
-                common_idx=pair.b_common,
-                key=pair.key,
-                path=new,
-            )
+            for side, table, key_idx, common_idx, path in sides:
+                _load(
+                    db,
+                    side,
+                    table=table,
+                    key_idx=key_idx,
+                    common_idx=common_idx,
+                    key=pair.key,
+                    path=path,
+                )
             return pair.keyed_result(db)
 
 
