@@ -199,8 +199,8 @@ def _remotes(root: pathlib.Path) -> list[str]:
             name = bare.removeprefix("remote ").strip('"')
             url = config[section].get("url", "")
             found.append(
-                f".dvc/config: remote '{name}' ({url}) is not set up in Pivot; Pivot has no "
-                + "remotes yet — keep using `dvc push`/`dvc pull` for it"
+                f".dvc/config: remote '{name}' ({url}) is not set up in Pivot; add it with "
+                + f"`pivot remote add {name} URL` (Pivot stores its own objects: `pivot push`)"
             )
     return found
 
