@@ -189,6 +189,26 @@ def _lock_path_of() -> Callable[..., pathlib.Path]:
     return json_lock_store.lock_path
 
 
+def _snapshot_opener(
+    project_root: pathlib.Path, repo: Any, cache: content_cache.ContentCache
+) -> Callable[[str | None], Any]:
+    """Opens the working tree (None) or a git revision as a `vcs.Snapshot`."""
+    from pivot.adapters.vcs import snapshots
+
+    def open_snapshot(rev: str | None) -> Any:
+        if rev is None:
+            return snapshots.WorkspaceSnapshot(project_root)
+        return snapshots.RevisionSnapshot(repo, rev, project_root, cache)
+
+    return open_snapshot
+
+
+def _yaml_loader() -> Callable[[str], Any]:
+    from pivot.adapters import yaml_text
+
+    return yaml_text.load
+
+
 def _pipeline_source() -> Any:
     from pivot.adapters.discovery import composite_source
 
@@ -355,6 +375,14 @@ class Container(containers.DeclarativeContainer):
         state=state_store,
         remote_=remote,
         remote_name=providers.Callable(lambda choice: choice[0], remote_choice),
+    )
+    compare_service = providers.Factory(
+        _lazy("pivot.app.compare", "CompareService"),
+        project_root=project_root,
+        cwd=config.cwd,
+        pipe=pipeline_if_any,
+        open_snapshot=providers.Callable(_snapshot_opener, project_root, vcs, cache),
+        load_yaml=providers.Callable(_yaml_loader),
     )
     fsck_service = providers.Factory(
         _lazy("pivot.app.fsck", "FsckService"), cache=cache, hasher=hasher

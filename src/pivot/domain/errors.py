@@ -76,3 +76,11 @@ class RemoteError(PivotError):
 
 class RemoteMissError(RemoteError):
     """An object that should be on the remote is not."""
+
+
+class MetricError(PivotError):
+    """A metric file cannot be read as numbers."""
+
+
+class PlotError(PivotError):
+    """A plot's data cannot be drawn as declared (missing column, unknown template…)."""

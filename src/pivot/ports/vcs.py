@@ -2,6 +2,8 @@ import dataclasses
 from collections.abc import Iterable
 from typing import Protocol
 
+from pivot.domain import lock, stage
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Commit:
@@ -44,4 +46,23 @@ class Vcs(Protocol):
 
     def branches(self) -> list[str]:
         """Local branch names, sorted."""
+        ...
+
+
+class Snapshot(Protocol):
+    """The project as of one revision, or as the working tree is now (read-only)."""
+
+    label: str
+    """How displays name it: `workspace`, or the revision as the user wrote it."""
+
+    def read(self, path: str) -> bytes | None:
+        """A project file's bytes (path relative to the project root), or None if absent."""
+        ...
+
+    def lock_record(self, st: stage.Stage) -> lock.LockRecord | None:
+        """The stage's lock record in this snapshot, or None if it had not run."""
+        ...
+
+    def output(self, st: stage.Stage, out: stage.OutBinding) -> bytes | None:
+        """A file output's bytes: the committed file, else its cached object; None if neither."""
         ...

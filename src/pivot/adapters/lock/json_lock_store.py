@@ -19,6 +19,15 @@ def encode(record: lock.LockRecord) -> bytes:
     return (json.dumps(record, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
 
 
+def decode(data: bytes, path: pathlib.Path, st: stage.Stage) -> lock.LockRecord:
+    """A lock file's bytes as a record; `path` names the file in error messages."""
+    try:
+        raw = json.loads(data)
+    except ValueError as exc:
+        raise _invalid(path, st, f"it is not valid JSON ({exc})") from None
+    return _validated(raw, path, st)
+
+
 class JsonLockStore:
     """One JSON lock file per stage under `<pipeline root>/.pivot/stages/`."""
 
@@ -29,11 +38,7 @@ class JsonLockStore:
             data = path.read_bytes()
         except FileNotFoundError:
             return None
-        try:
-            raw = json.loads(data)
-        except ValueError as exc:
-            raise _invalid(path, st, f"it is not valid JSON ({exc})") from None
-        return _validated(raw, path, st)
+        return decode(data, path, st)
 
     def write(self, st: stage.Stage, record: lock.LockRecord) -> None:
         """Replace the stage's record atomically; an unchanged record leaves the file alone."""

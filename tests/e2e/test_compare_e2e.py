@@ -1,0 +1,129 @@
+import json
+import pathlib
+
+import pytest
+
+from tests.e2e import compare_project, conftest
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def changed(tmp_path_factory: pytest.TempPathFactory) -> tuple[conftest.Project, str, str]:
+    """Commit a run with lr=0.1, commit a re-run with lr=0.5, then re-run with lr=0.2."""
+    proj = compare_project.make(tmp_path_factory.mktemp("cmp"))
+    first = compare_project.git(proj.root, "rev-parse", "HEAD")
+    compare_project.change_lr(proj, "0.5")
+    compare_project.git(proj.root, "commit", "-q", "-am", "lr 0.5")
+    second = compare_project.git(proj.root, "rev-parse", "HEAD")
+    proj.edit("stages.py", "lr: float = 0.5", "lr: float = 0.2")
+    assert proj.pivot("run").returncode == 0
+    return proj, first, second
+
+
+def _ok(proj: conftest.Project, *args: str) -> str:
+    done = proj.pivot(*args)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_metrics_show_lists_flattened_values(changed: tuple[conftest.Project, str, str]) -> None:
+    proj, _, _ = changed
+    shown = json.loads(_ok(proj, "metrics", "show", "--json"))
+    assert shown == {
+        "metrics.json": {"acc": 0.9285, "eval.loss": 0.1429, "name": "net"},
+        "summary.csv": {"precision": 0.9285, "recall": 0.5},
+    }
+    text = _ok(proj, "metrics", "show", "train:score", "--precision", "2")
+    assert text.splitlines()[1].split() == ["metrics.json", "acc", "0.93"]
+    assert "summary.csv" not in text
+
+
+def test_metrics_diff_head_vs_workspace_and_between_shas(
+    changed: tuple[conftest.Project, str, str],
+) -> None:
+    proj, first, second = changed
+    now = json.loads(_ok(proj, "metrics", "diff", "--json"))
+    assert (now["old"], now["new"]) == ("HEAD", "workspace")
+    acc = now["metrics"]["metrics.json"]["acc"]
+    assert (acc["old"], acc["new"]) == (0.9688, 0.9285)
+    assert acc["diff"] == pytest.approx(-0.0403)
+    assert acc["pct"] == pytest.approx(-0.0403 / 0.9688 * 100)
+    text = _ok(proj, "metrics", "diff")
+    row = next(line.split() for line in text.splitlines() if " acc " in line)
+    assert row == ["metrics.json", "acc", "0.9688", "0.9285", "-0.0403", "-4.16%"]
+
+    between = json.loads(_ok(proj, "metrics", "diff", first, second, "--json"))
+    assert (between["old"], between["new"]) == (first, second)
+    assert between["metrics"]["metrics.json"]["acc"]["old"] == 0.875
+    assert between["metrics"]["metrics.json"]["acc"]["new"] == 0.9688
+    assert between["metrics"]["summary.csv"]["precision"]["new"] == 0.9688
+    only = json.loads(_ok(proj, "metrics", "diff", first[:10], second, "summary.csv", "--json"))
+    assert list(only["metrics"]) == ["summary.csv"]
+    everything = json.loads(_ok(proj, "metrics", "diff", first, "--all", "--json"))
+    assert everything["metrics"]["summary.csv"]["recall"] == {
+        "old": 0.5,
+        "new": 0.5,
+        "diff": 0.0,
+        "pct": 0.0,
+    }
+    md = _ok(proj, "metrics", "diff", first, second, "--md")
+    assert md.splitlines()[0] == f"| Path | Key | {first} | {second} | Change | % |"
+
+
+def test_params_diff_head_vs_workspace_and_between_shas(
+    changed: tuple[conftest.Project, str, str],
+) -> None:
+    proj, first, second = changed
+    now = json.loads(_ok(proj, "params", "diff", "--json"))
+    assert now == {
+        "old": "HEAD",
+        "new": "workspace",
+        "params": {"train": {"lr": {"old": 0.5, "new": 0.2}}},
+    }
+    text = _ok(proj, "params", "diff")
+    assert text.splitlines()[1].split() == ["train", "lr", "0.5", "0.2"]
+    between = json.loads(_ok(proj, "params", "diff", first, second, "train", "--json"))
+    assert between["params"] == {"train": {"lr": {"old": 0.1, "new": 0.5}}}
+    assert "No param changed" in _ok(proj, "params", "diff", second, second)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("metrics", "diff", "nope"), "unknown revision 'nope'"),
+        (("params", "diff", "HEAD~9"), "unknown revision 'HEAD~9'"),
+        (
+            ("metrics", "show", "model.txt"),
+            "'model.txt' is output 'train:model' (out), not a metric",
+        ),
+        (("metrics", "show", "confusion"), "stage 'confusion' has no metric outputs"),
+        (("metrics", "show", "bad.json"), "metric file 'bad.json' holds no numbers"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_1(
+    changed: tuple[conftest.Project, str, str], args: tuple[str, ...], message: str
+) -> None:
+    proj, _, _ = changed
+    proj.write("bad.json", '{"name": "x"}')
+    try:
+        done = proj.pivot(*args)
+    finally:
+        (proj.root / "bad.json").unlink()
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert message in done.stderr
+
+
+def test_outside_git_every_compare_command_says_so(tmp_path: pathlib.Path) -> None:
+    proj = conftest.Project(tmp_path / "proj")
+    proj.root.mkdir()
+    proj.write("stages.py", compare_project.STAGES)
+    proj.write("pipeline.py", compare_project.PIPELINE)
+    assert proj.pivot("init").returncode == 0
+    for args in (("metrics", "diff"), ("params", "diff")):
+        done = proj.pivot(*args)
+        assert done.returncode == 1
+        assert done.stderr.startswith("pivot: error: not a git repository:"), done.stderr
+        assert done.stderr.count("\n") == 1
