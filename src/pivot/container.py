@@ -293,6 +293,7 @@ class Container(containers.DeclarativeContainer):
     table_differ = providers.Singleton(
         _lazy("pivot.adapters.tables.streaming_differ", "StreamingDiffer")
     )
+    plot_page = providers.Singleton(_lazy("pivot.adapters.plots.html_page", "HtmlPage"))
 
     # Use cases
     digests = providers.Singleton(_lazy("pivot.app.digests", "DigestService"), state_store, hasher)
@@ -383,6 +384,14 @@ class Container(containers.DeclarativeContainer):
         pipe=pipeline_if_any,
         open_snapshot=providers.Callable(_snapshot_opener, project_root, vcs, cache),
         load_yaml=providers.Callable(_yaml_loader),
+    )
+    get_service = providers.Factory(
+        _lazy("pivot.app.get", "GetService"),
+        project_root=project_root,
+        cwd=config.cwd,
+        pipe=pipeline_if_any,
+        open_snapshot=providers.Callable(_snapshot_opener, project_root, vcs, cache),
+        cache=cache,
     )
     fsck_service = providers.Factory(
         _lazy("pivot.app.fsck", "FsckService"), cache=cache, hasher=hasher

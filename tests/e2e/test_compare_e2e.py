@@ -1,5 +1,6 @@
 import json
 import pathlib
+import shutil
 
 import pytest
 
@@ -127,3 +128,45 @@ def test_outside_git_every_compare_command_says_so(tmp_path: pathlib.Path) -> No
         assert done.returncode == 1
         assert done.stderr.startswith("pivot: error: not a git repository:"), done.stderr
         assert done.stderr.count("\n") == 1
+
+
+def test_get_writes_an_output_as_it_was_at_a_revision(
+    changed: tuple[conftest.Project, str, str], tmp_path: pathlib.Path
+) -> None:
+    proj, first, second = changed
+    body = json.loads(
+        _ok(proj, "get", "train:model", "--rev", first, "-o", str(tmp_path / "m.txt"), "--json")
+    )
+    assert (tmp_path / "m.txt").read_text() == "model lr=0.1"
+    assert (body["source"], body["target"]) == ("cache", "train:model → model.txt")
+    assert (proj.root / "model.txt").read_text() == "model lr=0.2"  # workspace untouched
+    done = proj.pivot("get", "model.txt", "--rev", second, "-o", str(tmp_path / "m.txt"))
+    assert done.returncode == 1
+    assert "already exists" in done.stderr
+    _ok(proj, "get", "model.txt", "--rev", second, "-o", str(tmp_path / "m.txt"), "--force")
+    assert (tmp_path / "m.txt").read_text() == "model lr=0.5"
+    _ok(proj, "get", "stages.py", "--rev", first, "-o", str(tmp_path / "s.py"))
+    assert "lr: float = 0.1" in (tmp_path / "s.py").read_text()
+
+
+def test_get_names_what_is_missing(
+    changed: tuple[conftest.Project, str, str], tmp_path: pathlib.Path
+) -> None:
+    proj, first, _ = changed
+    copy = conftest.Project(tmp_path / "copy")
+    shutil.copytree(proj.root, copy.root, symlinks=True)
+    shutil.rmtree(copy.root / ".pivot" / "cache")
+    compare_project.git(copy.root, "rm", "-q", "--cached", "model.txt")
+    compare_project.git(copy.root, "commit", "-q", "-m", "model out of git")
+    cases = {
+        ("train:model", "HEAD"): "is not in the local cache and no remote is configured",
+        ("train", first): "stage 'train' has several outputs; name one: train:score",
+        ("nope.txt", first): "'nope.txt' at " + first + ": not a stage output, not tracked",
+        ("train:model", "v9"): "unknown revision 'v9'",
+    }
+    for (target, rev), message in cases.items():
+        done = copy.pivot("get", target, "--rev", rev, "-o", str(tmp_path / "x"))
+        assert done.returncode == 1
+        assert done.stderr.count("\n") == 1, done.stderr
+        assert message in done.stderr
+        assert not (tmp_path / "x").exists()

@@ -34,6 +34,11 @@ class StageOutput:
     def display(self, root: pathlib.Path) -> str:
         return f"{self.identity} → {paths.relative(self.path, root)}"
 
+    @property
+    def display_name(self) -> str:
+        """`identity → path relative to the stage's pipeline root`."""
+        return f"{self.identity} → {paths.relative(self.path, self.stage.root)}"
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Tracked:
@@ -77,8 +82,13 @@ def pvt_path(path: pathlib.Path) -> pathlib.Path:
 
 def read_pvt(manifest: pathlib.Path) -> Tracked:
     """Parse one `.pvt` manifest; a malformed one is an error naming the file and the fix."""
+    return parse_pvt(manifest, manifest.read_bytes())
+
+
+def parse_pvt(manifest: pathlib.Path, data: bytes) -> Tracked:
+    """A `.pvt` manifest's content (read from disk or from a git revision) as `Tracked`."""
     try:
-        raw = json.loads(manifest.read_bytes())
+        raw = json.loads(data)
     except ValueError as exc:
         raise _bad_pvt(manifest, f"it is not valid JSON ({exc})") from None
     if not isinstance(raw, dict):

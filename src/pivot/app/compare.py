@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from pivot.app import artifacts
-from pivot.domain import errors, metrics, paths, pipeline, specs
+from pivot.domain import errors, metrics, paths, pipeline, plots, specs
 from pivot.ports import vcs
 
 OpenSnapshot = Callable[[str | None], vcs.Snapshot]
@@ -193,3 +193,48 @@ def diff_params(
         after = metrics.flatten(now) if now else {}
         changes.extend(metrics.diff(name, before, after, all=False))
     return changes
+
+
+def _is_plot(found: artifacts.StageOutput) -> bool:
+    return found.out.kind == specs.OutKind.PLOT or found.path.suffix.lower() in plots.IMAGE_SUFFIXES
+
+
+PLOT = Kind("plot", plots.DATA_SUFFIXES + plots.IMAGE_SUFFIXES, _is_plot)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Figure:
+    """One plot to draw: a Vega-Lite spec over every revision, or the image at each revision."""
+
+    title: str
+    spec: dict[str, Any] | None = None
+    images: tuple[tuple[str, str, bytes], ...] = ()
+    """(revision label, file suffix, bytes) of an image output."""
+
+
+def figures(snapshots: Sequence[vcs.Snapshot], sources: Iterable[Source]) -> list[Figure]:
+    """A figure per plot source, overlaying the revisions where it exists."""
+    found: list[Figure] = []
+    for source in sources:
+        title = source.path if source.output is None else source.output.display_name
+        data = {s.label: source.read(s) for s in snapshots}
+        present = {label: d for label, d in data.items() if d is not None}
+        if not present:
+            where = " or ".join(data)
+            raise errors.PlotError(
+                f"plot '{title}' is not in {where}: run the stage that writes it (`pivot run`)"
+            )
+        suffix = pathlib.PurePosixPath(source.path).suffix.lower()
+        if suffix in plots.IMAGE_SUFFIXES:
+            images = tuple((label, suffix, d) for label, d in present.items())
+            found.append(Figure(title, images=images))
+            continue
+        declared = source.output.out.spec if source.output is not None else None
+        options = declared if isinstance(declared, specs.Plot) else specs.Plot()
+        rows = {
+            label: plots.parse(source.path if label == "workspace" else f"{label}:{source.path}", d)
+            for label, d in present.items()
+        }
+        chart = plots.spec(title, rows, x=options.x, y=options.y, template=options.template)
+        found.append(Figure(title, spec=chart))
+    return found

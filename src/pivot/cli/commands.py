@@ -40,6 +40,8 @@ COMMANDS = (
     Command("show", "pivot.cli.history_cmd:show", "One recorded run: stages, times, reasons."),
     Command("params", "pivot.cli.params_cmd:params_app", "Show effective stage params."),
     Command("metrics", "pivot.cli.metrics_cmd:metrics_app", "Show and compare metrics."),
+    Command("plots", "pivot.cli.plots_cmd:plots_app", "Render plots to an offline HTML page."),
+    Command("get", "pivot.cli.get_cmd:get", "Fetch an output or tracked file at a revision."),
     Command("schema", "pivot.cli.schema_cmd:schema", "Print pivot.yaml's JSON Schema."),
     Command("import-dvc", "pivot.cli.import_dvc_cmd:import_dvc", "Convert dvc.yaml to pivot.yaml."),
     Command("export", "pivot.cli.export_cmd:export", "Write a dvc.yaml that DVC can run."),
