@@ -123,7 +123,13 @@ def test_outside_git_every_compare_command_says_so(tmp_path: pathlib.Path) -> No
     proj.write("stages.py", compare_project.STAGES)
     proj.write("pipeline.py", compare_project.PIPELINE)
     assert proj.pivot("init").returncode == 0
-    for args in (("metrics", "diff"), ("params", "diff")):
+    commands = (
+        ("metrics", "diff"),
+        ("params", "diff"),
+        ("plots", "diff"),
+        ("get", "train:model", "--rev", "HEAD"),
+    )
+    for args in commands:
         done = proj.pivot(*args)
         assert done.returncode == 1
         assert done.stderr.startswith("pivot: error: not a git repository:"), done.stderr
