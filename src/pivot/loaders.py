@@ -1,6 +1,8 @@
+import csv
 import dataclasses
 import importlib
 import json
+import os
 import pathlib
 import pickle
 from typing import Any, ClassVar
@@ -132,3 +134,73 @@ class CSV(Loader[Any]):
 
     def empty(self) -> Any:
         return _pandas().DataFrame()
+
+
+@dataclasses.dataclass(frozen=True)
+class Document(Loader[Any]):
+    """The default loader of `Metric` and `Plot`: the format follows the path's extension.
+
+    A returned value is written as JSON (`.json`), YAML (`.yaml`/`.yml`), JSON Lines (`.jsonl`)
+    or CSV (`.csv`: a list of records, or a pandas DataFrame). Returning `None` or a path means
+    the stage wrote the file itself.
+    """
+
+    def load(self, path: pathlib.Path) -> Any:
+        match _document_format(path):
+            case "csv":
+                with path.open(newline="", encoding="utf-8") as f:
+                    return list(csv.DictReader(f))
+            case "yaml":
+                return YAML().load(path)
+            case "jsonl":
+                return JSONL().load(path)
+            case "json":
+                return JSON().load(path)
+            case _:
+                return path
+
+    def save(self, value: Any, path: pathlib.Path) -> None:
+        if value is None or isinstance(value, os.PathLike):
+            PathOnly().save(path, path)
+            return
+        match _document_format(path):
+            case "json":
+                JSON().save(value, path)
+            case "yaml":
+                YAML().save(value, path)
+            case "jsonl":
+                JSONL().save(value, path)
+            case "csv":
+                _save_records_csv(value, path)
+            case _:
+                raise errors.OutputError(
+                    f"output '{path.name}': a returned {type(value).__name__} can be written "
+                    + "as .json, .yaml, .yml, .jsonl or .csv only; give a loader "
+                    + "(e.g. `outputs.Metric(path, loaders.Pickle())`) or write the file "
+                    + "yourself and return None"
+                )
+
+    def empty(self) -> Any:
+        return {}
+
+
+def _document_format(path: pathlib.Path) -> str:
+    suffix = path.suffix.lower()
+    return "yaml" if suffix == ".yml" else suffix.lstrip(".")
+
+
+def _save_records_csv(value: Any, path: pathlib.Path) -> None:
+    if hasattr(value, "to_csv"):  # a pandas DataFrame
+        value.to_csv(path, index=False)
+        return
+    if isinstance(value, dict):  # columns: {"step": [1, 2], "loss": [.5, .2]}
+        columns: dict[str, Any] = value
+        value = [
+            dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)
+        ]
+    records: list[dict[str, Any]] = list(value)
+    fields = list(dict.fromkeys(key for record in records for key in record))
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(records)

@@ -50,10 +50,21 @@ class Out:
     kind: ClassVar[OutKind] = OutKind.OUT
 
 
+def _document_loader() -> loader_mod.Loader[Any]:
+    # The concrete formats (JSON, YAML via ruamel, CSV) live with the other loaders.
+    from pivot import loaders
+
+    return loaders.Document()
+
+
 @dataclasses.dataclass(frozen=True)
 class Metric(Out):
-    """A small metrics file: not cached (committed to git), still hashed."""
+    """A small metrics file: not cached (committed to git), still hashed.
 
+    Without a loader, a returned value is written in the format of the path's extension.
+    """
+
+    loader: loader_mod.Loader[Any] = dataclasses.field(default_factory=_document_loader)
     cache: bool = False
 
     kind: ClassVar[OutKind] = OutKind.METRIC
@@ -61,7 +72,12 @@ class Metric(Out):
 
 @dataclasses.dataclass(frozen=True)
 class Plot(Out):
-    """A cached plot data file; x/y/template/title are kept for rendering."""
+    """A cached plot data file; x/y/template/title are kept for rendering.
+
+    Without a loader, returned records are written in the format of the path's extension.
+    """
+
+    loader: loader_mod.Loader[Any] = dataclasses.field(default_factory=_document_loader)
 
     x: str | None = None
     y: str | None = None

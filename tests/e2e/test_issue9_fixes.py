@@ -1,0 +1,84 @@
+import csv
+import json
+
+from ruamel import yaml
+
+from tests.e2e.conftest import Project, statuses
+
+DOCUMENT_STAGES = """
+import pathlib
+from typing import Annotated, TypedDict
+
+from pivot import loaders, outputs
+
+
+class Scores(TypedDict):
+    metrics: Annotated[dict, outputs.Metric("metrics.json")]
+    summary: Annotated[dict, outputs.Metric("summary.yaml")]
+    curve: Annotated[list, outputs.Plot("plots/curve.csv", x="step", y="loss")]
+    points: Annotated[list, outputs.Plot("plots/points.json")]
+
+
+def score(raw: Annotated[str, outputs.Dep("raw.txt", loaders.Text())]) -> Scores:
+    return Scores(
+        metrics={"acc": 0.9, "n": len(raw)},
+        summary={"model": "tiny", "rows": 2},
+        curve=[{"step": 1, "loss": 0.5}, {"step": 2, "loss": 0.25}],
+        points=[{"x": 1, "y": 2}],
+    )
+
+
+def report(
+    metrics: Annotated[dict, outputs.Dep("metrics.json", loaders.JSON())],
+) -> Annotated[str, outputs.Out("report.txt", loaders.Text())]:
+    return f"acc={metrics['acc']}"
+"""
+
+DOCUMENT_PIPELINE = """
+import stages
+
+from pivot.pipeline import Pipeline
+
+pipeline = Pipeline("docs")
+pipeline.register(stages.score)
+pipeline.register(stages.report)
+"""
+
+
+def test_metric_and_plot_without_loader_write_the_returned_value(project: Project) -> None:
+    project.write("stages.py", DOCUMENT_STAGES)
+    project.write("pipeline.py", DOCUMENT_PIPELINE)
+
+    code, events = project.run_json()
+
+    assert code == 0, events
+    assert statuses(events) == {"score": "ran", "report": "ran"}
+    assert json.loads((project.root / "metrics.json").read_text()) == {"acc": 0.9, "n": 6}
+    summary = yaml.YAML(typ="safe").load((project.root / "summary.yaml").read_text())
+    assert summary == {"model": "tiny", "rows": 2}
+    with (project.root / "plots/curve.csv").open() as f:
+        assert list(csv.DictReader(f)) == [
+            {"step": "1", "loss": "0.5"},
+            {"step": "2", "loss": "0.25"},
+        ]
+    assert json.loads((project.root / "plots/points.json").read_text()) == [{"x": 1, "y": 2}]
+    assert (project.root / "report.txt").read_text() == "acc=0.9"
+    code, events = project.run_json()
+    assert statuses(events) == {"score": "skipped", "report": "skipped"}
+
+
+def test_metric_without_loader_and_an_unknown_extension_says_which_loader_to_give(
+    project: Project,
+) -> None:
+    project.write(
+        "stages.py",
+        DOCUMENT_STAGES.replace('outputs.Metric("summary.yaml")', 'outputs.Metric("summary.bin")'),
+    )
+    project.write("pipeline.py", DOCUMENT_PIPELINE)
+
+    done = project.pivot("run")
+
+    assert done.returncode == 1
+    assert "summary.bin" in done.stdout + done.stderr
+    assert "loader" in done.stdout + done.stderr
+    assert not (project.root / "summary.bin").exists()
