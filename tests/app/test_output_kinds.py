@@ -181,9 +181,9 @@ def test_placeholder_dep_error_names_every_missing_one(world: World) -> None:
     assert "dep_path_overrides" in str(caught.value)
 
 
-@pytest.mark.parametrize("raw", ["../x.txt", "/abs/x.txt"])
-def test_output_paths_outside_the_root_are_rejected(world: World, raw: str) -> None:
+@pytest.mark.parametrize("raw", ["/abs/x.txt", ".", ".."])
+def test_absolute_output_paths_and_the_root_itself_are_rejected(world: World, raw: str) -> None:
     pipe = Pipeline("t", root=world.root)
 
-    with pytest.raises(errors.StageDefinitionError, match="outside the pipeline root|absolute"):
+    with pytest.raises(errors.StageDefinitionError, match="pipeline directory|absolute"):
         pipe.register(artifact_funcs.uncached, out_path_overrides={"uncached": raw})

@@ -227,13 +227,13 @@ def test_list_override_with_the_wrong_count(tmp_path: pathlib.Path) -> None:
     assert "'raw', 'extra', in this order" in message
 
 
-def test_output_outside_the_pipeline_root(tmp_path: pathlib.Path) -> None:
+def test_output_naming_a_parent_of_the_pipeline_root(tmp_path: pathlib.Path) -> None:
     message = _error(
         tmp_path,
-        "stages:\n  prep:\n    python: stages.prepare\n    outs: [../escape.csv]\n",
+        "stages:\n  prep:\n    python: stages.prepare\n    outs: [..]\n",
     )
     assert "pivot.yaml:2:3:" in message
-    assert "lies outside the pipeline root" in message
+    assert "is the pipeline directory or one of its parents" in message
 
 
 def test_cmd_with_unknown_param_reference(tmp_path: pathlib.Path) -> None:

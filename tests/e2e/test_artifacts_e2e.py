@@ -271,7 +271,7 @@ def placeholder(
 @pytest.mark.parametrize(
     ("func", "words"),
     [
-        ("up", ["'../x.txt'", "outside the pipeline root"]),
+        ("up", ["'../x.txt'", "outside the project"]),
         ("absolute", ["'/tmp/pivot-absolute.txt'", "absolute path"]),
         ("bad_key", ["stage 'bad_key'", "'../escape.txt'", "'..'"]),
         ("placeholder", ["PlaceholderDep", "'data'", "dep_path_overrides"]),

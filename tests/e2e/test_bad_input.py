@@ -64,7 +64,7 @@ CASES = {
         _pipeline("pipeline.register(stages.folder)", "pipeline.register(stages.inside)"),
         "overlaps 'data'",
     ),
-    "outside": (_pipeline("pipeline.register(stages.escape)"), "outside the pipeline root"),
+    "outside": (_pipeline("pipeline.register(stages.escape)"), "outside the project"),
     "lambda": (
         _pipeline("pipeline.register(lambda: None, name='l')"),
         "a lambda cannot be a stage",

@@ -82,3 +82,76 @@ def test_metric_without_loader_and_an_unknown_extension_says_which_loader_to_giv
     assert "summary.bin" in done.stdout + done.stderr
     assert "loader" in done.stdout + done.stderr
     assert not (project.root / "summary.bin").exists()
+
+
+SIBLING_A = """
+from typing import Annotated
+
+from pivot import loaders, outputs
+from pivot.pipeline import Pipeline
+
+
+def produce(
+    raw: Annotated[str, outputs.Dep("raw.txt", loaders.Text())],
+) -> Annotated[str, outputs.Out("../shared/data.txt", loaders.Text())]:
+    return raw.upper()
+
+
+pipeline = Pipeline("a")
+pipeline.register(produce)
+"""
+
+SIBLING_B = """
+from typing import Annotated
+
+from pivot import loaders, outputs
+from pivot.pipeline import Pipeline
+
+
+def consume(
+    data: Annotated[str, outputs.Dep("../shared/data.txt", loaders.Text())],
+) -> Annotated[str, outputs.Out("result.txt", loaders.Text())]:
+    return "consumed " + data
+
+
+pipeline = Pipeline("b")
+pipeline.register(consume)
+"""
+
+
+def test_sibling_pipelines_share_data_through_a_common_directory(tmp_path) -> None:
+    proj = Project(tmp_path / "proj")
+    proj.root.mkdir()
+    proj.write("a/pipeline.py", SIBLING_A)
+    proj.write("a/raw.txt", "hello")
+    proj.write("b/pipeline.py", SIBLING_B)
+    assert proj.pivot("init").returncode == 0
+
+    done = proj.pivot("run", "--json", cwd=proj.root / "b")
+
+    events = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert statuses(events) == {"produce": "ran", "consume": "ran"}
+    assert (proj.root / "shared/data.txt").read_text() == "HELLO"
+    assert (proj.root / "b/result.txt").read_text() == "consumed HELLO"
+    again = proj.pivot("run", "--json", cwd=proj.root / "b")
+    events = [json.loads(line) for line in again.stdout.splitlines() if line.strip()]
+    assert again.returncode == 0
+    assert set(statuses(events).values()) == {"skipped"}
+
+
+def test_an_output_escaping_the_project_is_rejected_naming_the_project(tmp_path) -> None:
+    proj = Project(tmp_path / "proj")
+    proj.root.mkdir()
+    proj.write("a/pipeline.py", SIBLING_A.replace("../shared/data.txt", "../../outside.txt"))
+    proj.write("a/raw.txt", "hello")
+    assert proj.pivot("init").returncode == 0
+
+    done = proj.pivot("run", cwd=proj.root / "a")
+
+    assert done.returncode == 1
+    assert "'../../outside.txt'" in done.stderr
+    assert "outside the project" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "outside.txt").exists()
+

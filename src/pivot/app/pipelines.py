@@ -7,7 +7,7 @@ import types
 from collections.abc import Iterator
 
 from pivot.app import ignore
-from pivot.domain import dag, errors, placement, stage
+from pivot.domain import dag, errors, paths, placement, stage
 from pivot.domain import pipeline as pipeline_mod
 from pivot.ports import pipeline_source
 
@@ -38,8 +38,20 @@ class PipelineLoader:
         if found is None:
             with _isolated_modules(directory) if isolated else contextlib.nullcontext():
                 found = self._source.load(directory)
+            self._check_inside_project(found, directory)
             self._loaded[directory] = found
         return found
+
+    def _check_inside_project(self, pipe: pipeline_mod.Pipeline, directory: pathlib.Path) -> None:
+        for st in pipe.stages.values():
+            for out in st.outs:
+                try:
+                    paths.check_inside_project(
+                        st.name, paths.relative(out.path, st.root), out.path, self._root
+                    )
+                except errors.StageDefinitionError as exc:
+                    where = self._source.find(directory) or directory
+                    raise errors.StageDefinitionError(f"{where}: {exc}") from None
 
     def graph(self, directory: pathlib.Path) -> dag.Dag:
         directory = directory.resolve()

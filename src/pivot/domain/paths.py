@@ -24,7 +24,11 @@ def relative(path: pathlib.Path, base: pathlib.Path) -> str:
 
 
 def check_output_path(raw: str, stage: str, root: pathlib.Path) -> pathlib.Path:
-    """Resolve an output path against the pipeline root; reject paths that escape it."""
+    """Resolve an output path against the pipeline root.
+
+    An output may climb out of its pipeline (`../shared/data.txt`): the project boundary is
+    checked once the project root is known (`check_inside_project`).
+    """
     if not raw:
         raise errors.StageDefinitionError(f"stage '{stage}': an output path is empty")
     if pathlib.PurePath(raw).is_absolute():
@@ -33,9 +37,21 @@ def check_output_path(raw: str, stage: str, root: pathlib.Path) -> pathlib.Path:
             + "to the pipeline root"
         )
     resolved = normalize(raw, root)
-    if not is_within(resolved, root) or resolved == root:
+    if resolved == root or is_within(root, resolved):
         raise errors.StageDefinitionError(
-            f"stage '{stage}': output '{raw}' lies outside the pipeline root '{root}'; "
-            + "outputs must stay inside the pipeline directory"
+            f"stage '{stage}': output '{raw}' is the pipeline directory or one of its parents; "
+            + "name a file or directory instead"
         )
     return resolved
+
+
+def check_inside_project(
+    stage: str, raw: str, path: pathlib.Path, project_root: pathlib.Path
+) -> None:
+    """Reject an output outside the project (the directory holding `.pivot/`)."""
+    if is_within(path, project_root) and path != project_root:
+        return
+    raise errors.StageDefinitionError(
+        f"stage '{stage}': output '{raw}' lies outside the project '{project_root}'; "
+        + "outputs must stay inside the project (the directory holding .pivot/)"
+    )
