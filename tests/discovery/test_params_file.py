@@ -117,9 +117,11 @@ def test_unknown_field_suggests_the_right_one(tmp_path: pathlib.Path) -> None:
     assert "did you mean 'epochs'?" in message
 
 
-def test_unknown_stage_suggests_the_right_one(tmp_path: pathlib.Path) -> None:
-    message = _error(tmp_path, "fti: {epochs: 3}\n")
-    assert "params.yaml:1:1: 'fti' is not a stage of pipeline 'p'; did you mean 'fit'?" in message
+def test_sections_naming_no_stage_belong_to_other_tools(tmp_path: pathlib.Path) -> None:
+    project.write(tmp_path, {"params.yaml": "base: {seed: 1}\nfti: {epochs: 3}\nbins: 8\n"})
+    pipe = _python_pipeline(tmp_path)
+
+    assert params_file.apply(pipe) is pipe
 
 
 def test_stage_without_params(tmp_path: pathlib.Path) -> None:

@@ -155,3 +155,103 @@ def test_an_output_escaping_the_project_is_rejected_naming_the_project(tmp_path)
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "outside.txt").exists()
 
+
+PARAM_STAGES = """
+from typing import Annotated
+
+from pivot import loaders, outputs
+from pivot.stage_def import StageParams
+
+
+class TrainParams(StageParams):
+    lr: float = 0.01
+    n_est: int = 10
+
+
+def train(params: TrainParams) -> Annotated[str, outputs.Out("model.txt", loaders.Text())]:
+    return f"lr={params.lr!r} n_est={params.n_est!r}"
+"""
+
+PARAM_PIPELINE = """
+import stages
+
+from pivot.pipeline import Pipeline
+
+pipeline = Pipeline("p")
+pipeline.register(stages.train)
+"""
+
+
+def test_params_yaml_sections_that_are_not_stages_are_left_to_other_tools(
+    project: Project,
+) -> None:
+    project.write("stages.py", PARAM_STAGES)
+    project.write("pipeline.py", PARAM_PIPELINE)
+    project.write(
+        "params.yaml",
+        """
+        base:
+          seed: 42
+        featurize:
+          bins: 8
+        train:
+          lr: 0.2
+        """,
+    )
+
+    done = project.pivot("run")
+
+    assert done.returncode == 0, done.stderr
+    assert (project.root / "model.txt").read_text() == "lr=0.2 n_est=10"
+
+
+def test_an_unknown_key_inside_a_stage_section_is_still_an_error(project: Project) -> None:
+    project.write("stages.py", PARAM_STAGES)
+    project.write("pipeline.py", PARAM_PIPELINE)
+    project.write("params.yaml", "base:\n  seed: 42\ntrain:\n  lrr: 0.2\n")
+
+    done = project.pivot("run")
+
+    assert done.returncode == 1
+    assert "params.yaml:4:3:" in done.stderr
+    assert "did you mean 'lr'?" in done.stderr
+    assert not (project.root / "model.txt").exists()
+
+
+INTERPOLATED = """
+vars: [params.yaml]
+stages:
+  train:
+    python: stages.train
+    params:
+      n_est: ${model.n_est}
+      lr: ${model.lr}
+"""
+
+
+def test_interpolated_params_yaml_values_keep_their_type(project: Project) -> None:
+    (project.root / "pipeline.py").unlink()
+    project.write("stages.py", PARAM_STAGES)
+    project.write("pivot.yaml", INTERPOLATED)
+    project.write("params.yaml", "model:\n  n_est: 50\n  lr: 0.5\n")
+
+    done = project.pivot("run")
+
+    assert done.returncode == 0, done.stderr
+    assert (project.root / "model.txt").read_text() == "lr=0.5 n_est=50"
+
+
+def test_an_interpolated_value_of_the_wrong_type_names_its_file_and_key(project: Project) -> None:
+    (project.root / "pipeline.py").unlink()
+    project.write("stages.py", PARAM_STAGES)
+    project.write("pivot.yaml", INTERPOLATED)
+    project.write("params.yaml", "model:\n  n_est: fifty\n  lr: 0.5\n")
+
+    done = project.pivot("run")
+
+    assert done.returncode == 1
+    assert "n_est" in done.stderr
+    assert "${model.n_est}" in done.stderr
+    assert "params.yaml:2:10" in done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert not (project.root / "model.txt").exists()

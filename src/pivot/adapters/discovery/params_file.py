@@ -1,5 +1,4 @@
 import dataclasses
-import difflib
 from typing import Any
 
 import pydantic
@@ -20,6 +19,9 @@ FILE_NAME = "params.yaml"
 def apply(pipe: pipeline_mod.Pipeline) -> pipeline_mod.Pipeline:
     """`pipe` with the pipeline root's params.yaml applied: `stage:` then `stage@variant:`.
 
+    params.yaml is shared with other tools (DVC, scripts reading it): sections that name no
+    stage are left alone.
+
     Precedence: StageParams defaults < registration/pivot.yaml params < params.yaml.
     Returns `pipe` itself when nothing changes.
     """
@@ -38,7 +40,7 @@ def apply(pipe: pipeline_mod.Pipeline) -> pipeline_mod.Pipeline:
         # section take that section as overrides.
         local = [st for st in local if _overridable(st)]
     else:
-        _check_sections(doc, sections, [st.name for st in local], pipe.name)
+        _check_sections(doc, sections, [st.name for st in local])
 
     replaced: dict[str, stage_mod.Stage] = {}
     for st in local:
@@ -61,20 +63,12 @@ def _overridable(st: stage_mod.Stage) -> bool:
 
 
 def _check_sections(
-    doc: yaml_document.Document, sections: dict[str, Any], names: list[str], pipeline: str
+    doc: yaml_document.Document, sections: dict[str, Any], names: list[str]
 ) -> None:
-    known = sorted({*names, *(matrix.base_name(n) for n in names)})
+    """A section named after a stage must be a mapping; other sections belong to other tools."""
+    known = {*names, *(matrix.base_name(n) for n in names)}
     for key, value in sections.items():
-        if key not in known:
-            close = difflib.get_close_matches(key, known, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            raise doc.error(
-                (key,),
-                f"'{key}' is not a stage of pipeline '{pipeline}'; {hint}"
-                + f"stages: {', '.join(known) or 'none'}",
-                at_key=True,
-            )
-        if not isinstance(value, dict):
+        if key in known and not isinstance(value, dict):
             raise doc.error((key,), f"params of '{key}' must be a mapping of param names to values")
 
 

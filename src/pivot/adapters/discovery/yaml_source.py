@@ -42,6 +42,8 @@ class _Loader:
         self._directory = doc.path.parent.resolve()
         self._functions: dict[str, Callable[..., Any]] = {}
         self._params_files = tracked_params.ParamsFiles(self._directory)
+        self._origins: dict[str, yaml_document.Document] = {}
+        """Top-level variable name → the vars file that defined it last."""
 
     def load(self) -> pipeline_mod.Pipeline:
         config = self._validate()
@@ -134,6 +136,7 @@ class _Loader:
             if not isinstance(loaded.data, dict):
                 raise loaded.error((), "a vars file must be a mapping of names to values")
             values.update(loaded.data)  # pyright: ignore[reportUnknownArgumentType]
+            self._origins.update(dict.fromkeys(loaded.data, loaded))  # pyright: ignore[reportUnknownArgumentType]
         return values
 
     def _add(
@@ -173,11 +176,30 @@ class _Loader:
                     {**variables, **variant.values},
                 )
             except declaration.DeclarationError as exc:
+                origin = self._origin(matrix.merge(decl, variant.overrides), exc.where)
                 raise self._doc.error(
-                    (*at, *exc.where), f"stage '{variant.name}': {exc}", at_key=exc.at_key
+                    (*at, *exc.where),
+                    f"stage '{variant.name}': {exc}{origin}",
+                    at_key=exc.at_key,
                 ) from None
             except errors.PivotError as exc:
                 raise self._doc.error(at, str(exc), at_key=True) from None
+
+    def _origin(self, decl: Mapping[str, Any], where: declaration.Where) -> str:
+        """Where a bad value came from, when it is one whole `${ref}` read from a vars file."""
+        node: Any = decl
+        for step in where:
+            try:
+                node = node[step]
+            except (KeyError, IndexError, TypeError):
+                return ""
+        ref = interpolation.whole_reference(node) if isinstance(node, str) else None
+        source = self._origins.get(ref.split(".")[0]) if ref else None
+        if ref is None or source is None:
+            return ""
+        line, column = source.locate(tuple(ref.split(".")))
+        shown = yaml_document.display(source.path)
+        return f" (the value of ${{{ref}}}, from {shown}:{line}:{column})"
 
     def _dimensions(
         self, dims: Mapping[str, yaml_model.MatrixDimension], variables: Mapping[str, Any]
