@@ -104,7 +104,6 @@ def test_link_order_puts_the_chosen_mode_first() -> None:
     assert checkout.link_order(LinkMode.SYMLINK, checkout.DEFAULT_MODES) == (
         LinkMode.SYMLINK,
         LinkMode.REFLINK,
-        LinkMode.HARDLINK,
         LinkMode.COPY,
     )
     assert checkout.link_order(None, (LinkMode.COPY,)) == (LinkMode.COPY,)

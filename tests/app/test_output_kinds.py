@@ -141,7 +141,7 @@ def test_incremental_out_is_a_writable_copy_never_the_cache_object(tmp_path: pat
     assert first is not None
     ledger = tmp_path / "ledger.txt"
     ledger.unlink()
-    world.run(pipe)  # restores the output from the cache (a read-only hardlink)
+    world.run(pipe)  # restores the output from the cache
     assert ledger.read_text() == "line\n"
 
     world.run(pipe, force=True)

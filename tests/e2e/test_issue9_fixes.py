@@ -1,5 +1,8 @@
 import csv
 import json
+import pathlib
+
+import pytest
 
 from ruamel import yaml
 
@@ -255,3 +258,56 @@ def test_an_interpolated_value_of_the_wrong_type_names_its_file_and_key(project:
     assert "params.yaml:2:10" in done.stderr
     assert done.stderr.count("\n") == 1, done.stderr
     assert not (project.root / "model.txt").exists()
+
+
+def _cache_object(project: Project, stage: str) -> pathlib.Path:
+    lock = json.loads((project.root / f".pivot/stages/{stage}.lock").read_text())
+    digest = next(iter(lock["outs"].values()))["hash"]
+    return project.root / ".pivot/cache/files" / digest[:2] / digest[2:]
+
+
+def _edit_in_place(path: pathlib.Path, text: str) -> None:
+    with path.open("r+") as f:  # same inode: what an editor saving in place or `>>` does
+        f.seek(0)
+        f.write(text)
+        f.truncate()
+
+
+@pytest.mark.parametrize("restore", [("run",), ("checkout",)])
+def test_editing_a_restored_output_never_changes_the_cache(
+    project: Project, restore: tuple[str, ...]
+) -> None:
+    assert project.pivot("run").returncode == 0
+    output = project.root / "data/clean.txt"
+    cached = _cache_object(project, "prepare")
+    output.unlink()
+
+    done = project.pivot(*restore)
+
+    assert done.returncode == 0, done.stderr
+    assert output.read_text() == "HELLO\n"
+    assert output.stat().st_ino != cached.stat().st_ino
+    _edit_in_place(output, "EDITED\n")
+    assert cached.read_text() == "HELLO\n"
+
+
+def test_opt_in_hardlinks_an_edit_through_the_link_is_caught_before_reuse(
+    project: Project,
+) -> None:
+    project.write(".pivot/config.yaml", "cache:\n  link_modes: [hardlink, copy]\n")
+    assert project.pivot("run").returncode == 0
+    output = project.root / "data/clean.txt"
+    cached = _cache_object(project, "prepare")
+    output.unlink()
+    assert project.pivot("run").returncode == 0
+    assert output.stat().st_ino == cached.stat().st_ino  # the user asked for hard links
+    project.calls()
+
+    _edit_in_place(output, "EDITED\n")
+    code, events = project.run_json()
+
+    assert code == 0
+    assert statuses(events)["prepare"] == "ran"
+    assert project.calls() == ["prepare"]
+    assert output.read_text() == "HELLO\n"
+    assert _cache_object(project, "prepare").read_text() == "HELLO\n"

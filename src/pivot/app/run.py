@@ -47,10 +47,7 @@ class RunService:
         executor_: executor.Executor,
         sink: event_sink.EventSink,
         state: state_store.StateStore,
-        link_modes: tuple[content_cache.LinkMode, ...] = (
-            content_cache.LinkMode.HARDLINK,
-            content_cache.LinkMode.COPY,
-        ),
+        link_modes: tuple[content_cache.LinkMode, ...] = content_cache.DEFAULT_LINK_MODES,
     ) -> None:
         self._root = project_root
         self._link_modes = link_modes

@@ -21,7 +21,9 @@ def checkout(
         Stage outputs (`train`, `train:model`) or tracked paths; default: everything.
     mode
         How to place files: tried first, then the configured order ($PIVOT_LINK_MODES or
-        `cache.link_modes` in .pivot/config.yaml; default reflink, hardlink, copy).
+        `cache.link_modes` in .pivot/config.yaml; default reflink, copy). hardlink and
+        symlink share bytes with the cache: an edit through them is caught (the object is
+        re-hashed before reuse and quarantined), but the cached copy is lost.
     force
         Overwrite files that differ from the cache.
     only_missing

@@ -11,8 +11,8 @@ class LinkMode(enum.StrEnum):
     REFLINK = "reflink"
 
 
-DEFAULT_LINK_MODES = (LinkMode.REFLINK, LinkMode.HARDLINK, LinkMode.COPY)
-"""How cached files are placed when `cache.link_modes` says nothing."""
+DEFAULT_LINK_MODES = (LinkMode.REFLINK, LinkMode.COPY)
+"""Restores never share bytes with the cache unless the user opts in (ADR 0009)."""
 
 
 class ContentCache(Protocol):

@@ -16,12 +16,12 @@ class WorkspaceStore(Protocol):
         self,
         path: pathlib.Path,
         digest: str,
-        modes: tuple[content_cache.LinkMode, ...] = (
-            content_cache.LinkMode.HARDLINK,
-            content_cache.LinkMode.COPY,
-        ),
+        modes: tuple[content_cache.LinkMode, ...] | None = None,
     ) -> content_cache.LinkMode:
-        """Replace whatever is at `path` with the cached object `digest` (atomically)."""
+        """Replace whatever is at `path` with the cached object `digest` (atomically).
+
+        `modes` defaults to the store's configured link-mode order.
+        """
         ...
 
     def remove(self, path: pathlib.Path) -> None:

@@ -16,9 +16,11 @@ class FileWorkspaceStore:
         self,
         cache: content_cache.ContentCache,
         outputs: Mapping[identity.ArtifactIdentity, pathlib.Path],
+        link_modes: tuple[content_cache.LinkMode, ...] = content_cache.DEFAULT_LINK_MODES,
     ) -> None:
         self._cache = cache
         self._outputs = dict(outputs)
+        self._link_modes = link_modes
 
     def path_of(self, ident: identity.ArtifactIdentity) -> pathlib.Path:
         """Absolute workspace path of a stage output."""
@@ -40,16 +42,13 @@ class FileWorkspaceStore:
         self,
         path: pathlib.Path,
         digest: str,
-        modes: tuple[content_cache.LinkMode, ...] = (
-            content_cache.LinkMode.HARDLINK,
-            content_cache.LinkMode.COPY,
-        ),
+        modes: tuple[content_cache.LinkMode, ...] | None = None,
     ) -> content_cache.LinkMode:
         """Replace whatever is at `path` with the cached object `digest` (atomically)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         fresh = fs.temp_sibling(path, "new")
         try:
-            used = self._cache.materialize(digest, fresh, modes)
+            used = self._cache.materialize(digest, fresh, modes or self._link_modes)
             _swap_in(fresh, path)
         except BaseException:
             fs.remove_path(fresh)
