@@ -3,7 +3,6 @@ import json
 import pathlib
 
 import pytest
-
 from ruamel import yaml
 
 from tests.e2e.conftest import Project, statuses
