@@ -59,10 +59,10 @@ def test_error_found_while_building_stages_still_has_line_and_column(
 
 def test_error_in_a_params_file_has_line_and_column(tmp_path: pathlib.Path) -> None:
     _write(tmp_path, VALID_YAML)
-    (tmp_path / "params.yaml").write_text("train: {lr: 0.5}\ntrian: {lr: 1}\n")
+    (tmp_path / "params.yaml").write_text("base: {seed: 1}\ntrain:\n  lr: fast\n")
     with pytest.raises(errors.PipelineDefinitionError) as caught:
         params_file.apply(yaml_source.YamlPipelineSource().load(tmp_path))
-    assert "params.yaml:2:1: 'trian' is not a stage" in str(caught.value)
+    assert "params.yaml:3:7: stage 'train': invalid value for param 'lr'" in str(caught.value)
 
 
 def test_position_is_parsed_once_per_document(tmp_path: pathlib.Path) -> None:

@@ -42,7 +42,7 @@ def writes_dir() -> Annotated[pathlib.Path, outputs.Out("data", loaders.PathOnly
     return pathlib.Path("data")
 
 
-def escapes() -> Annotated[str, outputs.Out("../x.txt", loaders.Text())]:
+def escapes() -> Annotated[str, outputs.Out("..", loaders.Text())]:
     return ""
 
 

@@ -78,7 +78,7 @@ def test_bad_registration_arguments(
     [
         (lambda: None, "a lambda cannot be a stage"),
         (stage_funcs.make_closure(), "inside another function"),
-        (stage_funcs.escapes, "outside the pipeline root"),
+        (stage_funcs.escapes, "pipeline directory or one of its parents"),
         (stage_funcs.absolute, "absolute path"),
         (stage_funcs.placeholder, "PlaceholderDep argument\\(s\\) 'data' need a path"),
         (stage_funcs.untyped, "argument 'data' has no annotation"),
