@@ -333,6 +333,7 @@ class Container(containers.DeclarativeContainer):
         project_root=project_root,
         digest_service=digests,
         cache=cache,
+        workspace=workspace,
     )
     checkout_service = providers.Factory(
         _lazy("pivot.app.checkout", "CheckoutService"),

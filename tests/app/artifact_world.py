@@ -64,7 +64,10 @@ class World:
 
     def track_service(self) -> track.TrackService:
         return track.TrackService(
-            project_root=self.root, digest_service=self.digests(), cache=self.cache
+            project_root=self.root,
+            digest_service=self.digests(),
+            cache=self.cache,
+            workspace=self.workspace,
         )
 
     def track(self, *targets: str) -> list[track.TrackResult]:

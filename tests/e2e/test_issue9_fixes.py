@@ -1,6 +1,7 @@
 import csv
 import json
 import pathlib
+import subprocess
 
 import pytest
 from ruamel import yaml
@@ -310,3 +311,42 @@ def test_opt_in_hardlinks_an_edit_through_the_link_is_caught_before_reuse(
     assert project.calls() == ["prepare"]
     assert output.read_text() == "HELLO\n"
     assert _cache_object(project, "prepare").read_text() == "HELLO\n"
+
+
+def _git(project: Project, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=project.root, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_git_add_all_never_commits_data(project: Project) -> None:
+    _git(project, "init", "-q")
+    project.write("big.csv", "a,b\n1,2\n")
+    assert project.pivot("track", "big.csv").returncode == 0
+    assert project.pivot("run").returncode == 0
+    assert project.pivot("run").returncode == 0
+
+    _git(project, "add", "-A")
+    committed = set(_git(project, "ls-files").split())
+
+    assert {"big.csv.pvt", ".pivot/stages/prepare.lock", "metrics.json", "pipeline.py"} <= (
+        committed
+    )
+    data = {"big.csv", "data/clean.txt", "models/model.txt", "eval.txt", "other.txt"}
+    assert not data & committed
+    assert not any(p.startswith((".pivot/cache", ".pivot/state")) for p in committed)
+    assert (project.root / "data/.gitignore").read_text() == "/clean.txt\n"
+    root_ignore = (project.root / ".gitignore").read_text().splitlines()
+    assert sorted(root_ignore) == ["/big.csv", "/eval.txt", "/other.txt"]
+
+
+def test_gitignore_keeps_user_lines_and_never_duplicates(project: Project) -> None:
+    _git(project, "init", "-q")
+    project.write(".gitignore", "*.log")  # no trailing newline
+    assert project.pivot("run").returncode == 0
+    assert project.pivot("run", "--force").returncode == 0
+
+    lines = (project.root / ".gitignore").read_text().splitlines()
+
+    assert lines[0] == "*.log"
+    assert sorted(lines[1:]) == ["/eval.txt", "/other.txt"]

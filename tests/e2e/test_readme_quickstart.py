@@ -28,7 +28,8 @@ def test_the_readme_quickstart_runs_as_written(tmp_path: pathlib.Path) -> None:
         for line in code.splitlines()
         if line.split("#", 1)[0].strip()
     ]
-    assert files and commands, "the Quickstart lost its code blocks"
+    assert files, "the Quickstart lost its python block"
+    assert commands, "the Quickstart lost its bash block"
     project = Project(tmp_path / "my_project")
     project.root.mkdir()
     for code in files:

@@ -268,12 +268,19 @@ class _Scheduler:
             modes = self._svc._link_modes if out["cached"] else (content_cache.LinkMode.COPY,)
             self._svc._workspace.restore(path, out["hash"], modes)
             self._remember(path, out["hash"])
+        self._ignore_data(st)
         produced = {ident: out["hash"] for ident, out in outs.items()}
         self._svc._locks.write(st, observe.lock_from_digests(st, evaluation.observation, produced))
         self._finish(
             st.name, Status.RESTORED, evaluation.decision.reasons, message="restored (run cache)"
         )
         return True
+
+    def _ignore_data(self, st: stage.Stage) -> None:
+        """Cached outputs are data, never committed; metrics and `cache=False` outputs are."""
+        for out in st.outs:
+            if out.cached:
+                self._svc._workspace.ignore(out.path)
 
     def _remember(self, path: pathlib.Path, digest: str) -> None:
         """Memoise restored files' digests so the next run does not re-read them."""
@@ -305,6 +312,7 @@ class _Scheduler:
         for result in outcome.outputs:
             for key, stamp, digest in result.stamps:
                 self._svc._observer.digests.remember(key, stamp, digest)
+        self._ignore_data(st)
         if not self._options.no_commit:
             record = observe.lock_record(st, evaluation.observation, outcome)
             self._svc._locks.write(st, record)

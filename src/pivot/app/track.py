@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from pivot.app import artifacts, digests
 from pivot.domain import errors, paths, pipeline
-from pivot.ports import content_cache
+from pivot.ports import content_cache, workspace_store
 
 
 class TrackAction(enum.StrEnum):
@@ -44,10 +44,12 @@ class TrackService:
         project_root: pathlib.Path,
         digest_service: digests.DigestService,
         cache: content_cache.ContentCache,
+        workspace: workspace_store.WorkspaceStore,
     ) -> None:
         self._root = project_root
         self._digests = digest_service
         self._cache = cache
+        self._workspace = workspace
 
     def track(
         self, pipe: pipeline.Pipeline | None, targets: Sequence[str], *, cwd: pathlib.Path
@@ -142,6 +144,7 @@ class TrackService:
             assert digest is not None
             self._cache.put_file(path, digest)
             tracked = artifacts.Tracked(path, digest, path.stat().st_size)
+        self._workspace.ignore(path)  # the data stays out of git; its .pvt is committed
         before = next((t for t in existing if t.path == path), None)
         if before == tracked:
             return TrackResult(tracked, TrackAction.UNCHANGED)

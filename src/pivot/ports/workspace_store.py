@@ -24,6 +24,10 @@ class WorkspaceStore(Protocol):
         """
         ...
 
+    def ignore(self, path: pathlib.Path) -> None:
+        """Keep a data path out of git: `/name` in the `.gitignore` beside it (git work trees)."""
+        ...
+
     def remove(self, path: pathlib.Path) -> None:
         """Delete a file or directory output before its stage runs (no error if absent)."""
         ...

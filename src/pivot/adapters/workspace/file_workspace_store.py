@@ -5,6 +5,7 @@ import stat
 from collections.abc import Mapping
 
 from pivot.adapters import fs
+from pivot.adapters.workspace import gitignore
 from pivot.domain import errors, identity
 from pivot.ports import content_cache
 
@@ -54,6 +55,10 @@ class FileWorkspaceStore:
             fs.remove_path(fresh)
             raise
         return used
+
+    def ignore(self, path: pathlib.Path) -> None:
+        """Keep a data path out of git: `/name` in the `.gitignore` beside it (git work trees)."""
+        gitignore.ignore(path)
 
     def remove(self, path: pathlib.Path) -> None:
         """Delete a file or directory output before its stage runs (no error if absent)."""
