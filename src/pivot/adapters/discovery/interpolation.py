@@ -42,12 +42,6 @@ def as_text(value: Any, ref: str) -> str:
     )
 
 
-def whole_reference(text: str) -> str | None:
-    """The reference when `text` is exactly one `${ref}` (which keeps the value's type)."""
-    whole = _TOKEN.fullmatch(text)
-    return whole.group(2) if whole and not whole.group(1) and whole.group(2) else None
-
-
 def interpolate(
     text: str,
     context: Mapping[str, Any],
