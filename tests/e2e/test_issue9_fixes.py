@@ -185,13 +185,21 @@ pipeline.register(stages.train)
 """
 
 
+def _params_project(project: Project, params_yaml: str, pivot_yaml: str | None = None) -> None:
+    project.write("stages.py", PARAM_STAGES)
+    if pivot_yaml is None:
+        project.write("pipeline.py", PARAM_PIPELINE)
+    else:
+        (project.root / "pipeline.py").unlink()
+        project.write("pivot.yaml", pivot_yaml)
+    project.write("params.yaml", params_yaml)
+
+
 def test_params_yaml_sections_that_are_not_stages_are_left_to_other_tools(
     project: Project,
 ) -> None:
-    project.write("stages.py", PARAM_STAGES)
-    project.write("pipeline.py", PARAM_PIPELINE)
-    project.write(
-        "params.yaml",
+    _params_project(
+        project,
         """
         base:
           seed: 42
@@ -209,9 +217,7 @@ def test_params_yaml_sections_that_are_not_stages_are_left_to_other_tools(
 
 
 def test_an_unknown_key_inside_a_stage_section_is_still_an_error(project: Project) -> None:
-    project.write("stages.py", PARAM_STAGES)
-    project.write("pipeline.py", PARAM_PIPELINE)
-    project.write("params.yaml", "base:\n  seed: 42\ntrain:\n  lrr: 0.2\n")
+    _params_project(project, "base:\n  seed: 42\ntrain:\n  lrr: 0.2\n")
 
     done = project.pivot("run")
 
@@ -233,10 +239,7 @@ stages:
 
 
 def test_interpolated_params_yaml_values_keep_their_type(project: Project) -> None:
-    (project.root / "pipeline.py").unlink()
-    project.write("stages.py", PARAM_STAGES)
-    project.write("pivot.yaml", INTERPOLATED)
-    project.write("params.yaml", "model:\n  n_est: 50\n  lr: 0.5\n")
+    _params_project(project, "model:\n  n_est: 50\n  lr: 0.5\n", INTERPOLATED)
 
     done = project.pivot("run")
 
@@ -245,10 +248,7 @@ def test_interpolated_params_yaml_values_keep_their_type(project: Project) -> No
 
 
 def test_an_interpolated_value_of_the_wrong_type_names_its_file_and_key(project: Project) -> None:
-    (project.root / "pipeline.py").unlink()
-    project.write("stages.py", PARAM_STAGES)
-    project.write("pivot.yaml", INTERPOLATED)
-    project.write("params.yaml", "model:\n  n_est: fifty\n  lr: 0.5\n")
+    _params_project(project, "model:\n  n_est: fifty\n  lr: 0.5\n", INTERPOLATED)
 
     done = project.pivot("run")
 
