@@ -12,7 +12,7 @@ class LinkMode(enum.StrEnum):
 
 
 DEFAULT_LINK_MODES = (LinkMode.REFLINK, LinkMode.COPY)
-"""Restores never share bytes with the cache unless the user opts in (ADR 0009)."""
+"""Restores never share bytes with the cache unless the user opts in (ADR 0010)."""
 
 
 class ContentCache(Protocol):
