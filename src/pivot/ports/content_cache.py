@@ -12,7 +12,7 @@ class LinkMode(enum.StrEnum):
 
 
 DEFAULT_LINK_MODES = (LinkMode.REFLINK, LinkMode.COPY)
-"""Restores never share bytes with the cache unless the user opts in (ADR 0010)."""
+"""Restores never share bytes with the cache unless the user opts in (ADR 0014)."""
 
 
 class ContentCache(Protocol):
