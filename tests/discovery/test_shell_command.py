@@ -1,6 +1,8 @@
+import json
 import os
 import pathlib
 import pickle
+import shlex
 import subprocess
 import sys
 
@@ -190,3 +192,82 @@ def test_cmd_params_are_typed_from_their_declared_values(tmp_path: pathlib.Path)
     assert fields["lr"].annotation is float
     assert fields["on"].annotation is bool
     assert fields["name"].annotation is str
+
+
+def test_substituted_values_are_shell_quoted(tmp_path: pathlib.Path) -> None:
+    pipe = _load(
+        tmp_path,
+        """\
+        stages:
+          fit:
+            cmd: python fit.py ${params.tag} ${label} plain-${params.n}
+            params: {tag: "x; touch pwned", n: 3}
+        vars: [{label: "$(touch pwned) it's"}]
+        """,
+    )
+    func = pipe.get("fit").func
+    assert isinstance(func, shell_command.ShellCommand)
+
+    assert shlex.split(func.command) == [
+        "python",
+        "fit.py",
+        "x; touch pwned",
+        "$(touch pwned) it's",
+        "plain-3",
+    ]
+    assert func.with_params({"tag": "a && b", "n": 4}).command.endswith(
+        "'a && b' " + shlex.quote("$(touch pwned) it's") + " plain-4"
+    )
+
+
+@pytest.mark.parametrize(
+    ("template", "shell"),
+    [
+        ("python train.py --lr ${params.lr} data.csv", False),
+        ("python 'my script.py' \"a b\"", False),
+        ("python train.py > out.txt", True),
+        ("python a.py | tee log", True),
+        ("python a.py && python b.py", True),
+        ("python a.py; python b.py", True),
+        ("python a.py data/*.csv", True),
+        ("SEED=1 python a.py", True),
+        ("cd src && python a.py", True),
+        ("cd src", True),
+        ("echo $HOME", True),
+        ("echo \\${HOME}", True),
+        ("python a.py ~/data", True),
+        ("python a.py # comment", True),
+        ("python a.py 'unterminated", True),
+        ("", True),
+    ],
+)
+def test_a_command_needs_the_shell_only_for_shell_syntax(template: str, shell: bool) -> None:
+    assert shell_command.needs_shell(template) is shell
+
+
+def test_a_simple_command_is_spawned_without_a_shell(tmp_path: pathlib.Path) -> None:
+    script = tmp_path / "args.py"
+    script.write_text("import json, sys\nopen('args.json', 'w').write(json.dumps(sys.argv[1:]))\n")
+    command = shell_command.ShellCommand.create(
+        "args", f"{sys.executable} args.py ${{params.a}} '*' $$", {"a": "x; touch pwned"}
+    )
+
+    project.run_in(tmp_path, command)
+
+    assert not command.direct
+    simple = shell_command.ShellCommand.create(
+        "args", f"{sys.executable} args.py ${{params.a}} '[x]'", {"a": "x; touch pwned"}
+    )
+    assert simple.direct
+    project.run_in(tmp_path, simple)
+    assert json.loads((tmp_path / "args.json").read_text()) == ["x; touch pwned", "[x]"]
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_a_missing_program_is_one_clear_error(tmp_path: pathlib.Path) -> None:
+    command = shell_command.ShellCommand.create("nope", "pivot-no-such-program --flag", {})
+
+    with pytest.raises(
+        shell_command.CommandFailedError, match="stage 'nope': cannot run 'pivot-no-such-program'"
+    ):
+        project.run_in(tmp_path, command)

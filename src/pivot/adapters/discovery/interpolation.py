@@ -49,10 +49,12 @@ def interpolate(
     defer: Collection[str] = (),
     unescape: bool = True,
     keep_type: bool = True,
+    quote: Callable[[str], str] | None = None,
 ) -> Any:
     """Fill `${name}` references; a string that is one whole reference keeps the value's type.
 
     References whose first part is in `defer` are left for a later pass; `\\${...}` is a literal.
+    `quote` (`shlex.quote` for a command) is applied to each value inserted into text.
     """
     whole = _TOKEN.fullmatch(text)
     if keep_type and whole and not whole.group(1) and whole.group(2).split(".")[0] not in defer:
@@ -64,7 +66,8 @@ def interpolate(
             return match.group(0)[1:] if unescape else match.group(0)
         if ref.split(".")[0] in defer:
             return match.group(0)
-        return as_text(lookup(context, _checked(ref)), ref)
+        text = as_text(lookup(context, _checked(ref)), ref)
+        return quote(text) if quote is not None else text
 
     return _TOKEN.sub(replace, text)
 
@@ -82,21 +85,22 @@ def walk(
     where: declaration.Where = (),
     defer: Collection[str] = (),
     unescape: bool = True,
+    quote: Callable[[str], str] | None = None,
 ) -> Any:
     """Interpolate every string inside nested lists and mappings; errors carry their location."""
     if isinstance(value, str):
         try:
-            return interpolate(value, context, defer=defer, unescape=unescape)
+            return interpolate(value, context, defer=defer, unescape=unescape, quote=quote)
         except declaration.DeclarationError as exc:
             raise declaration.DeclarationError(str(exc), where) from None
     if isinstance(value, Mapping):
         return {
-            k: walk(v, context, where=(*where, k), defer=defer, unescape=unescape)
+            k: walk(v, context, where=(*where, k), defer=defer, unescape=unescape, quote=quote)
             for k, v in value.items()  # pyright: ignore[reportUnknownVariableType]
         }
     if isinstance(value, list):
         return [
-            walk(v, context, where=(*where, i), defer=defer, unescape=unescape)
+            walk(v, context, where=(*where, i), defer=defer, unescape=unescape, quote=quote)
             for i, v in enumerate(value)  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
         ]
     return value

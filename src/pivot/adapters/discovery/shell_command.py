@@ -2,6 +2,8 @@ import collections
 import dataclasses
 import hashlib
 import pathlib
+import re
+import shlex
 import subprocess
 import sys
 import threading
@@ -21,9 +23,74 @@ class CommandFailedError(errors.PivotError):
     """A shell-command stage exited with a non-zero status."""
 
 
+_REFERENCE = re.compile(r"(?<!\\)\$\{[^${}]*\}")
+# Outside quotes these make the shell do something (operators, redirections, globs, expansions,
+# comments); inside double quotes, `$`, backquote and backslash still expand.
+_SHELL_CHARS = frozenset("|&;<>()`*?[]~{}$#\\\n")
+_DOUBLE_QUOTED_SHELL_CHARS = frozenset("$`\\")
+_SHELL_WORDS = frozenset(
+    {
+        "cd",
+        "export",
+        "source",
+        ".",
+        "set",
+        "unset",
+        "alias",
+        "eval",
+        "exec",
+        "exit",
+        "ulimit",
+        "umask",
+        "trap",
+        "wait",
+        "read",
+        "if",
+        "for",
+        "while",
+        "until",
+        "case",
+        "function",
+        "time",
+        "!",
+        "{",
+        "[[",
+        "test",
+        "[",
+    }
+)
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=.*", re.DOTALL)
+
+
 def render(template: str, params: Mapping[str, Any]) -> str:
-    """The command with `${params.x}` filled in and `\\${...}` escapes made literal."""
-    return str(interpolation.interpolate(template, {"params": params}, keep_type=False))
+    """The command with `${params.x}` filled in, each value shell-quoted (one argument, never
+    shell syntax), and `\\${...}` escapes made literal."""
+    return str(
+        interpolation.interpolate(template, {"params": params}, keep_type=False, quote=shlex.quote)
+    )
+
+
+def needs_shell(template: str) -> bool:
+    """Whether the command uses shell syntax (pipes, redirections, `&&`, globs, `$VAR`,
+    `VAR=value`, builtins such as `cd`); otherwise it is run directly, without a shell."""
+    # A `${...}` reference is filled with one quoted word.
+    bare = _REFERENCE.sub("x", template)
+    quote = ""
+    for char in bare:
+        if quote == "'":
+            quote = "" if char == "'" else quote
+        elif quote == '"':
+            if char in _DOUBLE_QUOTED_SHELL_CHARS:
+                return True
+            quote = "" if char == '"' else quote
+        elif char in "'\"":
+            quote = char
+        elif char in _SHELL_CHARS:
+            return True
+    if quote:
+        return True
+    words = shlex.split(bare)
+    return not words or words[0] in _SHELL_WORDS or bool(_ASSIGNMENT.fullmatch(words[0]))
 
 
 def declared_outputs(returns: Returns) -> Any:
@@ -37,19 +104,22 @@ def declared_outputs(returns: Returns) -> Any:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ShellCommand:
-    """A `cmd:` stage: runs its command through the shell in the working directory."""
+    """A `cmd:` stage: runs its command in the working directory, through the shell only when
+    the command needs one."""
 
     stage: str
     template: str
     """The command before `${params.*}` is filled in: what the code fingerprint covers."""
     command: str
     returns: Returns = ()
+    direct: bool = False
+    """Spawned as `shlex.split(command)`, without a shell (see `needs_shell`)."""
 
     @classmethod
     def create(
         cls, stage: str, template: str, params: Mapping[str, Any], returns: Returns = ()
     ) -> "ShellCommand":
-        return cls(stage, template, render(template, params), returns)
+        return cls(stage, template, render(template, params), returns, not needs_shell(template))
 
     def with_params(self, params: Mapping[str, Any]) -> "ShellCommand":
         return dataclasses.replace(self, command=render(self.template, params))
@@ -61,9 +131,17 @@ class ShellCommand:
 
     def __call__(self, **_deps: Any) -> Any:
         # Declared deps are hashed by Pivot and read by the command itself.
-        process = subprocess.Popen(
-            self.command, shell=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
+        args = shlex.split(self.command) if self.direct else self.command
+        try:
+            process = subprocess.Popen(
+                args, shell=not self.direct, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+        except OSError as exc:
+            program = args[0] if isinstance(args, list) else self.command
+            raise CommandFailedError(
+                f"stage '{self.stage}': cannot run '{program}': {exc.strerror}; "
+                + "check the command in 'cmd:' and that the program is installed"
+            ) from None
         tail: collections.deque[str] = collections.deque(maxlen=_STDERR_TAIL_LINES)
         pumps = [
             threading.Thread(target=_pump, args=(process.stdout, sys.stdout, None)),

@@ -1,5 +1,6 @@
 import difflib
 import pathlib
+import shlex
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -256,7 +257,7 @@ class _Loader:
                 values = common["params"]
                 cmd = _map_strings(cmd, lambda c: tracked_params.as_params_references(c, values))
             commands = interpolation.walk(
-                cmd, context, where=("cmd",), defer={"params"}, unescape=False
+                cmd, context, where=("cmd",), defer={"params"}, unescape=False, quote=shlex.quote
             )
             template = " && ".join(commands) if isinstance(commands, list) else str(commands)
             command_stage.register(pipe, name=name, template=template, tracked=tracked, **common)
