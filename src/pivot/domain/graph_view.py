@@ -8,7 +8,7 @@ import networkx as nx
 
 from pivot.domain import dag, errors, identity, paths
 
-# networkx is imported only by the commands that draw or query the graph (ADR 0009); the
+# networkx is imported only by the commands that draw or query the graph (ADR 0017); the
 # run/status hot path builds its Dag on graphlib (ADR 0002).
 
 NodeKind = Literal["stage", "output", "input"]
