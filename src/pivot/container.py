@@ -393,6 +393,7 @@ class Container(containers.DeclarativeContainer):
         pipe=pipeline_if_any,
         open_snapshot=providers.Callable(_snapshot_opener, project_root, vcs, cache),
         cache=cache,
+        open_remote=remote.provider,
     )
     fsck_service = providers.Factory(
         _lazy("pivot.app.fsck", "FsckService"), cache=cache, hasher=hasher

@@ -162,10 +162,11 @@ def test_get_names_what_is_missing(
     copy = conftest.Project(tmp_path / "copy")
     shutil.copytree(proj.root, copy.root, symlinks=True)
     shutil.rmtree(copy.root / ".pivot" / "cache")
-    compare_project.git(copy.root, "rm", "-q", "--cached", "model.txt")
-    compare_project.git(copy.root, "commit", "-q", "-m", "model out of git")
+    # Cached outputs are git-ignored: the model is in no commit, only in the (removed) cache.
+    compare_project.git(copy.root, "rm", "-q", "--cached", "--ignore-unmatch", "model.txt")
+    compare_project.git(copy.root, "commit", "-q", "--allow-empty", "-m", "model out of git")
     cases = {
-        ("train:model", "HEAD"): "is not in the local cache and no remote is configured",
+        ("train:model", "HEAD"): "is not in the local cache, and it cannot be fetched (no remote",
         ("train", first): "stage 'train' has several outputs; name one: train:score",
         ("nope.txt", first): "'nope.txt' at " + first + ": not a stage output, not tracked",
         ("train:model", "v9"): "unknown revision 'v9'",
@@ -176,3 +177,28 @@ def test_get_names_what_is_missing(
         assert done.stderr.count("\n") == 1, done.stderr
         assert message in done.stderr
         assert not (tmp_path / "x").exists()
+
+
+def test_get_fetches_from_the_default_remote_what_the_cache_lacks(
+    changed: tuple[conftest.Project, str, str], tmp_path: pathlib.Path
+) -> None:
+    proj, first, _ = changed
+    remote = tmp_path / "remote"
+    # The remote keeps the local cache's layout: a teammate pushed everything this clone made.
+    shutil.copytree(proj.root / ".pivot" / "cache" / "files", remote / "files")
+    copy = conftest.Project(tmp_path / "copy")
+    shutil.copytree(proj.root, copy.root, symlinks=True)
+    shutil.rmtree(copy.root / ".pivot" / "cache")
+    _ok(copy, "remote", "add", "origin", str(remote), "--default")
+
+    body = json.loads(
+        _ok(copy, "get", "train:model", "--rev", first, "-o", str(tmp_path / "m.txt"), "--json")
+    )
+
+    assert (tmp_path / "m.txt").read_text() == "model lr=0.1"
+    assert body["source"] == "remote"
+    shutil.rmtree(remote / "files")
+    shutil.rmtree(copy.root / ".pivot" / "cache")
+    done = copy.pivot("get", "train:model", "--rev", first, "-o", str(tmp_path / "n.txt"))
+    assert done.returncode == 1
+    assert f"nor on the remote {remote}" in done.stderr

@@ -1,10 +1,9 @@
 import dataclasses
-import json
 import os
 import pathlib
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from pivot.app import digests, stage_job, transfer
 from pivot.domain import errors
@@ -52,7 +51,7 @@ class Detacher:
             (path, self._store(job.stage, path)) for dep in job.deps for path in dep.paths
         )
         previous = [o.previous for o in job.outs if o.previous and self.cache.has(o.previous)]
-        upload(self.cache, self.remote, [*(d for _, d in inputs), *previous])
+        transfer.send_objects(self.cache, self.remote, [*(d for _, d in inputs), *previous])
         return DetachedJob(job, self.project_root, inputs, self.open_remote, self.make_cache)
 
     def finish(
@@ -61,7 +60,7 @@ class Detacher:
         """Download the outputs a worker uploaded, place them, and stamp the placed files."""
         if not outcome.ok:
             return outcome
-        download(self.cache, self.remote, [o.digest for o in outcome.outputs])
+        transfer.receive_objects(self.cache, self.remote, [o.digest for o in outcome.outputs])
         placed: list[stage_job.OutResult] = []
         by_identity = {o.identity: o for o in job.outs}
         for result in outcome.outputs:
@@ -107,7 +106,7 @@ def run(detached: DetachedJob) -> stage_job.StageOutcome:
         cache = detached.make_cache(scratch / ".pivot-scratch-cache")
         shared = detached.open_remote()
         previous = [o.previous for o in detached.job.outs if o.previous]
-        download(cache, shared, [*(d for _, d in detached.inputs), *previous])
+        transfer.receive_objects(cache, shared, [*(d for _, d in detached.inputs), *previous])
 
         def moved(path: pathlib.Path) -> pathlib.Path:
             return scratch / path.relative_to(detached.project_root)
@@ -121,7 +120,7 @@ def run(detached: DetachedJob) -> stage_job.StageOutcome:
         job.root.mkdir(parents=True, exist_ok=True)
         outcome = stage_job.run(job)
         if outcome.ok:
-            upload(cache, shared, [o.digest for o in outcome.outputs])
+            transfer.send_objects(cache, shared, [o.digest for o in outcome.outputs])
         # Scratch paths mean nothing to the client: it stamps the files it places.
         return dataclasses.replace(
             outcome, outputs=tuple(dataclasses.replace(o, stamps=()) for o in outcome.outputs)
@@ -146,42 +145,3 @@ def _relocated(
         outs=tuple(dataclasses.replace(o, path=moved(o.path), store=True) for o in job.outs),
         cache=cache,
     )
-
-
-def upload(
-    cache: content_cache.ContentCache, target: remote_port.Remote, wanted: Iterable[str]
-) -> None:
-    """Put the objects (directories: their files, then the manifest) the remote lacks."""
-    files: list[str] = []
-    trees: list[str] = []
-    for digest in dict.fromkeys(wanted):
-        if digest.endswith(hasher_port.DIR_SUFFIX):
-            trees.append(digest)
-            files.extend(cache.read_tree(digest).values())
-        else:
-            files.append(digest)
-    ordered = [*dict.fromkeys(files), *trees]
-    present = target.exists([transfer.object_key(d) for d in ordered])
-    for digest in ordered:
-        key = transfer.object_key(digest)
-        if key in present:
-            continue
-        with cache.open(digest) as source:
-            target.put(key, source, cache.size(digest))
-
-
-def download(
-    cache: content_cache.ContentCache, source: remote_port.Remote, wanted: Iterable[str]
-) -> None:
-    """Fetch the objects the cache lacks (each re-hashed on arrival); manifests last."""
-    for digest in dict.fromkeys(wanted):
-        if cache.has(digest):
-            continue
-        if not digest.endswith(hasher_port.DIR_SUFFIX):
-            cache.receive(digest, source.get(transfer.object_key(digest)))
-            continue
-        data = b"".join(source.get(transfer.object_key(digest)))
-        for member in dict.fromkeys(json.loads(data).values()):
-            if not cache.has(member):
-                cache.receive(member, source.get(transfer.object_key(member)))
-        cache.receive(digest, [data])

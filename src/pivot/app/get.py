@@ -4,9 +4,9 @@ import pathlib
 import tempfile
 from collections.abc import Callable
 
-from pivot.app import artifacts
+from pivot.app import artifacts, transfer
 from pivot.domain import errors, paths, pipeline
-from pivot.ports import content_cache, vcs
+from pivot.ports import content_cache, remote, vcs
 
 DEFAULT_MODES = (content_cache.LinkMode.COPY,)
 
@@ -29,14 +29,17 @@ class GetService:
         project_root: pathlib.Path,
         cwd: pathlib.Path,
         pipe: pipeline.Pipeline,
+        *,
         open_snapshot: Callable[[str | None], vcs.Snapshot],
         cache: content_cache.ContentCache,
+        open_remote: Callable[[], remote.Remote],
     ) -> None:
         self._root = project_root
         self._cwd = cwd
         self._pipe = pipe
         self._open = open_snapshot
         self._cache = cache
+        self._open_remote = open_remote
 
     def get(self, target: str, rev: str, dest: pathlib.Path | None, *, force: bool) -> Got:
         """Write TARGET as of REV to `dest` (default: its file name in the working directory)."""
@@ -63,19 +66,24 @@ class GetService:
             why = ""
         cached = digest is not None and self._cache.has(digest)
         committed = None if cached else snapshot.read(relative)
+        source = "cache"
+        missing = ""
+        if not cached and committed is None and digest is not None:
+            missing = self._fetch(digest)
+            cached, source = not missing, "remote"
         if cached and digest is not None:
             out = self._destination(dest, relative, force)
             self._place(out, force, lambda tmp: self._cache.materialize(digest, tmp, DEFAULT_MODES))
-            return Got(shown, out, "cache", digest)
+            return Got(shown, out, source, digest)
         if committed is not None:
             out = self._destination(dest, relative, force)
             self._place(out, force, lambda tmp: tmp.write_bytes(committed))
             return Got(shown, out, "git", digest)
         if digest is not None:
             raise errors.CacheMissError(
-                f"'{shown}' at {rev} (object {digest[:12]}) is not in the local cache and no "
-                + "remote is configured to fetch it from; run `pivot checkout` on a machine "
-                + "that has it, or re-run the stage at that revision"
+                f"'{shown}' at {rev} (object {digest[:12]}) is not in the local cache, {missing}; "
+                + "`pivot push` it from a machine that has it, or re-run the stage at that "
+                + "revision"
             )
         if output is None:
             raise errors.TargetError(
@@ -84,6 +92,18 @@ class GetService:
                 + "`stage`, `stage:key`, an output path or a `pivot track`ed path"
             )
         raise errors.TargetError(f"'{shown}' cannot be fetched at {rev}: {why}")
+
+    def _fetch(self, digest: str) -> str:
+        """Bring `digest` from the default remote into the cache; '' on success, else why not."""
+        try:
+            source = self._open_remote()
+        except errors.RemoteError as exc:
+            return f"and it cannot be fetched ({exc})"
+        try:
+            transfer.receive_objects(self._cache, source, [digest])
+        except errors.RemoteMissError:
+            return f"nor on the remote {source.url}"
+        return ""
 
     def _output(self, target: str) -> artifacts.StageOutput | None:
         try:

@@ -27,6 +27,45 @@ def digest_of(key: str) -> str | None:
     return parts[1] + parts[2]
 
 
+def send_objects(
+    cache: content_cache.ContentCache, target: remote.Remote, wanted: Iterable[str]
+) -> None:
+    """Put the objects (directories: their files, then the manifest) the remote lacks."""
+    files: list[str] = []
+    trees: list[str] = []
+    for digest in dict.fromkeys(wanted):
+        if digest.endswith(hasher_port.DIR_SUFFIX):
+            trees.append(digest)
+            files.extend(cache.read_tree(digest).values())
+        else:
+            files.append(digest)
+    ordered = [*dict.fromkeys(files), *trees]
+    present = target.exists([object_key(d) for d in ordered])
+    for digest in ordered:
+        key = object_key(digest)
+        if key in present:
+            continue
+        with cache.open(digest) as source:
+            target.put(key, source, cache.size(digest))
+
+
+def receive_objects(
+    cache: content_cache.ContentCache, source: remote.Remote, wanted: Iterable[str]
+) -> None:
+    """Fetch the objects the cache lacks (each re-hashed on arrival); manifests last."""
+    for digest in dict.fromkeys(wanted):
+        if cache.has(digest):
+            continue
+        if not digest.endswith(hasher_port.DIR_SUFFIX):
+            cache.receive(digest, source.get(object_key(digest)))
+            continue
+        data = b"".join(source.get(object_key(digest)))
+        for member in dict.fromkeys(json.loads(data).values()):
+            if not cache.has(member):
+                cache.receive(member, source.get(object_key(member)))
+        cache.receive(digest, [data])
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class TransferOptions:
     targets: Sequence[str] = ()

@@ -19,8 +19,8 @@ def get(
     """Write a stage output or a tracked file as it was at a git revision.
 
     The content comes from the local cache (by the hash recorded at REV in the stage's lock
-    record, or in the `.pvt` file), or from git when the file itself was committed. The
-    workspace is not touched unless -o points into it.
+    record, or in the `.pvt` file), else from git when the file itself was committed, else from
+    the default remote. The workspace is not touched unless -o points into it.
 
     Parameters
     ----------
