@@ -253,7 +253,10 @@ class Container(containers.DeclarativeContainer):
     sink = providers.Selector(
         config.output,
         console=providers.Singleton(
-            _lazy("pivot.adapters.events.console_sink", "ConsoleSink"), explain=config.explain
+            _lazy("pivot.adapters.events.console_sink", "ConsoleSink"),
+            explain=config.explain,
+            quiet=config.quiet,
+            live=config.live,
         ),
         json=providers.Singleton(
             _lazy("pivot.adapters.events.jsonl_sink", "JsonlSink"), config.event_stream
@@ -294,6 +297,9 @@ class Container(containers.DeclarativeContainer):
         _lazy("pivot.adapters.tables.streaming_differ", "StreamingDiffer")
     )
     plot_page = providers.Singleton(_lazy("pivot.adapters.plots.html_page", "HtmlPage"))
+    stage_logs = providers.Singleton(
+        _lazy("pivot.adapters.logs.file_stage_log", "FileStageLog"), project_root
+    )
 
     # Use cases
     digests = providers.Singleton(_lazy("pivot.app.digests", "DigestService"), state_store, hasher)
@@ -316,6 +322,7 @@ class Container(containers.DeclarativeContainer):
         sink=sink,
         state=state_store,
         link_modes=link_modes,
+        logs=stage_logs,
     )
     status_service = providers.Factory(
         _lazy("pivot.app.status", "StatusService"), project_root=project_root, observer=observer
@@ -410,8 +417,10 @@ def build(
     all_pipelines: bool = False,
     output: str = "console",
     explain: bool = False,
+    quiet: bool = False,
     event_stream: Any = None,
     remote: str | None = None,
+    live: bool = False,
 ) -> Container:
     """A container for one CLI invocation (or an embedding service) rooted at `cwd`."""
     container = Container()
@@ -425,8 +434,10 @@ def build(
             "all_pipelines": all_pipelines,
             "output": output,
             "explain": explain,
+            "quiet": quiet,
             "event_stream": event_stream,
             "remote": remote,
+            "live": live,
         }
     )
     return container

@@ -4,6 +4,7 @@ import pickle
 
 import pytest
 import xxhash
+from tests.conftest import RecordingProgress
 
 from pivot.adapters.hashing import xxh3_hasher
 from pivot.ports import hasher
@@ -117,3 +118,16 @@ def test_a_file_larger_than_one_map_window_is_hashed_window_by_window(
     path.write_bytes(data)
 
     assert h.file_digest(path) == xxhash.xxh3_128_hexdigest(data)
+
+
+@pytest.mark.parametrize("size", [0, 100, (1 << 20) + 1, (40 << 20) + 3])
+def test_file_digest_reports_every_byte_read(
+    h: xxh3_hasher.Xxh3Hasher, tmp_path: pathlib.Path, size: int, progress: RecordingProgress
+) -> None:
+    path = tmp_path / "data"
+    path.write_bytes(os.urandom(size))
+
+    digest = h.file_digest(path, progress)
+
+    assert digest == h.file_digest(path)
+    assert (progress.files, progress.nbytes) == (0, size)

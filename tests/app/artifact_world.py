@@ -1,5 +1,5 @@
 import pathlib
-from typing import Annotated, TypedDict
+from typing import Annotated, Any, TypedDict
 
 from pivot import loaders, outputs
 from pivot.adapters.hashing import xxh3_hasher
@@ -8,6 +8,7 @@ from pivot.adapters.workspace import file_workspace_store
 from pivot.app import artifacts, checkout, digests, gc, track
 from pivot.domain import lock, paths
 from pivot.pipeline import Pipeline
+from pivot.ports import progress as progress_port
 
 
 class TrainOutputs(TypedDict):
@@ -51,7 +52,9 @@ class World:
         # A fresh memo per service call: tests rewrite files faster than mtime moves.
         return digests.DigestService(state_store.MemoryStateStore(), self.hasher)
 
-    def checkout(self, *targets: str, **options: object) -> checkout.CheckoutResult:
+    def checkout(
+        self, *targets: str, progress: Any = progress_port.NULL, **options: object
+    ) -> checkout.CheckoutResult:
         service = checkout.CheckoutService(
             project_root=self.root,
             locks=self.locks,
@@ -60,7 +63,7 @@ class World:
             workspace=self.workspace,
         )
         opts = checkout.CheckoutOptions(targets=targets, **options)  # pyright: ignore[reportArgumentType]
-        return service.checkout(self.pipe, opts, cwd=self.root)
+        return service.checkout(self.pipe, opts, cwd=self.root, progress=progress)
 
     def track_service(self) -> track.TrackService:
         return track.TrackService(
@@ -70,8 +73,8 @@ class World:
             workspace=self.workspace,
         )
 
-    def track(self, *targets: str) -> list[track.TrackResult]:
-        return self.track_service().track(self.pipe, targets, cwd=self.root)
+    def track(self, *targets: str, progress: Any = progress_port.NULL) -> list[track.TrackResult]:
+        return self.track_service().track(self.pipe, targets, cwd=self.root, progress=progress)
 
     def gc(self) -> gc.GcService:
         return gc.GcService(project_root=self.root, locks=self.locks, cache=self.cache)

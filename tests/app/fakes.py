@@ -22,6 +22,9 @@ class RecordingSink:
     def emit(self, event: events_mod.Event) -> None:
         self.events.append(event)
 
+    def close(self) -> None:
+        pass
+
     def statuses(self) -> dict[str, str]:
         return {
             e.stage: str(e.status) for e in self.events if isinstance(e, events_mod.StageFinished)

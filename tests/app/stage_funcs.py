@@ -47,3 +47,28 @@ class TwoOutputs(TypedDict):
 
 def two_outputs() -> TwoOutputs:
     return TwoOutputs(left="l", right="r")
+
+
+def chatty() -> Annotated[str, outputs.Out("chat.txt", loaders.Text())]:
+    import subprocess
+    import sys
+
+    print("epoch 1")
+    print("warning: slow", file=sys.stderr)
+    subprocess.run(["echo", "from the shell"], check=True)
+    return "done"
+
+
+def explodes() -> Annotated[str, outputs.Out("never2.txt", loaders.Text())]:
+    print("about to fail")
+    return {"a": "1"}["b"]
+
+
+def reads_config(
+    cfg: Annotated[dict[str, int], outputs.Dep("in.json", loaders.JSON())],
+) -> Annotated[str, outputs.Out("cfg.txt", loaders.Text())]:
+    return str(cfg)
+
+
+def returns_a_set() -> Annotated[object, outputs.Out("out.json", loaders.JSON())]:
+    return {1, 2}

@@ -5,12 +5,14 @@ import pytest
 
 from pivot.adapters.executor import inline_executor
 from pivot.adapters.hashing import xxh3_hasher
+from pivot.adapters.logs import file_stage_log
 from pivot.adapters.memory import content_cache, lock_store, state_store
 from pivot.adapters.workspace import file_workspace_store
 from pivot.app import digests, observe, run, status
-from pivot.domain import errors
+from pivot.domain import errors, events
 from pivot.pipeline import Pipeline
 from pivot.ports import content_cache as content_cache_port
+from pivot.ports import stage_log
 from tests.app import artifact_funcs, fakes, stage_funcs
 
 
@@ -48,7 +50,9 @@ class World:
         pipe.register(artifact_funcs.report)
         return pipe
 
-    def run(self, pipe: Pipeline, **options: object) -> fakes.RecordingSink:
+    def run(
+        self, pipe: Pipeline, logs: stage_log.StageLog = stage_log.NONE, **options: object
+    ) -> fakes.RecordingSink:
         sink = fakes.RecordingSink()
         outputs = {st.out_identity(o): o.path for st in pipe.stages.values() for o in st.outs}
         service = run.RunService(
@@ -61,6 +65,7 @@ class World:
             executor_=inline_executor.InlineExecutor(),
             sink=sink,
             state=self.state,
+            logs=logs,
         )
         service.run(pipe, run.RunOptions(**options))  # pyright: ignore[reportArgumentType]
         return sink
@@ -243,3 +248,80 @@ def test_output_identity_targets_its_producer(world: World) -> None:
     assert sink.statuses() == {"two_outputs": "ran"}
     with pytest.raises(errors.StageNotFoundError, match="has no output 'middle'"):
         world.run(pipe, stages=("two_outputs:middle",))
+
+
+def test_stage_output_is_passed_on_in_order_and_kept_in_its_log(world: World) -> None:
+    sink = world.run(world.pipeline(stage_funcs.chatty), file_stage_log.FileStageLog(world.root))
+
+    lines = [e.line for e in sink.events if isinstance(e, events.StageOutput)]
+    assert lines == ["epoch 1", "warning: slow", "from the shell"]
+    finished = next(e for e in sink.events if isinstance(e, events.StageFinished))
+    assert finished.log == ".pivot/logs/chatty.log"
+    assert (world.root / finished.log).read_text().splitlines() == lines
+    assert [p.name for p in (world.root / ".pivot/logs").iterdir()] == [".gitignore", "chatty.log"]
+
+
+def test_a_failed_stage_log_ends_with_its_error(world: World) -> None:
+    sink = world.run(world.pipeline(stage_funcs.explodes), file_stage_log.FileStageLog(world.root))
+
+    assert sink.statuses() == {"explodes": "failed"}
+    log = (world.root / ".pivot/logs/explodes.log").read_text()
+    assert log.startswith("about to fail\nTraceback")
+    assert log.endswith("KeyError: 'b'\n")
+
+
+def test_up_to_date_stages_are_skipped_not_blocked_after_an_unrelated_failure(
+    world: World,
+) -> None:
+    pipe = world.pipeline(stage_funcs.explodes, stage_funcs.make, stage_funcs.use)
+    world.run(pipe, stages=("use",))
+
+    sink = world.run(pipe, jobs=1)
+
+    assert sink.statuses() == {"explodes": "failed", "make": "skipped", "use": "skipped"}
+
+
+def test_stale_stages_are_still_blocked_after_a_failure(world: World) -> None:
+    pipe = world.pipeline(stage_funcs.explodes, stage_funcs.make, stage_funcs.use)
+
+    sink = world.run(pipe, jobs=1)
+
+    assert sink.statuses() == {"explodes": "failed", "make": "blocked", "use": "blocked"}
+
+
+def test_run_announces_its_size_and_whether_stages_overlap(world: World) -> None:
+    pipe = world.pipeline(stage_funcs.make, stage_funcs.use)
+
+    started = world.run(pipe, jobs=2).events[0]
+
+    assert started == events.RunStarted(stages=2, parallel=True)
+    assert world.run(pipe, jobs=1).events[0] == events.RunStarted(stages=2, parallel=False)
+
+
+def _failure(sink: fakes.RecordingSink) -> str:
+    (failed,) = [
+        e for e in sink.events if isinstance(e, events.StageFinished) and e.status == "failed"
+    ]
+    return failed.message
+
+
+def test_a_dep_the_loader_cannot_read_names_stage_argument_file_and_loader(world: World) -> None:
+    (world.root / "in.json").write_text("{bad json")
+
+    message = _failure(world.run(world.pipeline(stage_funcs.reads_config)))
+
+    assert message == (
+        "reads_config: cannot load dep 'cfg' from in.json with JSON(): JSONDecodeError: "
+        + "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"
+    )
+
+
+def test_an_output_the_loader_cannot_write_names_stage_output_file_and_loader(
+    world: World,
+) -> None:
+    message = _failure(world.run(world.pipeline(stage_funcs.returns_a_set)))
+
+    assert message == (
+        "returns_a_set: cannot save output 'returns_a_set' to out.json with JSON(): "
+        + "TypeError: Object of type set is not JSON serializable"
+    )

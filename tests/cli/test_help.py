@@ -1,3 +1,4 @@
+import contextlib
 import subprocess
 import sys
 
@@ -19,7 +20,7 @@ def test_every_command_resolves_to_its_implementation(command: str) -> None:
     assert main.app[command] is not None
 
 
-@pytest.mark.parametrize("argv", [[], ["--help"], ["-h"]])
+@pytest.mark.parametrize("argv", [["--help"], ["-h"]])
 def test_pivot_help_from_the_shell(argv: list[str]) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "pivot", *argv], capture_output=True, text=True, check=False
@@ -27,6 +28,59 @@ def test_pivot_help_from_the_shell(argv: list[str]) -> None:
 
     assert done.returncode == 0
     assert done.stdout == commands.help_text()
+
+
+@pytest.mark.parametrize("argv", [[], ["-q"]])
+def test_no_command_prints_help_on_stderr_and_exits_2(argv: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "pivot", *argv], capture_output=True, text=True, check=False
+    )
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == commands.help_text()
+
+
+def _command_help(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    with contextlib.suppress(SystemExit):
+        main.app.meta([*argv, "--help"], result_action="return_value")
+    return capsys.readouterr().out
+
+
+def _leaves() -> list[str]:
+    """Every runnable command: `run`, and `cache verify` for each command of a sub-app."""
+    found: list[str] = []
+    for command in commands.COMMANDS:
+        if not command.target.endswith("_app"):
+            found.append(command.name)
+            continue
+        sub = main.app[command.name]
+        found += [f"{command.name} {n}" for n in sub if not n.startswith("-")]
+    return found
+
+
+_LEAVES = _leaves()
+
+
+@pytest.mark.parametrize("command", _LEAVES)
+def test_every_command_help_has_its_docstring_and_quiet_verbose(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = _command_help(capsys, *command.split())
+    app = main.app
+    for word in command.split():
+        app = app[word]
+    first_line = (app.default_command.__doc__ or "").strip().splitlines()[0]
+
+    assert " ".join(first_line.split()[:4]) in " ".join(text.split())
+    assert "--quiet" in text
+    assert "--verbose" in text
+
+
+def test_help_shows_the_docstring_beyond_its_first_line(capsys: pytest.CaptureFixture[str]) -> None:
+    text = " ".join(_command_help(capsys, "commit").split())
+
+    assert "Use after `pivot run --no-commit`" in text
 
 
 def test_command_help_still_comes_from_the_parser() -> None:

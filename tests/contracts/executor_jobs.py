@@ -59,3 +59,16 @@ def sleep_and_record(target: tuple[str, float]) -> int:
     time.sleep(seconds)
     pathlib.Path(f"{stem}.end").write_text(repr(time.time()))
     return os.getpid()
+
+
+def chatter(tag: str) -> str:
+    """Writes through every channel a stage can use: print, stderr, a subprocess, fd 1."""
+    import os
+    import subprocess
+    import sys
+
+    print(f"{tag} print")
+    print(f"{tag} stderr", file=sys.stderr)
+    subprocess.run(["sh", "-c", f"echo '{tag} shell'"], check=True)
+    os.write(1, f"{tag} fd\n".encode())
+    return tag

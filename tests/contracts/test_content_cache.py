@@ -3,6 +3,7 @@ import pickle
 from collections.abc import Callable
 
 import pytest
+from tests.conftest import RecordingProgress
 
 from pivot.adapters.cache import local_content_cache
 from pivot.adapters.hashing import xxh3_hasher
@@ -302,3 +303,18 @@ def test_receive_rejects_bytes_that_do_not_match(cache: content_cache.ContentCac
     assert not cache.has(digest)
     assert not cache.has(tree)
     assert list(cache.iter_digests()) == []
+
+
+def test_materialize_and_verify_report_progress(
+    cache: content_cache.ContentCache, work: pathlib.Path, progress: RecordingProgress
+) -> None:
+    files = {"a.txt": b"AA", "sub/b.txt": b"BBB", "dup": b"AA"}
+    digest = _put_tree(cache, work, files)
+
+    cache.materialize(digest, work / "restored", ALL_MODES, progress)
+    placed = progress.files
+    assert cache.verify(digest, progress)
+
+    assert placed == 3
+    # Identical members are one object, re-hashed once.
+    assert progress.nbytes == 5

@@ -98,3 +98,18 @@ def test_unpicklable_argument_fails_the_future_and_later_jobs_still_run(
     assert exc is not None
     assert "lock" in str(exc).lower()
     assert ex.submit(executor_jobs.add_one, 9, import_root=JOBS_ROOT).result(timeout=60) == 10
+
+
+def test_output_of_a_job_goes_to_its_file_only(
+    ex: executor.Executor, tmp_path: pathlib.Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "job.log"
+
+    done = ex.submit(executor_jobs.chatter, "one", import_root=JOBS_ROOT, output=log)
+
+    assert done.result(timeout=60) == "one"
+    assert log.read_text().splitlines() == ["one print", "one stderr", "one shell", "one fd"]
+    # The worker's streams are back afterwards: a job without a file does not write to it.
+    assert ex.submit(executor_jobs.chatter, "two", import_root=JOBS_ROOT).result(60) == "two"
+    assert "two" not in log.read_text()
+    assert "one" not in capfd.readouterr().out

@@ -107,6 +107,21 @@ class Project:
             check=False,
         )
 
+    def pivot_without_reader(self, *args: str) -> tuple[int, str]:
+        """Run `pivot` whose stdout reader leaves before it writes (`pivot … | head -0`)."""
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pivot", *args],
+            cwd=self.root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        )
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+        return proc.wait(timeout=240), err
+
     def run_json(self, *args: str) -> tuple[int, list[dict[str, Any]]]:
         done = self.pivot("run", "--json", *args)
         events = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]

@@ -105,9 +105,13 @@ def test_failing_stage_shows_traceback_and_blocks_dependents(project: Project) -
     done = project.pivot("run", "-j", "1", "boom", "after")
 
     assert done.returncode == 1
-    assert "Traceback" in done.stdout
-    assert "ValueError: bad input row 7" in done.stdout
+    assert "Traceback" in done.stderr
+    assert "ValueError: bad input row 7" in done.stderr
+    assert "Traceback" not in done.stdout
     assert "after: blocked" in done.stdout
+    assert done.stderr.splitlines()[-1] == (
+        "failed: boom (ValueError: bad input row 7) — log: .pivot/logs/boom.log"
+    )
     assert not (project.root / ".pivot/stages/boom.lock").exists()
 
 

@@ -6,6 +6,7 @@ from pivot.app import artifacts, digests
 from pivot.domain import errors, paths, pipeline
 from pivot.ports import content_cache, lock_store, workspace_store
 from pivot.ports import hasher as hasher_port
+from pivot.ports import progress as progress_port
 
 LinkMode = content_cache.LinkMode
 DEFAULT_MODES = content_cache.DEFAULT_LINK_MODES
@@ -64,8 +65,14 @@ class CheckoutService:
         self._workspace = workspace
 
     def checkout(
-        self, pipe: pipeline.Pipeline, options: CheckoutOptions, *, cwd: pathlib.Path
+        self,
+        pipe: pipeline.Pipeline,
+        options: CheckoutOptions,
+        *,
+        cwd: pathlib.Path,
+        progress: progress_port.Progress = progress_port.NULL,
     ) -> CheckoutResult:
+        """Restore the selection; `progress` counts bytes verified and files placed."""
         selection = artifacts.resolve(
             pipe,
             options.targets,
@@ -84,13 +91,16 @@ class CheckoutService:
                 + "; ".join(conflicts)
                 + " (nothing was changed; use --force to overwrite them, or --only-missing)"
             )
-        unusable = self._unusable(plan)
+        files, nbytes = self._workload(plan)
+        progress.add_total(files=files, nbytes=nbytes)
+        unusable = self._unusable(plan, progress)
         modes = link_order(options.mode, options.fallback)
         restored: list[tuple[str, LinkMode]] = []
         for item in plan:
             if item.digest in unusable:
                 continue
-            restored.append((item.label, self._workspace.restore(item.path, item.digest, modes)))
+            used = self._workspace.restore(item.path, item.digest, modes, progress)
+            restored.append((item.label, used))
         if unusable:
             problems = [f"{i.label}: {unusable[i.digest]}" for i in plan if i.digest in unusable]
             done = f"restored {len(restored)}; " if restored else ""
@@ -149,12 +159,27 @@ class CheckoutService:
         _, current = self._digests.tree(item.path)
         return all(recorded.get(rel) == digest for rel, digest in current.items())
 
-    def _unusable(self, plan: list[Item]) -> dict[str, str]:
+    def _workload(self, plan: list[Item]) -> tuple[int, int]:
+        """Files to place and bytes to verify (objects that cannot be read count nothing)."""
+        files = nbytes = 0
+        for digest in dict.fromkeys(i.digest for i in plan):
+            try:
+                if not digest.endswith(hasher_port.DIR_SUFFIX):
+                    files, nbytes = files + 1, nbytes + self._cache.size(digest)
+                    continue
+                manifest = self._cache.read_tree(digest)
+                files += len(manifest)
+                nbytes += sum(self._cache.size(m) for m in set(manifest.values()))
+            except (errors.CacheMissError, errors.CacheCorruptError):
+                continue
+        return files, nbytes
+
+    def _unusable(self, plan: list[Item], progress: progress_port.Progress) -> dict[str, str]:
         """Objects that are missing or fail re-hashing: never materialised."""
         bad: dict[str, str] = {}
         for digest in dict.fromkeys(i.digest for i in plan):
             try:
-                ok = self._cache.verify(digest)
+                ok = self._cache.verify(digest, progress)
             except errors.CacheMissError:
                 bad[digest] = f"cache object {digest} is missing (run the stage, or `pivot pull`)"
                 continue

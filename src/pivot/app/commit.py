@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from pivot.app import observe, run_cache, targets
 from pivot.domain import change, dag, errors, paths, pipeline, stage
 from pivot.ports import content_cache, lock_store, state_store
+from pivot.ports import progress as progress_port
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -39,29 +40,38 @@ class CommitService:
         self._cache = cache
         self._run_cache = run_cache.RunCache(state)
 
-    def commit(self, pipe: pipeline.Pipeline, stages: Sequence[str] = ()) -> list[CommitReport]:
-        """Commit the named stages (every stage when none is named); all or nothing."""
+    def commit(
+        self,
+        pipe: pipeline.Pipeline,
+        stages: Sequence[str] = (),
+        progress: progress_port.Progress = progress_port.NULL,
+    ) -> list[CommitReport]:
+        """Commit the named stages (every stage when none is named); all or nothing.
+
+        `progress` counts the files and bytes hashed.
+        """
         graph = dag.build(pipe.stages, self._root)
         names = targets.resolve_stage_names(graph, stages) or list(graph.order)
         reports: list[CommitReport] = []
         plans: list[_Plan] = []
         problems: list[str] = []
         try:
-            for name in graph.ordered(names):
-                evaluation = self._observer.evaluate(graph.stages[name])
-                if evaluation.decision.action is change.Action.SKIP:
-                    reports.append(CommitReport(name, committed=False))
-                    continue
-                plan = self._plan(evaluation, problems)
-                if plan is not None:
-                    plans.append(plan)
-                    reports.append(CommitReport(name, committed=True))
-            if problems:
-                raise errors.OutputError(
-                    "nothing committed:\n" + "\n".join(f"  - {p}" for p in problems)
-                )
-            for plan in plans:
-                self._write(plan)
+            with self._observer.digests.reporting(progress):
+                for name in graph.ordered(names):
+                    evaluation = self._observer.evaluate(graph.stages[name])
+                    if evaluation.decision.action is change.Action.SKIP:
+                        reports.append(CommitReport(name, committed=False))
+                        continue
+                    plan = self._plan(evaluation, problems)
+                    if plan is not None:
+                        plans.append(plan)
+                        reports.append(CommitReport(name, committed=True))
+                if problems:
+                    raise errors.OutputError(
+                        "nothing committed:\n" + "\n".join(f"  - {p}" for p in problems)
+                    )
+                for plan in plans:
+                    self._write(plan)
         finally:
             self._observer.digests.flush()
         return reports

@@ -1,8 +1,11 @@
+import contextlib
 import os
 import pathlib
 import stat as stat_mod
+from collections.abc import Iterator
 
 from pivot.ports import hasher as hasher_port
+from pivot.ports import progress as progress_port
 from pivot.ports import state_store
 
 
@@ -32,6 +35,16 @@ class DigestService:
         self._hasher = hasher
         self._pending: list[tuple[str, state_store.FileStamp, str]] = []
         self._seen: dict[str, tuple[state_store.FileStamp, str]] = {}
+        self._progress: progress_port.Progress = progress_port.NULL
+
+    @contextlib.contextmanager
+    def reporting(self, progress: progress_port.Progress) -> Iterator[None]:
+        """Report the files and bytes digested inside the block (memo hits count as done)."""
+        previous, self._progress = self._progress, progress
+        try:
+            yield
+        finally:
+            self._progress = previous
 
     def digest(self, path: pathlib.Path) -> str | None:
         """Digest of a file or directory; None when nothing exists at `path`."""
@@ -41,21 +54,28 @@ class DigestService:
             return None
         if stat_mod.S_ISDIR(st.st_mode):
             return self.tree(path)[0]
+        self._progress.add_total(files=1, nbytes=st.st_size)
         return self._file(str(path), stamp_of(st), path)
 
     def tree(self, path: pathlib.Path) -> tuple[str, dict[str, str]]:
         """Digest and manifest (relative path → file digest) of a directory."""
-        manifest = {rel: self._file(str(p), stamp_of(os.stat(p)), p) for rel, p in walk_files(path)}
+        found = [(rel, p, stamp_of(os.stat(p))) for rel, p in walk_files(path)]
+        self._progress.add_total(files=len(found), nbytes=sum(s.size for _, _, s in found))
+        manifest = {rel: self._file(str(p), stamp, p) for rel, p, stamp in found}
         return self._hasher.tree_digest(sorted(manifest.items())), manifest
 
     def _file(self, key: str, stamp: state_store.FileStamp, path: pathlib.Path) -> str:
         seen = self._seen.get(key)
         if seen is not None and seen[0] == stamp:
+            self._progress.advance(files=1, nbytes=stamp.size)
             return seen[1]
         digest = self._state.lookup_hash(key, stamp)
         if digest is None:
-            digest = self._hasher.file_digest(path)
+            digest = self._hasher.file_digest(path, self._progress)
+            self._progress.advance(files=1)
             self._pending.append((key, stamp, digest))
+        else:
+            self._progress.advance(files=1, nbytes=stamp.size)
         self._seen[key] = (stamp, digest)
         return digest
 

@@ -3,6 +3,7 @@ import dataclasses
 from pivot.domain import errors
 from pivot.ports import content_cache
 from pivot.ports import hasher as hasher_port
+from pivot.ports import progress as progress_port
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -26,11 +27,19 @@ class FsckService:
         self._cache = cache
         self._hasher = hasher
 
-    def fsck(self, *, dry_run: bool = False) -> FsckReport:
+    def fsck(
+        self, *, dry_run: bool = False, progress: progress_port.Progress = progress_port.NULL
+    ) -> FsckReport:
+        """Verify every object; progress counts file objects and the bytes re-hashed."""
         stored = list(self._cache.iter_digests())
         blobs = [d for d in stored if not d.endswith(hasher_port.DIR_SUFFIX)]
         trees = [d for d in stored if d.endswith(hasher_port.DIR_SUFFIX)]
-        corrupt = [d for d in blobs if not self._cache.verify(d)]
+        progress.add_total(files=len(blobs), nbytes=sum(self._cache.size(d) for d in blobs))
+        corrupt: list[str] = []
+        for digest in blobs:
+            if not self._cache.verify(digest, progress):
+                corrupt.append(digest)
+            progress.advance(files=1)
         bad_members = set(corrupt)
         incomplete: list[str] = []
         for digest in trees:

@@ -8,6 +8,7 @@ from pivot.app import artifacts, ignore
 from pivot.domain import errors, layout, pipeline
 from pivot.ports import content_cache, lock_store
 from pivot.ports import hasher as hasher_port
+from pivot.ports import progress as progress_port
 
 _LOCK_SUFFIX = ".lock"
 
@@ -56,8 +57,12 @@ class GcService:
         dry_run: bool = False,
         all_commits: bool = False,
         confirm: Callable[["GcReport"], bool] = lambda _: True,
+        progress: progress_port.Progress = progress_port.NULL,
     ) -> GcReport:
-        """Remove unreferenced objects; `confirm` sees the plan first and may decline it."""
+        """Remove unreferenced objects; `confirm` sees the plan first and may decline it.
+
+        `progress` counts the objects removed (after `confirm`).
+        """
         keep = self.referenced(pipe)
         commits: int | None = None
         if all_commits:
@@ -72,8 +77,10 @@ class GcService:
             return dataclasses.replace(plan, dry_run=dry_run)
         if not confirm(plan):
             return dataclasses.replace(plan, declined=True)
+        progress.add_total(files=len(doomed))
         for digest in doomed:
             self._cache.remove(digest)
+            progress.advance(files=1)
         return dataclasses.replace(plan, dry_run=False)
 
     def _members(self, keep: Iterable[str]) -> set[str]:

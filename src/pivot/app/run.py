@@ -13,11 +13,14 @@ from pivot.ports import (
     executor,
     hasher,
     lock_store,
+    stage_log,
     state_store,
     workspace_store,
 )
 
 Status = events.StageStatus
+# How often the output of running stages is passed on while waiting for one to finish.
+_OUTPUT_POLL_SECONDS = 0.1
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -48,10 +51,12 @@ class RunService:
         sink: event_sink.EventSink,
         state: state_store.StateStore,
         link_modes: tuple[content_cache.LinkMode, ...] = content_cache.DEFAULT_LINK_MODES,
+        logs: stage_log.StageLog = stage_log.NONE,
     ) -> None:
         self._root = project_root
         self._link_modes = link_modes
         """How restores place cached files (`cache.link_modes`)."""
+        self._logs = logs
         self._observer = observer
         self._locks = locks
         self._cache = cache
@@ -101,6 +106,9 @@ class _Scheduler:
     def run(self) -> events.RunSummary:
         started = time.perf_counter()
         wall_started = time.time()
+        self._svc._sink.emit(
+            events.RunStarted(len(self._selected), self._jobs > 1 and len(self._selected) > 1)
+        )
         try:
             while self._ready or self._running:
                 self._launch()
@@ -109,20 +117,19 @@ class _Scheduler:
                         continue
                     break
                 finished, _ = concurrent.futures.wait(
-                    self._running, return_when=concurrent.futures.FIRST_COMPLETED
+                    self._running,
+                    timeout=_OUTPUT_POLL_SECONDS,
+                    return_when=concurrent.futures.FIRST_COMPLETED,
                 )
+                for evaluation in self._running.values():
+                    self._pass_output(evaluation.stage.name)
                 for future in finished:
                     self._complete(self._running.pop(future), future)
         finally:
             self._svc._observer.digests.flush()
         for name in self._selected:
             if name not in self._done:
-                self._finish(
-                    name,
-                    Status.BLOCKED,
-                    message="not started: an earlier stage failed "
-                    + "(use --keep-going to run independent stages)",
-                )
+                self._not_started(name)
         counts: dict[str, int] = {}
         for status in self._done.values():
             counts[status] = counts.get(status, 0) + 1
@@ -144,6 +151,29 @@ class _Scheduler:
                 stages=self._history,
             )
         )
+
+    def _not_started(self, name: str) -> None:
+        """A stage the run stopped before: skipped if it is up to date, else blocked."""
+        upstream_clean = all(
+            self._done.get(up) is Status.SKIPPED
+            for up in self._graph.upstream[name]
+            if up in self._waiting
+        )
+        if upstream_clean and not self._options.force:
+            evaluation = self._svc._observer.evaluate(self._graph.stages[name])
+            if evaluation.decision.action is change.Action.SKIP:
+                self._finish(name, Status.SKIPPED)
+                return
+        self._finish(
+            name,
+            Status.BLOCKED,
+            message="not started: an earlier stage failed "
+            + "(use --keep-going to run independent stages)",
+        )
+
+    def _pass_output(self, name: str, *, final: bool = False) -> None:
+        for line in self._svc._logs.read_new(name, final=final):
+            self._svc._sink.emit(events.StageOutput(name, line))
 
     def _launch(self) -> None:
         while self._ready and not self._stopped:
@@ -211,7 +241,11 @@ class _Scheduler:
             previous=_previous_versions(st, evaluation),
         )
         future = self._svc._executor.submit(
-            stage_job.run, job, import_root=st.root, resources=dict(st.resources)
+            stage_job.run,
+            job,
+            import_root=st.root,
+            resources=dict(st.resources),
+            output=self._svc._logs.start(name),
         )
         self._running[future] = dataclasses.replace(evaluation, decision=decision)
         self._mutex_held.update(st.mutex)
@@ -303,9 +337,16 @@ class _Scheduler:
             outcome = future.result()
         except BaseException as exc:  # worker died, job could not be transferred, ...
             outcome = stage_job.StageOutcome(st.name, False, error=f"{type(exc).__name__}: {exc}")
+        self._pass_output(st.name, final=True)
+        log = self._svc._logs.publish(st.name, "" if outcome.ok else outcome.error) or ""
         if not outcome.ok:
             self._finish(
-                st.name, Status.FAILED, evaluation.decision.reasons, outcome.error, outcome.duration
+                st.name,
+                Status.FAILED,
+                evaluation.decision.reasons,
+                outcome.error,
+                duration=outcome.duration,
+                log=log,
             )
             return
         self._metrics[st.name] = outcome.metrics or {}
@@ -318,7 +359,9 @@ class _Scheduler:
             self._svc._locks.write(st, record)
             if self._run_cache_enabled(st):
                 self._svc._run_cache.record(st, evaluation.observation, record)
-        self._finish(st.name, Status.RAN, evaluation.decision.reasons, duration=outcome.duration)
+        self._finish(
+            st.name, Status.RAN, evaluation.decision.reasons, duration=outcome.duration, log=log
+        )
 
     def _finish(
         self,
@@ -326,7 +369,9 @@ class _Scheduler:
         status: Status,
         reasons: tuple[change.Reason, ...] = (),
         message: str = "",
+        *,
         duration: float = 0.0,
+        log: str = "",
     ) -> None:
         self._done[name] = status
         self._history.append(
@@ -339,7 +384,7 @@ class _Scheduler:
                 metrics=self._metrics.get(name, {}),
             )
         )
-        self._svc._sink.emit(events.StageFinished(name, status, reasons, message, duration))
+        self._svc._sink.emit(events.StageFinished(name, status, reasons, message, duration, log))
         if status is Status.FAILED and not self._options.keep_going:
             self._stopped = True
         for child in self._graph.ordered(self._graph.downstream[name]):

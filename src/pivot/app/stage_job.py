@@ -129,10 +129,10 @@ def run(job: StageJob) -> StageOutcome:
                 _prepare_incremental(job, out)
             else:
                 _clear(out.path)
-        kwargs: dict[str, Any] = {dep.name: _load(dep) for dep in job.deps}
+        kwargs: dict[str, Any] = {dep.name: _load(job.stage, dep) for dep in job.deps}
         by_identity = {out.identity: out for out in job.outs}
         for arg, ident in job.incremental:
-            kwargs[arg] = _previous_value(by_identity[ident])
+            kwargs[arg] = _previous_value(job.stage, by_identity[ident])
         if job.params_arg is not None:
             kwargs[job.params_arg] = job.params
         result = job.func(**kwargs)
@@ -179,9 +179,44 @@ def _clear(path: pathlib.Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _load(dep: stage_mod.DepBinding) -> Any:
-    values = [dep.loader.load(p) for p in dep.paths]
+def _load(stage: str, dep: stage_mod.DepBinding) -> Any:
+    values = [_with_loader(stage, "load dep", dep.name, p, dep.loader.load, p) for p in dep.paths]
     return values if dep.multi else values[0]
+
+
+def _with_loader(
+    stage: str, what: str, name: str, path: pathlib.Path, call: Callable[..., Any], *args: Any
+) -> Any:
+    """Call a loader; its failure names the stage, the argument, the file and the loader."""
+    try:
+        return call(*args)
+    except Exception as exc:
+        verb = "from" if what.startswith("load") else "to"
+        raise errors.LoaderError(
+            f"{stage}: cannot {what} '{name}' {verb} {_shown(path)} with {_loader_name(call)}: "
+            + f"{type(exc).__name__}: {exc}"
+        ) from None
+
+
+def _loader_name(call: Callable[..., Any]) -> str:
+    """`JSON()`, `CSV(sep=';')`: the loader as a user would write it (defaults omitted)."""
+    owner = getattr(call, "__self__", call)
+    if not dataclasses.is_dataclass(owner):
+        return repr(owner)
+    fields = [
+        f"{f.name}={getattr(owner, f.name)!r}"
+        for f in dataclasses.fields(owner)
+        if f.repr and getattr(owner, f.name) != f.default
+    ]
+    return f"{type(owner).__name__}({', '.join(fields)})"
+
+
+def _shown(path: pathlib.Path) -> str:
+    """`path` relative to the stage's working directory when inside it."""
+    try:
+        return path.relative_to(pathlib.Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _prepare_incremental(job: StageJob, out: OutJob) -> None:
@@ -207,9 +242,11 @@ def _make_private(path: pathlib.Path) -> None:
     os.replace(fresh, path)
 
 
-def _previous_value(out: OutJob) -> Any:
+def _previous_value(stage: str, out: OutJob) -> Any:
     if out.path.exists() or isinstance(out.loader, loader.PathOnly):
-        return out.loader.load(out.path)
+        return _with_loader(
+            stage, "load the previous output", out.identity, out.path, out.loader.load, out.path
+        )
     return out.loader.empty()
 
 
@@ -242,14 +279,24 @@ def _save(job: StageJob, result: Any) -> dict[str, Any]:
     }
     for out in job.outs:
         if out.kind is not specs.OutKind.DIRECTORY:
-            out.loader.save(values[out.identity], out.path)
+            _with_loader(
+                job.stage,
+                "save output",
+                out.identity,
+                out.path,
+                out.loader.save,
+                values[out.identity],
+                out.path,
+            )
             continue
         _clear(out.path)
         out.path.mkdir(parents=True)
         for rel, value in entries[out.identity]:
             target = out.path.joinpath(*rel.split("/"))
             target.parent.mkdir(parents=True, exist_ok=True)
-            out.loader.save(value, target)
+            _with_loader(
+                job.stage, "save output", out.identity, target, out.loader.save, value, target
+            )
     return values
 
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pivot.app import artifacts, digests
 from pivot.domain import errors, paths, pipeline
 from pivot.ports import content_cache, workspace_store
+from pivot.ports import progress as progress_port
 
 
 class TrackAction(enum.StrEnum):
@@ -52,15 +53,24 @@ class TrackService:
         self._workspace = workspace
 
     def track(
-        self, pipe: pipeline.Pipeline | None, targets: Sequence[str], *, cwd: pathlib.Path
+        self,
+        pipe: pipeline.Pipeline | None,
+        targets: Sequence[str],
+        *,
+        cwd: pathlib.Path,
+        progress: progress_port.Progress = progress_port.NULL,
     ) -> list[TrackResult]:
-        """Cache each path's content and write its `.pvt`; all paths are checked first."""
+        """Cache each path's content and write its `.pvt`; all paths are checked first.
+
+        `progress` counts the files and bytes hashed.
+        """
         if not targets:
             raise errors.TargetError("nothing to track: name one or more files or directories")
         existing = artifacts.find_tracked(self._root)
         wanted = [self._check(pipe, target, cwd, existing) for target in targets]
         try:
-            return [self._track_one(path, existing) for path in dict.fromkeys(wanted)]
+            with self._digests.reporting(progress):
+                return [self._track_one(path, existing) for path in dict.fromkeys(wanted)]
         finally:
             self._digests.flush()
 

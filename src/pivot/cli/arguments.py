@@ -22,3 +22,8 @@ NoWait = Annotated[
         + "waiting for it.",
     ),
 ]
+
+Json = Annotated[
+    bool,
+    cyclopts.Parameter(name="--json", help="Print one JSON object (for scripts) instead of text."),
+]

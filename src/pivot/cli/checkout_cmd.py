@@ -2,7 +2,7 @@ from typing import Annotated, Literal
 
 import cyclopts
 
-from pivot.cli import arguments
+from pivot.cli import arguments, output
 
 
 def checkout(
@@ -11,9 +11,13 @@ def checkout(
     force: Annotated[bool, cyclopts.Parameter(name=["--force", "-f"])] = False,
     only_missing: bool = False,
     no_wait: arguments.NoWait = False,
+    json: arguments.Json = False,
     session: arguments.Injected,
 ) -> int:
     """Restore stage outputs (from their lock records) and tracked files from the cache.
+
+    Every cache object is re-hashed before it is placed (a corrupt one is never served); a
+    progress bar shows the bytes verified and the files placed on a terminal.
 
     Parameters
     ----------
@@ -32,7 +36,10 @@ def checkout(
     from pivot.app import checkout as checkout_app
     from pivot.ports import content_cache
 
-    with session.writing("pivot checkout", no_wait=no_wait) as container:
+    with (
+        session.writing("pivot checkout", no_wait=no_wait) as container,
+        output.progress_bar("checking out") as progress,
+    ):
         options = checkout_app.CheckoutOptions(
             targets=targets,
             mode=None if mode is None else content_cache.LinkMode(mode),
@@ -41,13 +48,24 @@ def checkout(
             only_missing=only_missing,
         )
         result = container.checkout_service().checkout(
-            container.pipeline_if_any(), options, cwd=session.cwd
+            container.pipeline_if_any(), options, cwd=session.cwd, progress=progress
         )
+    if json:
+        output.print_json(
+            {
+                "restored": [
+                    {"target": label, "mode": str(used)} for label, used in result.restored
+                ],
+                "unchanged": list(result.unchanged),
+                "skipped": list(result.skipped),
+            }
+        )
+        return 0
     for label, used in result.restored:
-        print(f"restored ({used}): {label}")
+        output.say(f"restored ({used}): {label}")
     for label in result.skipped:
-        print(f"skipped: {label}")
-    print(
+        output.say(f"skipped: {label}")
+    output.say(
         f"{len(result.restored)} restored, {len(result.unchanged)} already up to date"
         + (f", {len(result.skipped)} skipped" if result.skipped else "")
         + "."

@@ -52,6 +52,8 @@ COMMANDS = (
 )
 
 OPTIONS = (
+    ("--quiet, -q", "Print only errors (and --json output); no progress."),
+    ("--verbose, -v", "Print more detail."),
     ("--debug", "Show the full traceback of an error."),
     ("--help, -h", "Show this message and exit."),
     ("--version", "Show the version and exit."),
@@ -63,7 +65,7 @@ def help_text() -> str:
     width = max(len(c.name) for c in COMMANDS) + 2
     option_width = max(len(o) for o, _ in OPTIONS) + 2
     lines = [
-        "Usage: pivot [--debug] COMMAND [OPTIONS]",
+        "Usage: pivot [-q|-v] [--debug] COMMAND [OPTIONS]",
         "",
         SUMMARY,
         "",

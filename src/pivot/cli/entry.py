@@ -7,8 +7,9 @@ def main() -> None:
     if argv in ([], ["-h"], ["--help"]):
         from pivot.cli import commands
 
-        sys.stdout.write(commands.help_text())
-        sys.exit(0)
+        # No command is a usage error: the help goes to stderr and the exit status is 2.
+        (sys.stdout if argv else sys.stderr).write(commands.help_text())
+        sys.exit(0 if argv else 2)
     if argv == ["--version"]:
         from importlib import metadata
 

@@ -1,10 +1,11 @@
+import contextlib
 import sys
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import cyclopts
 
-from pivot.cli import arguments
+from pivot.cli import arguments, output
+from pivot.ports import progress as progress_port
 
 if TYPE_CHECKING:
     from pivot.app import gc as gc_app
@@ -16,6 +17,7 @@ def gc(
     force: Annotated[bool, cyclopts.Parameter(name=["--force", "-f"])] = False,
     all_commits: bool = False,
     no_wait: arguments.NoWait = False,
+    json: arguments.Json = False,
     session: arguments.Injected,
 ) -> int:
     """Delete cache objects no lock record or .pvt file in the workspace refers to.
@@ -38,49 +40,81 @@ def gc(
             container.pipeline_if_any(), dry_run=True, all_commits=all_commits
         )
     else:
-        with session.writing("pivot gc", no_wait=no_wait) as container:
+        progress = _LateProgress()
+        with (
+            session.writing("pivot gc", no_wait=no_wait) as container,
+            contextlib.ExitStack() as bar,
+        ):
+
+            def confirm(plan: "gc_app.GcReport") -> bool:
+                # The bar starts only after the question: it would draw over the prompt.
+                if not _ask(plan, force):
+                    return False
+                progress.target = bar.enter_context(output.progress_bar("removing"))
+                return True
+
             report = container.gc_service().gc(
-                container.pipeline_if_any(), all_commits=all_commits, confirm=_confirm(force)
+                container.pipeline_if_any(),
+                all_commits=all_commits,
+                confirm=confirm,
+                progress=progress,
             )
+    if json:
+        output.print_json(
+            {
+                "dry_run": report.dry_run,
+                "declined": report.declined,
+                "removed": [] if report.declined else list(report.removed),
+                "bytes_freed": 0 if report.declined else report.bytes_freed,
+                "kept": report.kept,
+                "git_commits": report.git_commits,
+            }
+        )
+        return 1 if report.declined else 0
     if report.git_commits is not None:
-        print(f"Keeping objects referenced by {report.git_commits} git commit(s).")
+        output.say(f"Keeping objects referenced by {report.git_commits} git commit(s).")
     if report.declined:
-        print("Nothing removed.")
+        output.say("Nothing removed.")
         return 1
+    for digest in report.removed:
+        output.detail(f"{'would remove' if report.dry_run else 'removed'}: {digest}")
     verb = "Would remove" if report.dry_run else "Removed"
-    print(
-        f"{verb} {len(report.removed)} object(s), {_size(report.bytes_freed)} "
-        + f"({report.bytes_freed} bytes); kept {report.kept}."
+    output.say(
+        f"{verb} {len(report.removed)} object(s), {output.human_size(report.bytes_freed)}; "
+        + f"kept {report.kept}."
     )
     return 0
 
 
-def _confirm(force: bool) -> "Callable[[gc_app.GcReport], bool]":
-    def confirm(plan: "gc_app.GcReport") -> bool:
-        if force:
-            return True
-        what = f"{len(plan.removed)} unreferenced cache object(s), {_size(plan.bytes_freed)}"
-        if not sys.stdin.isatty():
-            from pivot.domain import errors
+class _LateProgress:
+    """Forwards to `target`, set once the removal is confirmed (the null progress until then)."""
 
-            raise errors.PivotError(
-                f"gc would delete {what}, and stdin is not a terminal to ask; nothing was "
-                + "removed (run `pivot gc --force` to delete them, `pivot gc --dry-run` to "
-                + "list them)"
-            )
-        try:
-            answer = input(f"Delete {what}? They cannot be restored. [y/N] ")
-        except EOFError:
-            return False
-        return answer.strip().lower() in {"y", "yes"}
+    def __init__(self) -> None:
+        self.target: progress_port.Progress = progress_port.NULL
 
-    return confirm
+    def add_total(self, files: int = 0, nbytes: int = 0) -> None:
+        self.target.add_total(files, nbytes)
+
+    def advance(self, files: int = 0, nbytes: int = 0) -> None:
+        self.target.advance(files, nbytes)
 
 
-def _size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"
+def _ask(plan: "gc_app.GcReport", force: bool) -> bool:
+    if force:
+        return True
+    what = (
+        f"{len(plan.removed)} unreferenced cache object(s), {output.human_size(plan.bytes_freed)}"
+    )
+    if not sys.stdin.isatty():
+        from pivot.domain import errors
+
+        raise errors.PivotError(
+            f"gc would delete {what}, and stdin is not a terminal to ask; nothing was "
+            + "removed (run `pivot gc --force` to delete them, `pivot gc --dry-run` to "
+            + "list them)"
+        )
+    try:
+        answer = input(f"Delete {what}? They cannot be restored. [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in {"y", "yes"}

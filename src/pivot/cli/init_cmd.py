@@ -1,12 +1,15 @@
-from pivot.cli import arguments
+from pivot.cli import arguments, output
 
 
-def init(*, session: arguments.Injected) -> int:
-    """Make the current directory a Pivot project (creates .pivot/)."""
+def init(*, json: arguments.Json = False, session: arguments.Injected) -> int:
+    """Make the current directory a Pivot project (creates .pivot/); harmless when it is one."""
     from pivot.app import project
     from pivot.domain import layout
 
     created = project.init(session.cwd)
     state = layout.state_dir(session.cwd)
-    print(f"{'Initialized' if created else 'Already initialized:'} Pivot project in {state}")
+    if json:
+        output.print_json({"created": created, "state_dir": str(state)})
+        return 0
+    output.say(f"{'Initialized' if created else 'Already initialized:'} Pivot project in {state}")
     return 0

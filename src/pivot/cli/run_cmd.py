@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TextIO
 
 import cyclopts
 
-from pivot.cli import arguments
+from pivot.cli import arguments, output
 
 if TYPE_CHECKING:
     from pivot import container as container_mod
@@ -41,7 +41,7 @@ def run(
     dry_run
         Print what would run and why; run nothing, write nothing.
     explain
-        Print every reason a stage runs.
+        Print every reason a stage runs (also with -v).
     jobs
         Stages to run at once (default: number of CPUs).
     keep_going
@@ -82,22 +82,32 @@ def run(
             **({"executor": executor} if executor else {}),
             all_pipelines=all_pipelines,
             output="json" if json else "console",
-            explain=explain or dry_run,
+            explain=explain or dry_run or output.Verbosity.verbose,
+            quiet=output.Verbosity.quiet,
             event_stream=event_stream,
+            # The live lines share the terminal with stdout; an inline executor captures the
+            # stage's stderr in this very process, so it would capture the live lines too.
+            live=not json
+            and output.interactive()
+            and sys.stdout.isatty()
+            and os.environ.get("PIVOT_EXECUTOR", "loky") != "inline",
         ) as container,
     ):
-        summary = container.run_service().run(
-            container.pipeline(),
-            run_app.RunOptions(
-                stages=stages,
-                force=force,
-                dry_run=dry_run,
-                jobs=jobs,
-                keep_going=keep_going,
-                single_stage=single_stage,
-                no_commit=no_commit,
-            ),
-        )
+        try:
+            summary = container.run_service().run(
+                container.pipeline(),
+                run_app.RunOptions(
+                    stages=stages,
+                    force=force,
+                    dry_run=dry_run,
+                    jobs=jobs,
+                    keep_going=keep_going,
+                    single_stage=single_stage,
+                    no_commit=no_commit,
+                ),
+            )
+        finally:
+            container.sink().close()
     return 0 if summary.ok else 1
 
 

@@ -1,15 +1,11 @@
-import contextlib
 import json as json_mod
 import pathlib
 import sys
-import threading
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any
 
 import cyclopts
 
-from pivot.cli import arguments
-from pivot.ports import progress as progress_port
+from pivot.cli import arguments, output
 
 if TYPE_CHECKING:
     from pivot.app import transfer
@@ -56,7 +52,7 @@ def push(
     """
     with session.writing("pivot push", no_wait=no_wait, remote=remote) as container:
         service = container.transfer_service()
-        with _progress_bar(f"pushing to {service.remote_name}") as progress:
+        with output.progress_bar(f"pushing to {service.remote_name}") as progress:
             report = service.push(
                 container.pipeline_if_any(),
                 _options(container, targets, jobs, with_deps, dry_run),
@@ -88,7 +84,7 @@ def fetch(
     """
     with session.writing("pivot fetch", no_wait=no_wait, remote=remote) as container:
         service = container.transfer_service()
-        with _progress_bar(f"fetching from {service.remote_name}") as progress:
+        with output.progress_bar(f"fetching from {service.remote_name}") as progress:
             report = service.fetch(
                 container.pipeline_if_any(),
                 _options(container, targets, jobs, with_deps, dry_run),
@@ -139,7 +135,7 @@ def _pull(
 
     service = container.transfer_service()
     pipe = container.pipeline_if_any()
-    with _progress_bar(f"pulling from {service.remote_name}") as progress:
+    with output.progress_bar(f"pulling from {service.remote_name}") as progress:
         report = service.fetch(pipe, options, cwd=cwd, progress=progress)
     code = _finish(report, json)
     if options.dry_run:
@@ -194,60 +190,9 @@ def summary(report: "transfer.TransferReport") -> str:
     if report.dry_run:
         verb = f"would {report.direction}"
     where = "to" if report.direction == "push" else "from"
-    size = f" ({_human_size(report.nbytes)})" if report.nbytes or not report.dry_run else ""
+    size = f" ({output.human_size(report.nbytes)})" if report.nbytes or not report.dry_run else ""
     runs = f", {report.run_entries} run-cache entries" if report.run_entries else ""
     return (
         f"{verb} {report.files:,} files{size} {where} {report.remote}{runs}, "
         + f"{report.already:,} already there, {len(report.failures)} failed"
     )
-
-
-def _human_size(nbytes: int) -> str:
-    value = float(nbytes)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{nbytes} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
-
-
-@contextlib.contextmanager
-def _progress_bar(label: str) -> Iterator[progress_port.Progress]:
-    """A rich bar (files, bytes, rate, time left) on a terminal's stderr; nothing in pipes."""
-    if not sys.stderr.isatty():
-        yield progress_port.NULL
-        return
-    import rich.console
-    import rich.progress
-
-    bar = rich.progress.Progress(
-        rich.progress.TextColumn("{task.description}"),
-        rich.progress.BarColumn(),
-        rich.progress.DownloadColumn(binary_units=True),
-        rich.progress.TextColumn("{task.fields[files]} files"),
-        rich.progress.TransferSpeedColumn(),
-        rich.progress.TimeRemainingColumn(),
-        transient=True,
-        console=rich.console.Console(stderr=True),
-    )
-    with bar:
-        yield _Bar(bar, bar.add_task(label, total=None, files=0))
-
-
-class _Bar:
-    def __init__(self, bar: Any, task: Any) -> None:
-        self._bar = bar
-        self._task = task
-        self._lock = threading.Lock()
-        self._files = 0
-        self._total = 0
-
-    def add_total(self, files: int = 0, nbytes: int = 0) -> None:
-        with self._lock:
-            self._total += nbytes
-            self._bar.update(self._task, total=self._total or None)
-
-    def advance(self, files: int = 0, nbytes: int = 0) -> None:
-        with self._lock:
-            self._files += files
-            self._bar.update(self._task, advance=nbytes, files=self._files)

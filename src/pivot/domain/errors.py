@@ -84,3 +84,7 @@ class MetricError(PivotError):
 
 class PlotError(PivotError):
     """A plot's data cannot be drawn as declared (missing column, unknown template…)."""
+
+
+class LoaderError(PivotError):
+    """A loader could not read a dependency or write an output."""

@@ -14,6 +14,14 @@ class StageStatus(enum.StrEnum):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class RunStarted:
+    stages: int
+    """How many stages the run considers (the N of `[n/N]`)."""
+    parallel: bool
+    """More than one stage can run at once: output lines need the stage name."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class StageStarted:
     stage: str
     reasons: tuple[change.Reason, ...]
@@ -27,6 +35,16 @@ class StageFinished:
     message: str = ""
     """For failed: the traceback; for blocked: which failure blocked it; for restored: what."""
     duration: float = 0.0
+    log: str = ""
+    """Where this run's output of the stage is kept (project-relative), when it ran."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StageOutput:
+    """One line a running stage printed (stdout or stderr, in order)."""
+
+    stage: str
+    line: str
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -41,4 +59,4 @@ class RunSummary:
         )
 
 
-Event = StageStarted | StageFinished | RunSummary
+Event = RunStarted | StageStarted | StageOutput | StageFinished | RunSummary

@@ -3,6 +3,8 @@ import pathlib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import BinaryIO, Protocol
 
+from pivot.ports import progress as progress_port
+
 
 class LinkMode(enum.StrEnum):
     HARDLINK = "hardlink"
@@ -38,8 +40,17 @@ class ContentCache(Protocol):
         """The manifest stored under a directory digest."""
         ...
 
-    def materialize(self, digest: str, dest: pathlib.Path, modes: tuple[LinkMode, ...]) -> LinkMode:
-        """Create `dest` (absent) from the object, trying `modes` in order; returns the one used."""
+    def materialize(
+        self,
+        digest: str,
+        dest: pathlib.Path,
+        modes: tuple[LinkMode, ...],
+        progress: progress_port.Progress = progress_port.NULL,
+    ) -> LinkMode:
+        """Create `dest` (absent) from the object, trying `modes` in order; returns the one used.
+
+        Advances `progress` by one file per file placed.
+        """
         ...
 
     def iter_digests(self) -> Iterator[str]:
@@ -50,8 +61,11 @@ class ContentCache(Protocol):
         """Delete the object (gc)."""
         ...
 
-    def verify(self, digest: str) -> bool:
-        """Re-hash the object; False when its bytes no longer match the digest."""
+    def verify(self, digest: str, progress: progress_port.Progress = progress_port.NULL) -> bool:
+        """Re-hash the object; False when its bytes no longer match the digest.
+
+        Advances `progress` by the bytes re-hashed (files are counted by the caller).
+        """
         ...
 
     def size(self, digest: str) -> int:

@@ -9,3 +9,7 @@ class EventSink(Protocol):
     def emit(self, event: events.Event) -> None:
         """Handle one event; called from the scheduling thread only."""
         ...
+
+    def close(self) -> None:
+        """The run is over, finished or interrupted: take down any live display."""
+        ...

@@ -22,11 +22,15 @@ class Executor(Protocol):
         *,
         import_root: pathlib.Path,
         resources: Mapping[str, float] | None = None,
+        output: pathlib.Path | None = None,
     ) -> concurrent.futures.Future[R]:
         """Run `fn(arg)`; `import_root` is importable while `arg` is loaded and run.
 
         `resources` ({"GPU": 1}) is what the worker must offer; executors of one machine ignore
         it, a cluster executor fails the future at once when no worker offers it.
+
+        With `output`, everything the job writes to stdout or stderr (Python prints, fds 1 and
+        2, subprocesses) is appended to that file, and nowhere else, while it runs.
 
         Any failure to transfer or run the job surfaces as the future's exception; it never
         breaks later submissions.

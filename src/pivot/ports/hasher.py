@@ -2,6 +2,8 @@ import pathlib
 from collections.abc import Iterable
 from typing import Protocol
 
+from pivot.ports import progress as progress_port
+
 DIR_SUFFIX = ".dir"
 """Directory digests end with this, so a digest says whether it names a tree."""
 
@@ -9,8 +11,10 @@ DIR_SUFFIX = ".dir"
 class Hasher(Protocol):
     """Content digests; must be picklable (workers hash outputs)."""
 
-    def file_digest(self, path: pathlib.Path) -> str:
-        """Digest of the file's bytes (hex)."""
+    def file_digest(
+        self, path: pathlib.Path, progress: progress_port.Progress = progress_port.NULL
+    ) -> str:
+        """Digest of the file's bytes (hex); reports the bytes read as `progress.advance`."""
         ...
 
     def tree_digest(self, entries: Iterable[tuple[str, str]]) -> str:

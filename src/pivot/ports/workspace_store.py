@@ -3,6 +3,7 @@ from typing import Protocol
 
 from pivot.domain import identity
 from pivot.ports import content_cache
+from pivot.ports import progress as progress_port
 
 
 class WorkspaceStore(Protocol):
@@ -17,6 +18,7 @@ class WorkspaceStore(Protocol):
         path: pathlib.Path,
         digest: str,
         modes: tuple[content_cache.LinkMode, ...] | None = None,
+        progress: progress_port.Progress = progress_port.NULL,
     ) -> content_cache.LinkMode:
         """Replace whatever is at `path` with the cached object `digest` (atomically).
 

@@ -12,6 +12,7 @@ from pivot.adapters import fs
 from pivot.domain import errors
 from pivot.ports import content_cache
 from pivot.ports import hasher as hasher_port
+from pivot.ports import progress as progress_port
 
 _DIGEST = re.compile(r"[0-9a-f]{3,128}(?:\.dir)?")
 # Linux FICLONE ioctl request number (_IOW(0x94, 9, int)).
@@ -94,7 +95,11 @@ class LocalContentCache:
         return result
 
     def materialize(
-        self, digest: str, dest: pathlib.Path, modes: tuple[content_cache.LinkMode, ...]
+        self,
+        digest: str,
+        dest: pathlib.Path,
+        modes: tuple[content_cache.LinkMode, ...],
+        progress: progress_port.Progress = progress_port.NULL,
     ) -> content_cache.LinkMode:
         """Create `dest` (absent) from the object, trying `modes` in order; returns the one used."""
         if not modes:
@@ -106,7 +111,9 @@ class LocalContentCache:
             src = self.object_path(digest)
             if not src.is_file():
                 raise _missing(digest)
-            return _place(src, dest, list(modes))
+            placed = _place(src, dest, list(modes))
+            progress.advance(files=1)
+            return placed
         manifest = self.read_tree(digest)
         sources = {rel: self.object_path(member) for rel, member in manifest.items()}
         for member, src in zip(manifest.values(), sources.values(), strict=True):
@@ -120,6 +127,7 @@ class LocalContentCache:
                 target = dest.joinpath(*rel.split("/"))
                 target.parent.mkdir(parents=True, exist_ok=True)
                 used.add(_place(sources[rel], target, remaining))
+                progress.advance(files=1)
         except BaseException:
             fs.remove_path(dest)
             raise
@@ -144,13 +152,13 @@ class LocalContentCache:
         """Delete the object (gc); a directory digest removes only its manifest."""
         fs.remove_path(self.object_path(digest))
 
-    def verify(self, digest: str) -> bool:
+    def verify(self, digest: str, progress: progress_port.Progress = progress_port.NULL) -> bool:
         """Re-hash the object; False when its bytes no longer match the digest."""
         path = self.object_path(digest)
         if not path.is_file():
             raise _missing(digest)
         if not digest.endswith(hasher_port.DIR_SUFFIX):
-            return self.hasher.file_digest(path) == digest
+            return self._rehash(digest, progress)
         try:
             manifest = self.read_tree(digest)
         except errors.CacheCorruptError:
@@ -158,9 +166,12 @@ class LocalContentCache:
         if self.hasher.tree_digest(manifest.items()) != digest:
             return False
         return all(
-            self.has(member) and self.hasher.file_digest(self.object_path(member)) == member
-            for member in set(manifest.values())
+            self.has(member) and self._rehash(member, progress)
+            for member in sorted(set(manifest.values()))
         )
+
+    def _rehash(self, digest: str, progress: progress_port.Progress) -> bool:
+        return self.hasher.file_digest(self.object_path(digest), progress) == digest
 
     def size(self, digest: str) -> int:
         """Bytes the object occupies (a directory digest: its manifest only)."""

@@ -5,8 +5,11 @@ from typing import Any, TextIO
 from pivot.domain import events
 
 
-def event_to_json(event: events.Event) -> dict[str, Any]:
+def event_to_json(event: events.Event) -> dict[str, Any] | None:
+    """The JSON object of an event; None for events that only humans see."""
     match event:
+        case events.RunStarted() | events.StageOutput():
+            return None
         case events.StageStarted():
             return {
                 "event": "stage_started",
@@ -23,6 +26,8 @@ def event_to_json(event: events.Event) -> dict[str, Any]:
             }
             if event.message:
                 data["message"] = event.message
+            if event.log:
+                data["log"] = event.log
             return data
         case events.RunSummary():
             return {
@@ -34,11 +39,26 @@ def event_to_json(event: events.Event) -> dict[str, Any]:
 
 
 class JsonlSink:
-    """One JSON object per line per event, for scripts."""
+    """One JSON object per line per event, for scripts; stage output goes to stderr."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream or sys.stdout
+        self._prefix = False
 
     def emit(self, event: events.Event) -> None:
-        self._stream.write(json.dumps(event_to_json(event), sort_keys=True) + "\n")
+        match event:
+            case events.RunStarted():
+                self._prefix = event.parallel
+            case events.StageOutput():
+                sys.stderr.write(
+                    f"{event.stage} │ {event.line}\n" if self._prefix else event.line + "\n"
+                )
+                sys.stderr.flush()
+        data = event_to_json(event)
+        if data is None:
+            return
+        self._stream.write(json.dumps(data, sort_keys=True) + "\n")
         self._stream.flush()
+
+    def close(self) -> None:
+        """Nothing to take down: every event was written when it came."""

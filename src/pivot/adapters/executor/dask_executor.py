@@ -107,6 +107,7 @@ class DaskExecutor:
         *,
         import_root: pathlib.Path,
         resources: Mapping[str, float] | None = None,
+        output: pathlib.Path | None = None,
     ) -> concurrent.futures.Future[R]:
         if self._closed:
             return _failed(RuntimeError("the Dask executor was shut down; no new jobs run"))
@@ -126,8 +127,15 @@ class DaskExecutor:
         except Exception as exc:
             return _failed(exc)
         result: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        # With a shared filesystem the worker writes the stage's log where the client reads it;
+        # a detached job's worker cannot see the project, so its output is not captured.
         remote = client.submit(
-            transfer.run_job, blob, str(import_root), pure=False, resources=dict(resources or {})
+            transfer.run_job,
+            blob,
+            str(import_root),
+            None if output is None or finish is not None else str(output),
+            pure=False,
+            resources=dict(resources or {}),
         )
         with self._lock:
             self._pending.add(remote)

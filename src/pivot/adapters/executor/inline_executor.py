@@ -4,7 +4,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
-from pivot.adapters.executor import transfer
+from pivot.adapters.executor import capture, transfer
 
 A = TypeVar("A")
 R = TypeVar("R")
@@ -24,6 +24,7 @@ class InlineExecutor:
         *,
         import_root: pathlib.Path,
         resources: Mapping[str, float] | None = None,
+        output: pathlib.Path | None = None,
     ) -> concurrent.futures.Future[R]:
         future: concurrent.futures.Future[R] = concurrent.futures.Future()
         future.set_running_or_notify_cancel()
@@ -38,7 +39,8 @@ class InlineExecutor:
         if added:
             sys.path.insert(0, root)
         try:
-            result = fn(arg)
+            with capture.output_to(output):
+                result = fn(arg)
         except BaseException as exc:
             future.set_exception(transfer.as_exception(exc))
             return future

@@ -68,14 +68,16 @@ class LokyExecutor:
         )
         return self._pool
 
-    def _submit_pooled(self, blob: bytes, import_root: str) -> concurrent.futures.Future[bytes]:
+    def _submit_pooled(
+        self, blob: bytes, import_root: str, output: str | None
+    ) -> concurrent.futures.Future[bytes]:
         with self._lock:
             pool = self._pool or self._fresh_pool()
             try:
-                return pool.submit(transfer.run_job, blob, import_root)
+                return pool.submit(transfer.run_job, blob, import_root, output)
             except (process.BrokenProcessPool, RuntimeError):
                 # A worker died (or another user shut the shared pool down) since the last job.
-                return self._fresh_pool().submit(transfer.run_job, blob, import_root)
+                return self._fresh_pool().submit(transfer.run_job, blob, import_root, output)
 
     def submit(
         self,
@@ -84,12 +86,15 @@ class LokyExecutor:
         *,
         import_root: pathlib.Path,
         resources: Mapping[str, float] | None = None,
+        output: pathlib.Path | None = None,
     ) -> concurrent.futures.Future[R]:
         if self._closed:
             return _failed(RuntimeError("the loky executor was shut down; no new jobs run"))
         try:
             blob = transfer.dumps_job(fn, arg)
-            pooled = self._submit_pooled(blob, str(import_root))
+            pooled = self._submit_pooled(
+                blob, str(import_root), None if output is None else str(output)
+            )
         except Exception as exc:
             return _failed(exc)
         return _JobFuture(pooled)

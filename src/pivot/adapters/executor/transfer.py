@@ -1,5 +1,6 @@
 import concurrent.futures
 import os
+import pathlib
 import sys
 import threading
 import traceback
@@ -7,6 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 import cloudpickle
+
+from pivot.adapters.executor import capture
 
 
 class JobTransferError(RuntimeError):
@@ -110,13 +113,16 @@ def _forget_modules_under(root: str) -> None:
 _ONE_JOB_AT_A_TIME = threading.Lock()
 
 
-def run_job(blob: bytes, import_root: str) -> bytes:
-    """Worker side: load and call one job; never raise, so the pool can never break."""
+def run_job(blob: bytes, import_root: str, output: str | None = None) -> bytes:
+    """Worker side: load and call one job; never raise, so the pool can never break.
+
+    With `output`, the job's stdout and stderr go to that file (see `capture.output_to`).
+    """
     with _ONE_JOB_AT_A_TIME:
-        return _run_job(blob, import_root)
+        return _run_job(blob, import_root, None if output is None else pathlib.Path(output))
 
 
-def _run_job(blob: bytes, import_root: str) -> bytes:
+def _run_job(blob: bytes, import_root: str, output: pathlib.Path | None) -> bytes:
     _activate(import_root)
     try:
         fn, arg = cloudpickle.loads(blob)
@@ -125,7 +131,8 @@ def _run_job(blob: bytes, import_root: str) -> bytes:
             JobTransferError(f"cannot load the job in the worker process: {describe(exc)}")
         )
     try:
-        result = fn(arg)
+        with capture.output_to(output):
+            result = fn(arg)
     except BaseException as exc:
         return _failure(exc)
     try:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import xxhash
 
 from pivot.ports import hasher
+from pivot.ports import progress as progress_port
 
 _CHUNK = 1 << 20
 # From this size on, mapping the file beats copying it through a buffer (measured).
@@ -30,7 +31,9 @@ def _buffer() -> tuple[bytearray, memoryview]:
 _WINDOW = 64 << 20
 
 
-def _update_mapped(fd: int, size: int, state: "xxhash.xxh3_128") -> int:
+def _update_mapped(
+    fd: int, size: int, state: "xxhash.xxh3_128", progress: progress_port.Progress
+) -> int:
     """Hash the file through memory maps of `_WINDOW` bytes; returns the bytes covered."""
     done = 0
     while done < size:
@@ -42,6 +45,7 @@ def _update_mapped(fd: int, size: int, state: "xxhash.xxh3_128") -> int:
         with mapped:
             state.update(mapped)
         done += length
+        progress.advance(nbytes=length)
     return done
 
 
@@ -50,20 +54,25 @@ class Xxh3Hasher:
 
     __slots__ = ()
 
-    def file_digest(self, path: pathlib.Path) -> str:
-        """Digest of the file's bytes (hex)."""
+    def file_digest(
+        self, path: pathlib.Path, progress: progress_port.Progress = progress_port.NULL
+    ) -> str:
+        """Digest of the file's bytes (hex); reports the bytes read as `progress.advance`."""
         with open(path, "rb", buffering=0) as f:
             size = os.fstat(f.fileno()).st_size
             if size <= _CHUNK:
-                return xxhash.xxh3_128_hexdigest(f.readall())
+                data = f.readall()
+                progress.advance(nbytes=len(data))
+                return xxhash.xxh3_128_hexdigest(data)
             state = xxhash.xxh3_128()
             if size >= _MMAP_MIN:
                 # Whatever the mapping did not cover (a file that grew, or a filesystem
                 # that cannot map) is read below.
-                f.seek(_update_mapped(f.fileno(), size, state))
+                f.seek(_update_mapped(f.fileno(), size, state, progress))
             _, view = _buffer()
             while n := f.readinto(view):
                 state.update(view[:n])
+                progress.advance(nbytes=n)
             return state.hexdigest()
 
     def bytes_digest(self, data: bytes) -> str:

@@ -7,6 +7,7 @@ from typing import BinaryIO
 from pivot.adapters.hashing import xxh3_hasher
 from pivot.domain import errors
 from pivot.ports import content_cache, hasher
+from pivot.ports import progress as progress_port
 
 
 class MemoryContentCache:
@@ -40,7 +41,11 @@ class MemoryContentCache:
         return dict(self._trees[digest])
 
     def materialize(
-        self, digest: str, dest: pathlib.Path, modes: tuple[content_cache.LinkMode, ...]
+        self,
+        digest: str,
+        dest: pathlib.Path,
+        modes: tuple[content_cache.LinkMode, ...],
+        progress: progress_port.Progress = progress_port.NULL,
     ) -> content_cache.LinkMode:
         """Write the object's bytes to `dest` (absent); links are impossible from memory."""
         if not modes:
@@ -52,6 +57,7 @@ class MemoryContentCache:
             data = self._blob(digest)
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_bytes(data)
+            progress.advance(files=1)
             return used
         manifest = self.read_tree(digest)
         members = {rel: self._blob(member, within=digest) for rel, member in manifest.items()}
@@ -60,6 +66,7 @@ class MemoryContentCache:
             target = dest.joinpath(*rel.split("/"))
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
+            progress.advance(files=1)
         return used
 
     def iter_digests(self) -> Iterator[str]:
@@ -71,17 +78,22 @@ class MemoryContentCache:
         self._blobs.pop(digest, None)
         self._trees.pop(digest, None)
 
-    def verify(self, digest: str) -> bool:
+    def verify(self, digest: str, progress: progress_port.Progress = progress_port.NULL) -> bool:
         """Re-hash the object; False when its bytes no longer match the digest."""
         if digest in self._blobs:
-            return self._hasher.bytes_digest(self._blobs[digest]) == digest
+            return self._rehash(digest, progress)
         manifest = self.read_tree(digest)
         if self._hasher.tree_digest(manifest.items()) != digest:
             return False
         return all(
-            member in self._blobs and self._hasher.bytes_digest(self._blobs[member]) == member
-            for member in manifest.values()
+            member in self._blobs and self._rehash(member, progress)
+            for member in sorted(set(manifest.values()))
         )
+
+    def _rehash(self, digest: str, progress: progress_port.Progress) -> bool:
+        data = self._blobs[digest]
+        progress.advance(nbytes=len(data))
+        return self._hasher.bytes_digest(data) == digest
 
     def size(self, digest: str) -> int:
         """Bytes the object occupies (a directory digest: its manifest only)."""

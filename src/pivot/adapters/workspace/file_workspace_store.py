@@ -8,6 +8,7 @@ from pivot.adapters import fs
 from pivot.adapters.workspace import gitignore
 from pivot.domain import errors, identity
 from pivot.ports import content_cache
+from pivot.ports import progress as progress_port
 
 
 class FileWorkspaceStore:
@@ -44,12 +45,13 @@ class FileWorkspaceStore:
         path: pathlib.Path,
         digest: str,
         modes: tuple[content_cache.LinkMode, ...] | None = None,
+        progress: progress_port.Progress = progress_port.NULL,
     ) -> content_cache.LinkMode:
         """Replace whatever is at `path` with the cached object `digest` (atomically)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         fresh = fs.temp_sibling(path, "new")
         try:
-            used = self._cache.materialize(digest, fresh, modes or self._link_modes)
+            used = self._cache.materialize(digest, fresh, modes or self._link_modes, progress)
             _swap_in(fresh, path)
         except BaseException:
             fs.remove_path(fresh)

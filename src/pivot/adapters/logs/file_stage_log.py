@@ -1,0 +1,56 @@
+import os
+import pathlib
+import re
+
+LOGS_DIR = pathlib.PurePosixPath(".pivot/logs")
+_UNSAFE = re.compile(r"[^\w@.+=-]")
+
+
+class FileStageLog:
+    """`.pivot/logs/<stage>.log`: the last run's output; a running stage writes a hidden sibling."""
+
+    def __init__(self, project_root: pathlib.Path) -> None:
+        self._root = project_root
+        self._dir = project_root / LOGS_DIR
+        self._offsets: dict[str, int] = {}
+
+    def _names(self, stage: str) -> tuple[pathlib.Path, pathlib.Path]:
+        safe = _UNSAFE.sub("_", stage)
+        return self._dir / f".{safe}.log.running", self._dir / f"{safe}.log"
+
+    def start(self, stage: str) -> pathlib.Path | None:
+        """Begin an empty log for a run of `stage`: the file its job appends to."""
+        if not self._dir.is_dir():
+            self._dir.mkdir(parents=True, exist_ok=True)
+            # Logs are local, like the cache: keep them out of git even in older projects.
+            (self._dir / ".gitignore").write_text("*\n")
+        running, _ = self._names(stage)
+        running.write_bytes(b"")
+        self._offsets[stage] = 0
+        return running
+
+    def read_new(self, stage: str, *, final: bool = False) -> list[str]:
+        """Lines written since the last call, without newlines; `final` adds a partial last line."""
+        running, _ = self._names(stage)
+        offset = self._offsets.get(stage, 0)
+        try:
+            with open(running, "rb") as f:
+                f.seek(offset)
+                data = f.read()
+        except FileNotFoundError:
+            return []
+        if not final:
+            data = data[: data.rfind(b"\n") + 1]
+        self._offsets[stage] = offset + len(data)
+        return data.decode("utf-8", errors="replace").splitlines()
+
+    def publish(self, stage: str, trailer: str = "") -> str | None:
+        """Append `trailer`, then replace `<stage>.log` with this run's log in one rename."""
+        running, final = self._names(stage)
+        self._dir.mkdir(parents=True, exist_ok=True)
+        with open(running, "a", encoding="utf-8") as f:
+            if trailer:
+                f.write(trailer.rstrip("\n") + "\n")
+        os.replace(running, final)
+        self._offsets.pop(stage, None)
+        return final.relative_to(self._root).as_posix()

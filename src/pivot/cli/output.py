@@ -1,0 +1,134 @@
+import contextlib
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from pivot.ports import progress as progress_port
+
+if TYPE_CHECKING:
+    import rich.console
+
+
+class Verbosity:
+    """How much a command prints: set once per invocation from -q/--quiet and -v/--verbose."""
+
+    quiet: bool = False
+    verbose: bool = False
+
+
+def console(*, stderr: bool = False) -> "rich.console.Console":
+    """A rich Console on stdout (or stderr): NO_COLOR, FORCE_COLOR, TERM=dumb and width for free."""
+    import rich.console
+
+    return rich.console.Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def interactive() -> bool:
+    """Whether live displays (bars, running-stage lines) may draw on stderr."""
+    if Verbosity.quiet or os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        return sys.stderr.isatty()
+    except ValueError:  # closed
+        return False
+
+
+def human_size(nbytes: int) -> str:
+    """`1.5 GiB`: binary units, one decimal from KiB on."""
+    value = float(nbytes)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{nbytes} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+@contextlib.contextmanager
+def progress_bar(label: str) -> Iterator[progress_port.Progress]:
+    """A `Progress` drawn as a rich bar on a terminal; the null progress in pipes, CI, -q."""
+    if not interactive():
+        yield progress_port.NULL
+        return
+    bar = _Bar(label)
+    with bar.live:
+        yield bar
+        bar.refresh()
+
+
+class _Bar:
+    """Files and bytes of one operation; the bar counts bytes when any are known, else files."""
+
+    def __init__(self, label: str) -> None:
+        # Imported here: rich.progress costs start-up time that commands without a bar skip.
+        import rich.progress
+
+        columns: list[Any] = [
+            rich.progress.SpinnerColumn(),
+            rich.progress.TextColumn("{task.description}"),
+            rich.progress.BarColumn(),
+            rich.progress.TaskProgressColumn(),
+            rich.progress.TextColumn("{task.fields[counts]}"),
+            rich.progress.TextColumn("{task.fields[rate]}"),
+            rich.progress.TimeRemainingColumn(),
+        ]
+        self.live = rich.progress.Progress(
+            *columns, console=console(stderr=True), transient=True, refresh_per_second=8
+        )
+        self._task = self.live.add_task(label, total=None, counts="", rate="")
+        self._lock = threading.Lock()
+        self._files = [0, 0]
+        self._bytes = [0, 0]
+
+    def add_total(self, files: int = 0, nbytes: int = 0) -> None:
+        with self._lock:
+            self._files[1] += files
+            self._bytes[1] += nbytes
+        self.refresh()
+
+    def advance(self, files: int = 0, nbytes: int = 0) -> None:
+        with self._lock:
+            self._files[0] += files
+            self._bytes[0] += nbytes
+        self.refresh()
+
+    def refresh(self) -> None:
+        with self._lock:
+            (files, files_total), (done, total) = self._files, self._bytes
+        counts = f"{files}/{files_total} files" if files_total else f"{files} files"
+        if total or done:
+            counts += f"  {human_size(done)}/{human_size(total)}"
+        by_bytes = total > 0
+        self.live.update(
+            self._task,
+            completed=done if by_bytes else files,
+            total=(total if by_bytes else files_total) or None,
+            counts=counts,
+            rate=self._rate(by_bytes),
+        )
+
+    def _rate(self, by_bytes: bool) -> str:
+        speed = self.live.tasks[0].speed
+        if not speed:
+            return ""
+        return f"{human_size(int(speed))}/s" if by_bytes else f"{speed:.0f} files/s"
+
+
+def print_json(payload: Any) -> None:
+    """The one JSON document a `--json` command prints on stdout."""
+    import json
+
+    sys.stdout.write(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+
+
+def say(text: str) -> None:
+    """A human line on stdout, unless -q."""
+    if not Verbosity.quiet:
+        print(text)
+
+
+def detail(text: str) -> None:
+    """A line only -v asks for."""
+    if Verbosity.verbose and not Verbosity.quiet:
+        print(text)
