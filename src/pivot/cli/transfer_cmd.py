@@ -1,7 +1,7 @@
 import json as json_mod
 import pathlib
 import sys
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import cyclopts
 
@@ -50,16 +50,17 @@ def push(
         Stage names, output identities (`train:model`), tracked paths or `.pvt` files;
         default: everything the lock records and `.pvt` files reference.
     """
-    with session.writing("pivot push", no_wait=no_wait, remote=remote) as container:
-        service = container.transfer_service()
-        with output.progress_bar(f"pushing to {service.remote_name}") as progress:
-            report = service.push(
-                container.pipeline_if_any(),
-                _options(container, targets, jobs, with_deps, dry_run),
-                cwd=session.cwd,
-                progress=progress,
-            )
-    return _finish(report, json)
+    return _transfer(
+        session,
+        "push",
+        targets,
+        remote=remote,
+        jobs=jobs,
+        with_deps=with_deps,
+        dry_run=dry_run,
+        json=json,
+        no_wait=no_wait,
+    )
 
 
 def fetch(
@@ -82,16 +83,17 @@ def fetch(
         Stage names, output identities (`train:model`), tracked paths or `.pvt` files;
         default: everything the lock records and `.pvt` files reference.
     """
-    with session.writing("pivot fetch", no_wait=no_wait, remote=remote) as container:
-        service = container.transfer_service()
-        with output.progress_bar(f"fetching from {service.remote_name}") as progress:
-            report = service.fetch(
-                container.pipeline_if_any(),
-                _options(container, targets, jobs, with_deps, dry_run),
-                cwd=session.cwd,
-                progress=progress,
-            )
-    return _finish(report, json)
+    return _transfer(
+        session,
+        "fetch",
+        targets,
+        remote=remote,
+        jobs=jobs,
+        with_deps=with_deps,
+        dry_run=dry_run,
+        json=json,
+        no_wait=no_wait,
+    )
 
 
 def pull(
@@ -120,6 +122,37 @@ def pull(
     with session.writing("pivot pull", no_wait=no_wait, remote=remote) as container:
         options = _options(container, targets, jobs, with_deps, dry_run)
         return _pull(container, options, force=force, json=json, cwd=session.cwd)
+
+
+def _transfer(
+    session: Any,
+    direction: Literal["push", "fetch"],
+    targets: tuple[str, ...],
+    *,
+    remote: str | None,
+    jobs: int | None,
+    with_deps: bool,
+    dry_run: bool,
+    json: bool,
+    no_wait: bool,
+) -> int:
+    """One push or fetch under the project lock, with a progress bar on a terminal."""
+    with session.writing(f"pivot {direction}", no_wait=no_wait, remote=remote) as container:
+        service = container.transfer_service()
+        label = (
+            f"pushing to {service.remote_name}"
+            if direction == "push"
+            else (f"fetching from {service.remote_name}")
+        )
+        move = service.push if direction == "push" else service.fetch
+        with output.progress_bar(label) as progress:
+            report = move(
+                container.pipeline_if_any(),
+                _options(container, targets, jobs, with_deps, dry_run),
+                cwd=session.cwd,
+                progress=progress,
+            )
+    return _finish(report, json)
 
 
 def _pull(
