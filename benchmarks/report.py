@@ -200,7 +200,7 @@ def targets(cores: int) -> list[Target]:
         Target("dask: per-stage overhead, trivial stages", Bound.AT_MOST, 0.030, s,
                _extra(R.Extra.DASK_OVERHEAD, " (run with --dask)")),
         Target("dask: 8 × 1 s CPU stages on 2 workers (≤ 4 s + 15 %)", Bound.AT_MOST, 4.6, s,
-               _extra(R.Extra.DASK_CPU_WALL, " (run with --dask)")),
+               _extra(R.Extra.DASK_CPU_STAGES, " (run with --dask)")),
     ]  # fmt: skip
 
 

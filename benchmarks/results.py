@@ -41,10 +41,12 @@ class Extra(enum.StrEnum):
     IMPORT_HEAVY = "heavy modules after `import pivot`"
     HELP_HEAVY = "heavy modules loaded by `pivot --help`"
     NOOP_SCALING = "no-op(1000) ÷ no-op(176)"
-    DASK_COLD_SMALL = "dask: cold run of 10 trivial stages, 2-worker LocalCluster (incl. start-up)"
+    DASK_COLD_SMALL = "dask: cold run of 10 trivial stages, Pivot starts a 2-worker LocalCluster"
     DASK_OVERHEAD = "dask: per-stage overhead, trivial stages (marginal, 10 → 50 stages)"
-    DASK_CPU_WALL = "dask: 8 × 1 s CPU stages on 2 workers, wall time (incl. cluster start-up)"
-    DASK_CPU_STAGES = "dask: 8 × 1 s CPU stages on 2 workers, first stage start → end"
+    DASK_CPU_STAGES = "dask: 8 × 1 s CPU stages on a running 2-worker cluster, first start → end"
+    DASK_CPU_COMMAND = "dask: 8 × 1 s CPU stages on a running 2-worker cluster, whole command"
+    DASK_CPU_LOCAL = "dask: 8 × 1 s CPU stages, Pivot starts a 2-worker LocalCluster, whole command"
+    DASK_CPU_LOKY = "loky (default executor): 8 × 1 s CPU stages, -j 2, whole command"
 
 
 class Unit(enum.StrEnum):
