@@ -162,6 +162,7 @@ from pivot import loaders, outputs
 def shout(
     raw: Annotated[str, outputs.Dep("raw.txt", loaders.Text())],
 ) -> Annotated[str, outputs.Out("loud.txt", loaders.Text())]:
+    print("shouting on the worker")
     return raw.upper()
 
 
@@ -216,6 +217,8 @@ def test_without_a_shared_filesystem_stages_run_in_scratch_and_outputs_come_back
     assert (proj.root / "loud.txt").read_text() == "HELLO\n"
     # The outputs crossed through the remote.
     assert any((tmp_path / "remote").rglob("*"))
+    # What the stage printed on the worker comes back to the project's stage log.
+    assert "shouting on the worker" in (proj.root / ".pivot/logs/shout.log").read_text()
     code, events = proj.run_json("--executor", "dask", "--no-shared-fs")
     assert set(statuses(events).values()) == {"skipped"}
 

@@ -128,18 +128,27 @@ class DaskExecutor:
             return _failed(exc)
         result: concurrent.futures.Future[Any] = concurrent.futures.Future()
         # With a shared filesystem the worker writes the stage's log where the client reads it;
-        # a detached job's worker cannot see the project, so its output is not captured.
-        remote = client.submit(
-            transfer.run_job,
-            blob,
-            str(import_root),
-            None if output is None or finish is not None else str(output),
-            pure=False,
-            resources=dict(resources or {}),
-        )
+        # a detached job's worker cannot see the project, so its output comes back with the reply.
+        if finish is None:
+            remote = client.submit(
+                transfer.run_job,
+                blob,
+                str(import_root),
+                None if output is None else str(output),
+                pure=False,
+                resources=dict(resources or {}),
+            )
+        else:
+            remote = client.submit(
+                transfer.run_job_keeping_output,
+                blob,
+                str(import_root),
+                pure=False,
+                resources=dict(resources or {}),
+            )
         with self._lock:
             self._pending.add(remote)
-        remote.add_done_callback(lambda done: self._settle(done, result, finish))
+        remote.add_done_callback(lambda done: self._settle(done, result, finish, output))
         return result
 
     @staticmethod
@@ -152,6 +161,7 @@ class DaskExecutor:
         remote: Any,
         result: concurrent.futures.Future[Any],
         finish: Callable[[Any], Any] | None = None,
+        output: pathlib.Path | None = None,
     ) -> None:
         with self._lock:
             self._pending.discard(remote)
@@ -167,8 +177,12 @@ class DaskExecutor:
         if finish is None:
             transfer.settle(result, remote.result())
             return
+        reply, printed = remote.result()
+        if output is not None and printed:
+            with output.open("ab") as log:
+                log.write(printed)
         decoded: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        transfer.settle(decoded, remote.result())
+        transfer.settle(decoded, reply)
         self._finishing.submit(_chain, decoded, finish, result)
 
     def shutdown(self) -> None:

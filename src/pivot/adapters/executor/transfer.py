@@ -2,6 +2,7 @@ import concurrent.futures
 import os
 import pathlib
 import sys
+import tempfile
 import threading
 import traceback
 from collections.abc import Callable
@@ -120,6 +121,22 @@ def run_job(blob: bytes, import_root: str, output: str | None = None) -> bytes:
     """
     with _ONE_JOB_AT_A_TIME:
         return _run_job(blob, import_root, None if output is None else pathlib.Path(output))
+
+
+def run_job_keeping_output(blob: bytes, import_root: str) -> tuple[bytes, bytes]:
+    """Worker side, for a worker that cannot see the project: `run_job`, plus what it printed.
+
+    The job's stdout and stderr go to a scratch file on the worker; its bytes travel back with
+    the reply, for the caller to write into the stage's log.
+    """
+    fd, name = tempfile.mkstemp(prefix="pivot-output-", suffix=".log")
+    os.close(fd)
+    scratch = pathlib.Path(name)
+    try:
+        reply = run_job(blob, import_root, name)
+        return reply, scratch.read_bytes()
+    finally:
+        scratch.unlink(missing_ok=True)
 
 
 def _run_job(blob: bytes, import_root: str, output: pathlib.Path | None) -> bytes:
