@@ -385,6 +385,17 @@ class Container(containers.DeclarativeContainer):
         remote_=remote,
         remote_name=providers.Callable(lambda choice: choice[0], remote_choice),
     )
+    pull_planner = providers.Factory(
+        _lazy("pivot.app.pull_plan", "PullPlanner"),
+        project_root=project_root,
+        observer=observer,
+        locks=locks,
+        cache=cache,
+        state=state_store,
+        workspace=workspace,
+        transfer_service=transfer_service,
+        link_modes=link_modes,
+    )
     compare_service = providers.Factory(
         _lazy("pivot.app.compare", "CompareService"),
         project_root=project_root,

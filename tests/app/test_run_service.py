@@ -20,10 +20,13 @@ class World:
     """A RunService on in-memory stores and the inline executor, over a tmp workspace."""
 
     def __init__(
-        self, root: pathlib.Path, cache: content_cache_port.ContentCache | None = None
+        self,
+        root: pathlib.Path,
+        cache: content_cache_port.ContentCache | None = None,
+        locks: lock_store.MemoryLockStore | None = None,
     ) -> None:
         self.root = root
-        self.locks = lock_store.MemoryLockStore()
+        self.locks = locks or lock_store.MemoryLockStore()
         self.cache = cache or content_cache.MemoryContentCache()
         self.state = state_store.MemoryStateStore()
         """The run cache's store."""
@@ -51,7 +54,11 @@ class World:
         return pipe
 
     def run(
-        self, pipe: Pipeline, logs: stage_log.StageLog = stage_log.NONE, **options: object
+        self,
+        pipe: Pipeline,
+        logs: stage_log.StageLog = stage_log.NONE,
+        scope: run.Scope | None = None,
+        **options: object,
     ) -> fakes.RecordingSink:
         sink = fakes.RecordingSink()
         outputs = {st.out_identity(o): o.path for st in pipe.stages.values() for o in st.outs}
@@ -67,7 +74,7 @@ class World:
             state=self.state,
             logs=logs,
         )
-        service.run(pipe, run.RunOptions(**options))  # pyright: ignore[reportArgumentType]
+        service.run(pipe, run.RunOptions(**options), scope)  # pyright: ignore[reportArgumentType]
         return sink
 
     def calls(self) -> list[str]:

@@ -10,49 +10,13 @@ import time
 import pytest
 
 from tests import s3_server
+from tests.e2e import team_project
 from tests.e2e.conftest import Project
-
-# Stages in the shared conftest project: prepare (raw.txt → data/clean.txt), train
-# (→ models/model.txt, metrics.json), evaluate (→ eval.txt), other (raw.txt → other.txt).
-# metrics.json is a Metric: committed to git, so it is not ignored and travels with the clone.
-CACHED = ("data/clean.txt", "models/model.txt", "eval.txt", "other.txt")
-OUTPUTS = (*CACHED, "metrics.json")
-
-
-def _git(root: pathlib.Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-    )
-
-
-def _clone(origin: Project, dest: pathlib.Path) -> Project:
-    """A teammate's clone: the committed files (lock records, .pvt, config.yaml), no data."""
-    _git(dest.parent, "clone", "-q", str(origin.root), str(dest))
-    (dest / ".pivot").mkdir(exist_ok=True)
-    return Project(dest)
-
-
-def _commit(project: Project) -> None:
-    _git(project.root, "add", "-A")
-    _git(project.root, "commit", "-q", "-m", "state")
 
 
 @pytest.fixture
-def team(project: Project, tmp_path: pathlib.Path) -> Project:
-    """Clone A: a git project that ran its pipeline and tracked a data directory."""
-    (project.root / ".gitignore").write_text(
-        "calls.log\n__pycache__/\n" + "".join(f"/{o}\n" for o in CACHED) + "/images/\n"
-    )
-    for i in range(3):
-        project.write(f"images/img{i}.bin", f"pixels {i}\n" * 50)
-    _git(project.root, "init", "-q")
-    assert project.pivot("track", "images").returncode == 0
-    assert project.pivot("run").returncode == 0
-    project.calls()
-    return project
+def team(project: Project) -> Project:
+    return team_project.make_team(project)
 
 
 def _remote_status(project: Project) -> dict[str, int]:
@@ -67,9 +31,9 @@ def _round_trip(a: Project, tmp_path: pathlib.Path) -> None:
     assert pushed.returncode == 0, pushed.stderr
     report = json.loads(pushed.stdout)
     after = _remote_status(a)
-    _commit(a)
+    team_project.commit(a)
 
-    b = _clone(a, tmp_path / "clone-b")
+    b = team_project.clone(a, tmp_path / "clone-b")
     b_before = _remote_status(b)
     pulled = b.pivot("pull")
 
@@ -82,7 +46,7 @@ def _round_trip(a: Project, tmp_path: pathlib.Path) -> None:
     # A also counts its kept copy of metrics.json; B gets that file from git.
     assert b_before["to_pull"] == before["to_push"] - 1
     assert b_before["to_push"] == 0
-    for rel in (*OUTPUTS, "images/img0.bin", "images/img2.bin"):
+    for rel in (*team_project.OUTPUTS, "images/img0.bin", "images/img2.bin"):
         assert (b.root / rel).read_bytes() == (a.root / rel).read_bytes(), rel
     assert "All 4 stages up to date." in b.pivot("status").stdout
     assert b.calls() == []
@@ -114,8 +78,8 @@ def test_two_clones_round_trip_through_s3(
 def test_pull_of_one_target_fetches_only_its_outputs(team: Project, tmp_path: pathlib.Path) -> None:
     team.pivot("remote", "add", "origin", str(tmp_path / "shared-cache"))
     assert team.pivot("push").returncode == 0
-    _commit(team)
-    b = _clone(team, tmp_path / "clone-b")
+    team_project.commit(team)
+    b = team_project.clone(team, tmp_path / "clone-b")
 
     pulled = b.pivot("pull", "train:model")
     with_deps = b.pivot("fetch", "train", "--with-deps", "--json")
@@ -135,14 +99,14 @@ def test_corrupted_remote_object_is_named_not_placed_exit_1(
     shared = tmp_path / "shared-cache"
     team.pivot("remote", "add", "origin", str(shared))
     assert team.pivot("push").returncode == 0
-    _commit(team)
+    team_project.commit(team)
     digest = json.loads((team.root / ".pivot/stages/train.lock").read_text())["outs"][
         "train:model"
     ]["hash"]
     obj = shared / "files" / digest[:2] / digest[2:]
     os.chmod(obj, 0o644)
     obj.write_bytes(b"flipped" + obj.read_bytes()[7:])
-    b = _clone(team, tmp_path / "clone-b")
+    b = team_project.clone(team, tmp_path / "clone-b")
 
     pulled = b.pivot("pull")
 
@@ -190,8 +154,8 @@ def test_sigkill_mid_push_and_pull_then_rerun_completes(
     _kill_midway(team, "push", "-j", "1", watch=shared / "files")
     partial = _visible_objects(shared / "files")
     repushed = team.pivot("push", "--json")
-    _commit(team)
-    b = _clone(team, tmp_path / "clone-b")
+    team_project.commit(team)
+    b = team_project.clone(team, tmp_path / "clone-b")
     _kill_midway(b, "pull", "-j", "1", watch=b.root / ".pivot/cache/files")
     repulled = b.pivot("pull")
 

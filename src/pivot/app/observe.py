@@ -1,9 +1,13 @@
 import dataclasses
+import pathlib
+import types
 from collections.abc import Mapping
 
 from pivot.app import digests, stage_job
 from pivot.domain import change, lock, manifest, paths, stage
 from pivot.ports import code_fingerprinter, content_cache, lock_store
+
+_NOTHING: Mapping[pathlib.Path, str] = types.MappingProxyType({})
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -37,13 +41,30 @@ class Observer:
     def code(self, st: stage.Stage) -> manifest.CodeManifest:
         return code_manifest(self._fingerprinter, st)
 
-    def evaluate(self, st: stage.Stage, *, force: bool = False) -> Evaluation:
+    def evaluate(
+        self,
+        st: stage.Stage,
+        *,
+        force: bool = False,
+        assumed: Mapping[pathlib.Path, str] = _NOTHING,
+    ) -> Evaluation:
         record = self._locks.read(st)
-        now = self.observe(st, record)
+        now = self.observe(st, record, assumed)
         return Evaluation(st, record, now, change.decide(record, now, force=force))
 
-    def observe(self, st: stage.Stage, record: lock.LockRecord | None) -> change.Observation:
-        deps = {paths.relative(p, st.root): self._digests.digest(p) for p in st.dep_paths()}
+    def observe(
+        self,
+        st: stage.Stage,
+        record: lock.LockRecord | None,
+        assumed: Mapping[pathlib.Path, str] = _NOTHING,
+    ) -> change.Observation:
+        """What `st` looks like now. A dep in `assumed` is not looked at: `run --pull` knows
+        it from its producer's lock record or run-cache entry (left on the remote, or about to
+        be restored)."""
+        deps = {
+            paths.relative(p, st.root): assumed[p] if p in assumed else self._digests.digest(p)
+            for p in st.dep_paths()
+        }
         outs = {st.record_key(o): paths.relative(o.path, st.root) for o in st.outs}
         outputs: dict[str, change.OutputObservation] = {}
         for ident, out in (record or {"outs": {}})["outs"].items():

@@ -3,7 +3,7 @@ import dataclasses
 import os
 import pathlib
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 from pivot.app import history_log, observe, run_cache, stage_job, targets
 from pivot.domain import change, dag, errors, events, history, paths, pipeline, specs, stage
@@ -33,6 +33,15 @@ class RunOptions:
     single_stage: bool = False
     no_commit: bool = False
     """Run, but write neither lock records nor cache objects (`pivot commit` records later)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Scope:
+    """A run narrowed by `run --pull`: only these stages, with upstream outputs left remote."""
+
+    stages: frozenset[str]
+    assumed: Mapping[pathlib.Path, str]
+    """Dep path → digest of an output whose producer is outside `stages` (not materialised)."""
 
 
 class RunService:
@@ -68,10 +77,14 @@ class RunService:
         """Holds the run cache; without it every stale stage runs."""
         self._history = history_log.HistoryLog(state)
 
-    def run(self, pipe: pipeline.Pipeline, options: RunOptions) -> events.RunSummary:
+    def run(
+        self, pipe: pipeline.Pipeline, options: RunOptions, scope: Scope | None = None
+    ) -> events.RunSummary:
         graph = dag.build(pipe.stages, self._root)
-        selected = targets.select(graph, options.stages, single_stage=options.single_stage)
-        return _Scheduler(self, graph, selected, options, pipe.name).run()
+        if scope is None:
+            selected = targets.select(graph, options.stages, single_stage=options.single_stage)
+            scope = Scope(frozenset(selected), {})
+        return _Scheduler(self, graph, scope, options, pipe.name).run()
 
 
 class _Scheduler:
@@ -79,14 +92,15 @@ class _Scheduler:
         self,
         svc: RunService,
         graph: dag.Dag,
-        selected: Iterable[str],
+        scope: Scope,
         options: RunOptions,
         pipeline_name: str = "",
     ) -> None:
         self._svc = svc
         self._graph = graph
         self._options = options
-        self._selected = graph.ordered(selected)
+        self._assumed = scope.assumed
+        self._selected = graph.ordered(scope.stages)
         chosen = set(self._selected)
         self._waiting = {n: set(graph.upstream[n]) & chosen for n in self._selected}
         self._ready = [n for n in self._selected if not self._waiting[n]]
@@ -160,7 +174,9 @@ class _Scheduler:
             if up in self._waiting
         )
         if upstream_clean and not self._options.force:
-            evaluation = self._svc._observer.evaluate(self._graph.stages[name])
+            evaluation = self._svc._observer.evaluate(
+                self._graph.stages[name], assumed=self._assumed
+            )
             if evaluation.decision.action is change.Action.SKIP:
                 self._finish(name, Status.SKIPPED)
                 return
@@ -188,7 +204,9 @@ class _Scheduler:
 
     def _start(self, name: str) -> None:
         st = self._graph.stages[name]
-        evaluation = self._svc._observer.evaluate(st, force=self._options.force)
+        evaluation = self._svc._observer.evaluate(
+            st, force=self._options.force, assumed=self._assumed
+        )
         self._params[name] = dict(evaluation.observation.params)
         decision = evaluation.decision
         stale_upstream = [

@@ -38,6 +38,18 @@ def signature(st: stage.Stage, observation: change.Observation) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
+def parse(st: stage.Stage, raw: bytes) -> dict[str, lock.OutRecord] | None:
+    """A stored entry's output records; None when it is unreadable or names other outputs."""
+    try:
+        outs = json.loads(raw)
+    except ValueError:
+        return None
+    declared = {st.record_key(o) for o in st.outs}
+    if not isinstance(outs, dict) or set(outs) != declared:  # pyright: ignore[reportUnknownArgumentType]
+        return None
+    return outs  # pyright: ignore[reportUnknownVariableType]
+
+
 class RunCache:
     """(input signature → output records) of every completed run, in the state store."""
 
@@ -49,16 +61,11 @@ class RunCache:
     ) -> dict[str, lock.OutRecord] | None:
         """The outputs an earlier run with the same inputs produced; None on a miss."""
         raw = self._state.get(NAMESPACE, signature(st, observation))
-        if raw is None:
-            return None
-        try:
-            outs = json.loads(raw)
-        except ValueError:
-            return None
-        declared = {st.record_key(o) for o in st.outs}
-        if not isinstance(outs, dict) or set(outs) != declared:  # pyright: ignore[reportUnknownArgumentType]
-            return None
-        return outs  # pyright: ignore[reportUnknownVariableType]
+        return None if raw is None else parse(st, raw)
+
+    def adopt(self, sig: str, entry: bytes) -> None:
+        """Keep an entry another machine recorded (fetched from a remote) under its signature."""
+        self._state.put_many(NAMESPACE, [(sig, entry)])
 
     def record(
         self, st: stage.Stage, observation: change.Observation, record: lock.LockRecord

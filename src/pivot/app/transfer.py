@@ -3,7 +3,7 @@ import dataclasses
 import io
 import json
 import pathlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from pivot.app import artifacts, run_cache
 from pivot.domain import errors, lock, paths, pipeline
@@ -231,7 +231,28 @@ class TransferService:
         progress: progress_port.Progress = progress_port.NULL,
     ) -> TransferReport:
         """Download what the targets need and the local cache lacks; every object re-hashed."""
-        wanted = self._wanted(pipe, options, cwd)
+        return self._fetch(self._wanted(pipe, options, cwd), options, progress)
+
+    def fetch_objects(
+        self,
+        labels: Mapping[str, str],
+        *,
+        jobs: int,
+        progress: progress_port.Progress = progress_port.NULL,
+    ) -> TransferReport:
+        """Download these objects (digest → label for messages) the local cache lacks."""
+        return self._fetch(_Wanted(dict(labels), frozenset()), TransferOptions(jobs=jobs), progress)
+
+    def run_entry(self, sig: str) -> bytes | None:
+        """The run-cache entry another machine pushed for signature `sig`; None when absent."""
+        try:
+            return b"".join(self._remote.get(RUNS + sig))
+        except errors.RemoteMissError:
+            return None
+
+    def _fetch(
+        self, wanted: _Wanted, options: TransferOptions, progress: progress_port.Progress
+    ) -> TransferReport:
         failures: list[Failure] = []
         manifests: dict[str, bytes] = {}
         files: dict[str, str] = {}

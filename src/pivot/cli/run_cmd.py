@@ -12,6 +12,7 @@ from pivot.cli import arguments, output
 
 if TYPE_CHECKING:
     from pivot import container as container_mod
+    from pivot.app import run as run_app
     from pivot.cli import session as session_mod
 
 
@@ -30,6 +31,9 @@ def run(
     scheduler: str | None = None,
     no_wait: arguments.NoWait = False,
     no_shared_fs: bool = False,
+    pull: bool = False,
+    push: bool = False,
+    remote: Annotated[str | None, cyclopts.Parameter(name=["--remote", "-r"])] = None,
     session: arguments.Injected,
 ) -> int:
     """Run stale stages (all, or the named STAGES and their stale upstream).
@@ -66,6 +70,15 @@ def run(
         With `--executor dask`: the workers do not see the project directory. Each stage's
         inputs go to the default remote, the worker runs the stage in a scratch directory and
         uploads its outputs, and Pivot downloads and places them (`run.shared_fs: false`).
+    pull
+        Before running, decide per stage from its lock record and the run caches (local and
+        the remote's) whether it must run; download only the outputs the targets need and the
+        inputs of stages that must run — nothing upstream of a stage the remote already has.
+    push
+        After a successful run, upload its stages' outputs, the tracked data they read and
+        their run-cache entries.
+    remote
+        The remote for --pull / --push; default: core.remote.
     """
     from pivot.app import run as run_app
     from pivot.domain import errors
@@ -85,6 +98,7 @@ def run(
             **({"shared_fs": False} if no_shared_fs else {}),
             **({"executor": executor} if executor else {}),
             all_pipelines=all_pipelines,
+            remote=remote,
             output="json" if json else "console",
             explain=explain or dry_run or output.Verbosity.verbose,
             quiet=output.Verbosity.quiet,
@@ -97,22 +111,99 @@ def run(
             and os.environ.get("PIVOT_EXECUTOR", "loky") != "inline",
         ) as container,
     ):
+        pipe = container.pipeline()
+        options = run_app.RunOptions(
+            stages=stages,
+            force=force,
+            dry_run=dry_run,
+            jobs=jobs,
+            keep_going=keep_going,
+            single_stage=single_stage,
+            no_commit=no_commit,
+        )
+        scope = None
         try:
-            summary = container.run_service().run(
-                container.pipeline(),
-                run_app.RunOptions(
-                    stages=stages,
-                    force=force,
-                    dry_run=dry_run,
-                    jobs=jobs,
-                    keep_going=keep_going,
-                    single_stage=single_stage,
-                    no_commit=no_commit,
-                ),
-            )
+            if pull:
+                scope = _pull(container, pipe, options)
+                if scope is None:
+                    return 1
+                if dry_run:
+                    return 0
+            summary = container.run_service().run(pipe, options, scope)
         finally:
             container.sink().close()
-    return 0 if summary.ok else 1
+        if not summary.ok:
+            return 1
+        if push and not dry_run:
+            return _push(container, pipe, options, scope)
+    return 0
+
+
+def _pull(container: "container_mod.Container", pipe: Any, options: Any) -> "run_app.Scope | None":
+    """Fetch what the run needs (see `pivot run --help`); None when a download failed."""
+    planner = container.pull_planner()
+    plan = planner.plan(pipe, options)
+    if options.dry_run:
+        for name, verdict in plan.verdicts.items():
+            print(f"{name}: {_VERDICT_TEXT[verdict]}", file=sys.stderr)
+        print(
+            f"would fetch {len(plan.fetch):,} objects from {planner.remote_name}", file=sys.stderr
+        )
+        return plan.scope
+    with output.progress_bar(f"pulling from {planner.remote_name}") as progress:
+        report = planner.apply(plan, jobs=container.transfer_jobs(), progress=progress)
+    _say(report)
+    if report.failures:
+        print("pivot: error: not running: some inputs could not be fetched", file=sys.stderr)
+        return None
+    return plan.scope
+
+
+def _push(
+    container: "container_mod.Container",
+    pipe: Any,
+    options: "run_app.RunOptions",
+    scope: "run_app.Scope | None",
+) -> int:
+    """Upload the outputs of the stages the run covered, the tracked data they read and their
+    run-cache entries."""
+    from pivot.app import targets, transfer
+    from pivot.domain import dag
+
+    if scope is None:
+        graph = dag.build(pipe.stages, container.project_root())
+        chosen = targets.select(graph, options.stages, single_stage=options.single_stage)
+    else:
+        chosen = scope.stages
+    service = container.transfer_service()
+    with output.progress_bar(f"pushing to {service.remote_name}") as progress:
+        report = service.push(
+            pipe,
+            transfer.TransferOptions(
+                targets=tuple(sorted(chosen)), with_deps=True, jobs=container.transfer_jobs()
+            ),
+            cwd=container.config.cwd(),
+            progress=progress,
+        )
+    _say(report)
+    return 1 if report.failures else 0
+
+
+def _say(report: Any) -> None:
+    """Failures and the one summary line on stderr (stdout belongs to the run's events)."""
+    from pivot.cli import transfer_cmd
+
+    for failure in report.failures:
+        print(f"failed: {failure.label}: {failure.reason}", file=sys.stderr)
+    if not output.Verbosity.quiet or report.failures:
+        print(transfer_cmd.summary(report), file=sys.stderr)
+
+
+_VERDICT_TEXT = {
+    "recorded": "up to date on the remote (lock record)",
+    "run_cache": "from the run cache",
+    "run": "would run",
+}
 
 
 def _container(

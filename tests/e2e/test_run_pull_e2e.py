@@ -1,0 +1,101 @@
+import json
+import pathlib
+
+import pytest
+
+from tests.e2e import team_project
+from tests.e2e.conftest import Project
+
+
+def _recorded(project: Project, stage: str, ident: str) -> str:
+    lock = json.loads((project.root / f".pivot/stages/{stage}.lock").read_text())
+    return lock["outs"][ident]["hash"]
+
+
+@pytest.fixture
+def shared(project: Project, tmp_path: pathlib.Path) -> Project:
+    """Clone A ran everything, `run --push`ed it to a directory remote and committed."""
+    a = team_project.make_team(project)
+    assert a.pivot("remote", "add", "origin", str(tmp_path / "shared-cache")).returncode == 0
+    pushed = a.pivot("run", "--push")
+    assert pushed.returncode == 0, pushed.stderr
+    assert a.calls() == []
+    team_project.commit(a)
+    return a
+
+
+def test_run_push_uploads_every_output_of_the_run(shared: Project) -> None:
+    stages = ("prepare", "train", "evaluate", "other")
+    done = shared.pivot("push", "--dry-run", "--json", *stages)
+    status = json.loads(shared.pivot("status", "--remote", "--json").stdout)["remote"]
+
+    assert json.loads(done.stdout)["transferred"] == 0
+    assert json.loads(done.stdout)["already_there"] == 5  # 4 outputs and metrics.json
+    assert status["to_push"] == 4  # the tracked images/ (3 files, 1 manifest): read by no stage
+
+
+def test_run_pull_fetches_only_the_targets_outputs_and_runs_nothing(
+    shared: Project, tmp_path: pathlib.Path
+) -> None:
+    b = team_project.clone(shared, tmp_path / "clone-b")
+
+    done = b.pivot("run", "--pull", "evaluate")
+
+    assert done.returncode == 0, done.stderr
+    assert b.calls() == []
+    assert team_project.cached_objects(b) == {_recorded(shared, "evaluate", "evaluate")}
+    assert (b.root / "eval.txt").read_bytes() == (shared.root / "eval.txt").read_bytes()
+    for rel in ("data/clean.txt", "models/model.txt", "other.txt", "images"):
+        assert not (b.root / rel).exists(), rel
+    assert "fetched 1 files" in done.stderr
+
+
+def test_run_pull_after_a_params_change_fetches_inputs_and_runs_only_the_changed_stage(
+    shared: Project, tmp_path: pathlib.Path
+) -> None:
+    c = team_project.clone(shared, tmp_path / "clone-c")
+    c.edit("stages.py", "lr: float = 0.1", "lr: float = 0.3")
+
+    done = c.pivot("run", "--pull", "evaluate")
+
+    assert done.returncode == 0, done.stderr
+    assert c.calls() == ["train", "evaluate"]
+    clean = _recorded(shared, "prepare", "prepare")
+    assert clean in team_project.cached_objects(c)
+    assert _recorded(shared, "train", "train:model") not in team_project.cached_objects(c)
+    assert "lr=0.3" in (c.root / "models/model.txt").read_text()
+    assert not (c.root / "other.txt").exists()
+
+
+def test_run_pull_reuses_a_teammates_run_from_the_remote_run_cache(
+    shared: Project, tmp_path: pathlib.Path
+) -> None:
+    shared.edit("stages.py", "lr: float = 0.1", "lr: float = 0.2")
+    assert shared.pivot("run", "--push", "train").returncode == 0
+    model_02 = (shared.root / "models/model.txt").read_bytes()
+    shared.edit("stages.py", "lr: float = 0.2", "lr: float = 0.1")
+    assert shared.pivot("run", "train").returncode == 0
+    assert shared.calls() == ["train"]  # the lr=0.2 run; lr=0.1 came from the run cache
+    b = team_project.clone(shared, tmp_path / "clone-b")
+    b.edit("stages.py", "lr: float = 0.1", "lr: float = 0.2")
+
+    done = b.pivot("run", "--pull", "train")
+
+    assert done.returncode == 0, done.stderr
+    assert b.calls() == []
+    assert (b.root / "models/model.txt").read_bytes() == model_02
+    assert "restored (run cache)" in done.stdout
+    assert not (b.root / "data/clean.txt").exists()
+
+
+def test_run_pull_dry_run_says_what_it_would_fetch_and_moves_nothing(
+    shared: Project, tmp_path: pathlib.Path
+) -> None:
+    b = team_project.clone(shared, tmp_path / "clone-b")
+
+    done = b.pivot("run", "--pull", "--dry-run", "evaluate")
+
+    assert done.returncode == 0, done.stderr
+    assert "evaluate: up to date on the remote (lock record)" in done.stderr
+    assert "would fetch 1 objects from origin" in done.stderr
+    assert team_project.cached_objects(b) == set()
