@@ -10,6 +10,7 @@ import sys
 from benchmarks import (
     cluster,
     data_diff,
+    data_path,
     dvc_env,
     generate,
     hashing,
@@ -51,6 +52,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--transfer-only", action="store_true", help="only the transfer benchmark")
     parser.add_argument("--transfer-files", type=int, default=20_000, help="small files")
     parser.add_argument("--transfer-mib", type=int, default=1024, help="large file size")
+    parser.add_argument(
+        "--data-path",
+        action="store_true",
+        help="only the data-path measures of issue 18 (cold runs at 1,000 and 3,000 stages, "
+        + "a 20,000-file output, track/re-track/checkout, a 2 GiB file), own report",
+    )
+    parser.add_argument("--data-files", type=int, default=20_000, help="files (data path)")
+    parser.add_argument("--data-big-mib", type=int, default=2048, help="big file (data path)")
+    parser.add_argument(
+        "--data-sizes", default="1000,3000", help="two cold-run stage counts (data path)"
+    )
     parser.add_argument("--no-diff", action="store_true", help="skip the data diff measure")
     parser.add_argument("--diff-mib", type=int, default=1024, help="data diff CSV size")
     parser.add_argument("--profile", action="store_true", help="cProfile Pivot at N=176")
@@ -64,6 +76,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if args.quick:
         args.sizes, args.reps, args.hash_mib, args.cpu_seconds = "10", 1, 64, 0.2
         args.transfer_files, args.transfer_mib = 500, 64
+        args.data_files, args.data_big_mib, args.data_sizes = 500, 64, "20,60"
     return args
 
 
@@ -164,6 +177,41 @@ def transfer_only(
     return 0
 
 
+def data_path_only(args: argparse.Namespace, out: results.Results, work: pathlib.Path) -> int:
+    """`just bench --data-path [--dvc]`: issue 18's measures, Pivot beside DVC, own report."""
+    load_at_start = load_average()
+    installed = dvc_env.ensure(log=work / "dvc-install.log") if args.dvc else None
+    if isinstance(installed, str):
+        out.notes.append(f"{installed}; DVC column skipped")
+        installed = None
+    out.meta["dvc"] = installed.version if installed else "not measured (add --dvc)"
+    small, large = (int(s) for s in args.data_sizes.split(","))
+    settings = data_path.Settings(
+        sizes=(small, large),
+        files=args.data_files,
+        big_mib=args.data_big_mib,
+        reps=args.reps,
+        dvc_stages=min(100, small),
+    )
+    report = data_path.run(work, settings, installed, lambda text: print(f"· {text}", flush=True))
+    report.notes.extend(out.notes)
+    out.meta["load"] = f"{load_at_start} at start, {load_average()} at end"
+    meta = " · ".join(f"{k}: {v}" for k, v in out.meta.items() if k not in ("date", "host"))
+    today, host = out.meta["date"], out.meta["host"]
+    text = (
+        f"# Pivot data-path benchmark — {today} on {host}\n\n{meta}\n\n"
+        + data_path.render(report, settings)
+        + "\n"
+    )
+    args.results.mkdir(parents=True, exist_ok=True)
+    path = args.results / f"{today}-{host}-data-path.md"
+    path.write_text(text)
+    print()
+    print(text)
+    print(f"report written to {path}")
+    return 0
+
+
 def load_average() -> str:
     """1-minute load average: the machine is shared, so say how busy it was."""
     return f"{os.getloadavg()[0]:.1f}"
@@ -192,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.transfer_only:
         return transfer_only(args, out, work)
+    if args.data_path:
+        return data_path_only(args, out, work)
     out.sizes = sizes(args)
     chosen = specs(args, out, work)
     out.tools = [s.tool for s in chosen]

@@ -76,3 +76,23 @@ def test_remove_path_tree_with_read_only_files_and_directories(tmp_path: pathlib
     sub.chmod(0o555)
     fs.remove_path(tree)
     assert not tree.exists()
+
+
+def test_atomic_write_many_writes_every_file_and_leaves_no_temp(tmp_path: pathlib.Path) -> None:
+    first, second = tmp_path / "a" / "one.lock", tmp_path / "b" / "two.lock"
+    fs.atomic_write_bytes(first, b"old")
+    fs.atomic_write_many({first: b"new", second: b"two"})
+    assert (first.read_bytes(), second.read_bytes()) == (b"new", b"two")
+    assert os.listdir(first.parent) == ["one.lock"]
+    assert os.listdir(second.parent) == ["two.lock"]
+
+
+def test_atomic_write_many_publishes_nothing_when_one_write_fails(tmp_path: pathlib.Path) -> None:
+    first, second = tmp_path / "one", tmp_path / "two"
+    fs.atomic_write_bytes(first, b"old")
+    with pytest.raises(TypeError):
+        fs.atomic_write_many(
+            {first: b"new", second: "not bytes"}  # pyright: ignore[reportArgumentType]
+        )
+    assert first.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["one"]

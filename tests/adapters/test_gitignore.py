@@ -11,9 +11,9 @@ def test_entries_are_anchored_and_escape_glob_characters() -> None:
 
 
 def test_an_entry_is_added_once_after_the_existing_lines() -> None:
-    assert gitignore.with_entry("", "/a") == "/a\n"
-    assert gitignore.with_entry("*.log", "/a") == "*.log\n/a\n"
-    assert gitignore.with_entry("*.log\n/a\n", "/a") is None
+    assert gitignore.with_entries("", ["/a"]) == "/a\n"
+    assert gitignore.with_entries("*.log", ["/a", "/b", "/a"]) == "*.log\n/a\n/b\n"
+    assert gitignore.with_entries("*.log\n/a\n", ["/a"]) is None
 
 
 def test_git_ignores_exactly_the_path(tmp_path: pathlib.Path) -> None:
@@ -42,3 +42,18 @@ def test_outside_a_git_work_tree_nothing_is_written(tmp_path: pathlib.Path) -> N
 
     assert gitignore.ignore(data) is False
     assert not (tmp_path / ".gitignore").exists()
+
+
+def test_many_paths_are_ignored_in_one_call_each_beside_its_own_directory(
+    tmp_path: pathlib.Path,
+) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / ".gitignore").write_text("*.log")
+    paths = [tmp_path / "out" / "a.txt", tmp_path / "b.txt", tmp_path / "out" / "c.txt"]
+
+    assert gitignore.ignore(*paths, paths[0]) is True
+    assert gitignore.ignore(*paths) is False
+
+    assert (tmp_path / "out" / ".gitignore").read_text() == "*.log\n/a.txt\n/c.txt\n"
+    assert (tmp_path / ".gitignore").read_text() == "/b.txt\n"

@@ -151,3 +151,18 @@ def test_wrong_shape_raises_lock_file_error(
     path.write_text(json.dumps(record))
     with pytest.raises(errors.LockFileError, match=field if field != "outs" else "output"):
         STORE.read(st)
+
+
+def test_batched_write_reaches_the_disk_after_flush_by_the_end_of_the_block(
+    tmp_path: pathlib.Path,
+) -> None:
+    st = _stage(tmp_path)
+    store = json_lock_store.JsonLockStore()
+    with store.batch():
+        store.write(st, _record())
+        assert not json_lock_store.lock_path(st).exists()
+        store.flush()
+        assert store.read(st) == _record()
+        store.write(st, _record("again"))
+    assert json_lock_store.lock_path(st).read_bytes() == json_lock_store.encode(_record("again"))
+    assert os.listdir(json_lock_store.lock_path(st).parent) == [json_lock_store.lock_path(st).name]

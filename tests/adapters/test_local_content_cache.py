@@ -133,6 +133,35 @@ def test_corrupted_blob_fails_verify(
     assert not cache.verify(digest)
 
 
+def test_cheap_check_rehashes_objects_that_show_signs_of_change(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    edited_in_place = _put(cache, tmp_path / "a", b"hello")
+    obj = cache.object_path(edited_in_place)
+    obj.chmod(0o644)
+    obj.write_bytes(b"bit rot")
+    assert not cache.verify(edited_in_place, rehash=False)
+
+    through_a_link = _put(cache, tmp_path / "b", b"linked")
+    cache.materialize(through_a_link, tmp_path / "workspace", (LinkMode.HARDLINK,))
+    (tmp_path / "workspace").chmod(0o644)
+    (tmp_path / "workspace").write_bytes(b"edited")
+    (tmp_path / "workspace").chmod(0o444)
+    assert not cache.verify(through_a_link, rehash=False)
+
+
+def test_cheap_check_trusts_a_read_only_unshared_object(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    digest = _put(cache, tmp_path / "a", b"hello")
+    obj = cache.object_path(digest)
+    obj.chmod(0o644)
+    obj.write_bytes(b"bit rot")
+    obj.chmod(0o444)
+    assert cache.verify(digest, rehash=False)  # silent corruption: only a re-hash sees it
+    assert not cache.verify(digest)
+
+
 def test_corrupted_member_fails_tree_verify(
     cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
 ) -> None:

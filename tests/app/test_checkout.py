@@ -8,6 +8,7 @@ from pivot.app import checkout
 from pivot.domain import errors
 from pivot.ports import content_cache
 from tests.app import artifact_world
+from tests.conftest import RecordingProgress
 
 LinkMode = content_cache.LinkMode
 
@@ -128,3 +129,31 @@ def test_tracked_directory_with_new_files_is_a_conflict(world: artifact_world.Wo
         world.checkout("raw")
 
     assert (world.root / "raw/new.txt").read_text() == "mine"
+
+
+def test_checkout_trusts_the_cache_and_verify_rehashes_every_object(
+    world: artifact_world.World, progress: RecordingProgress
+) -> None:
+    (world.root / "clean.txt").unlink()
+    world.checkout("prepare", progress=progress)
+    assert (progress.nbytes, progress.files) == (0, 1)
+    assert progress.done()
+
+    (world.root / "clean.txt").unlink()
+    verified = RecordingProgress()
+    world.checkout("prepare", progress=verified, verify=True)
+    assert (verified.nbytes, verified.files) == (len("CLEAN"), 1)
+    assert verified.done()
+
+
+def test_silent_corruption_is_caught_by_verify_and_nothing_is_placed(
+    world: artifact_world.World,
+) -> None:
+    model = world.root / "models/model.txt"
+    digest = world.hasher.file_digest(model)
+    world.cache.corrupt(digest, silently=True)
+    model.unlink()
+
+    with pytest.raises(errors.CacheCorruptError, match=f"train:model.*{digest} is corrupt"):
+        world.checkout("train:model", verify=True)
+    assert not model.exists()

@@ -231,6 +231,25 @@ def test_verify_detects_a_good_object(
 def test_verify_of_absent_object_is_a_cache_miss(cache: content_cache.ContentCache) -> None:
     with pytest.raises(errors.CacheMissError):
         cache.verify(HASHER.bytes_digest(b"absent"))
+    with pytest.raises(errors.CacheMissError):
+        cache.verify(HASHER.bytes_digest(b"absent"), rehash=False)
+
+
+def test_cheap_check_passes_intact_objects_without_reading_them(
+    cache: content_cache.ContentCache, work: pathlib.Path, progress: RecordingProgress
+) -> None:
+    tree = _put_tree(cache, work, {"a.txt": b"AA", "sub/b.txt": b"BBB"})
+    assert cache.verify(_put(cache, work / "one", b"1"), progress, rehash=False)
+    assert cache.verify(tree, progress, rehash=False)
+    assert progress.nbytes == 0
+
+
+def test_cheap_check_fails_a_tree_with_a_lost_member(
+    cache: content_cache.ContentCache, work: pathlib.Path
+) -> None:
+    tree = _put_tree(cache, work, {"a.txt": b"AA", "b.txt": b"BBB"})
+    cache.remove(HASHER.bytes_digest(b"BBB"))
+    assert not cache.verify(tree, rehash=False)
 
 
 def test_cache_is_picklable_and_the_copy_sees_the_same_objects(

@@ -102,3 +102,30 @@ def test_empty_collections_round_trip(store: lock_store.LockStore, tmp_path: pat
     record = _record(code={}, params={}, deps={}, outs={})
     store.write(st, record)
     assert store.read(st) == record
+
+
+def test_batched_writes_are_read_back_inside_and_kept_after(
+    store: lock_store.LockStore, tmp_path: pathlib.Path
+) -> None:
+    first, second = _stage(tmp_path, "a"), _stage(tmp_path, "b")
+    with store.batch():
+        store.write(first, _record("a"))
+        assert store.read(first) == _record("a")
+        store.flush()
+        store.write(second, _record("b"))
+    assert (store.read(first), store.read(second)) == (_record("a"), _record("b"))
+
+
+def test_batched_writes_survive_an_error_inside_the_block(
+    store: lock_store.LockStore, tmp_path: pathlib.Path
+) -> None:
+    st = _stage(tmp_path)
+
+    def failing_run() -> None:
+        with store.batch():
+            store.write(st, _record())
+            raise RuntimeError("a stage failed the run")
+
+    with pytest.raises(RuntimeError):
+        failing_run()
+    assert store.read(st) == _record()

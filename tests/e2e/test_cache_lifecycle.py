@@ -158,6 +158,23 @@ def test_corrupt_object_is_found_and_never_checked_out(project: Project) -> None
     assert not model.exists()
 
 
+def test_checkout_verify_finds_corruption_that_left_no_sign(project: Project) -> None:
+    project.pivot("run")
+    model = project.root / "models/model.txt"
+    lock = json.loads((project.root / ".pivot/stages/train.lock").read_text())
+    digest = lock["outs"]["train:model"]["hash"]
+    blob = _object_path(project, digest)
+    os.chmod(blob, 0o644)
+    blob.write_bytes(bytes(b ^ 0xFF for b in blob.read_bytes()))
+    os.chmod(blob, 0o444)  # read-only again, one link: only a re-hash can tell
+    model.unlink()
+
+    refused = project.pivot("checkout", "--verify", "train:model")
+    assert refused.returncode == 1
+    assert f"{digest} is corrupt" in refused.stderr
+    assert not model.exists()
+
+
 def test_track_and_checkout_tracked_data(project: Project) -> None:
     project.write("images/a.txt", "a")
     project.write("images/b/c.txt", "c")

@@ -20,6 +20,10 @@ class CheckoutOptions:
     fallback: tuple[LinkMode, ...] = DEFAULT_MODES
     force: bool = False
     only_missing: bool = False
+    verify: bool = False
+    """Re-hash every object before placing it. Otherwise the cache is trusted (objects are
+    verified on entry): only objects showing signs of change are re-hashed, unless a link mode
+    that shares bytes with the cache may be used (ADR 0018)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -72,7 +76,7 @@ class CheckoutService:
         cwd: pathlib.Path,
         progress: progress_port.Progress = progress_port.NULL,
     ) -> CheckoutResult:
-        """Restore the selection; `progress` counts bytes verified and files placed."""
+        """Restore the selection; `progress` counts bytes re-hashed and files placed."""
         selection = artifacts.resolve(
             pipe,
             options.targets,
@@ -91,10 +95,11 @@ class CheckoutService:
                 + "; ".join(conflicts)
                 + " (nothing was changed; use --force to overwrite them, or --only-missing)"
             )
-        files, nbytes = self._workload(plan)
-        progress.add_total(files=files, nbytes=nbytes)
-        unusable = self._unusable(plan, progress)
         modes = link_order(options.mode, options.fallback)
+        rehash = options.verify or not content_cache.SHARING_LINK_MODES.isdisjoint(modes)
+        files, nbytes = self._workload(plan, rehash)
+        progress.add_total(files=files, nbytes=nbytes)
+        unusable = self._unusable(plan, progress, rehash)
         restored: list[tuple[str, LinkMode]] = []
         for item in plan:
             if item.digest in unusable:
@@ -159,27 +164,31 @@ class CheckoutService:
         _, current = self._digests.tree(item.path)
         return all(recorded.get(rel) == digest for rel, digest in current.items())
 
-    def _workload(self, plan: list[Item]) -> tuple[int, int]:
-        """Files to place and bytes to verify (objects that cannot be read count nothing)."""
+    def _workload(self, plan: list[Item], rehash: bool) -> tuple[int, int]:
+        """Files to place and bytes to re-hash (objects that cannot be read count nothing)."""
         files = nbytes = 0
         for digest in dict.fromkeys(i.digest for i in plan):
             try:
                 if not digest.endswith(hasher_port.DIR_SUFFIX):
-                    files, nbytes = files + 1, nbytes + self._cache.size(digest)
+                    files += 1
+                    nbytes += self._cache.size(digest) if rehash else 0
                     continue
                 manifest = self._cache.read_tree(digest)
                 files += len(manifest)
-                nbytes += sum(self._cache.size(m) for m in set(manifest.values()))
+                if rehash:
+                    nbytes += sum(self._cache.size(m) for m in set(manifest.values()))
             except (errors.CacheMissError, errors.CacheCorruptError):
                 continue
         return files, nbytes
 
-    def _unusable(self, plan: list[Item], progress: progress_port.Progress) -> dict[str, str]:
-        """Objects that are missing or fail re-hashing: never materialised."""
+    def _unusable(
+        self, plan: list[Item], progress: progress_port.Progress, rehash: bool
+    ) -> dict[str, str]:
+        """Objects that are missing or fail the check (or the re-hash): never placed."""
         bad: dict[str, str] = {}
         for digest in dict.fromkeys(i.digest for i in plan):
             try:
-                ok = self._cache.verify(digest, progress)
+                ok = self._cache.verify(digest, progress, rehash=rehash)
             except errors.CacheMissError:
                 bad[digest] = f"cache object {digest} is missing (run the stage, or `pivot pull`)"
                 continue

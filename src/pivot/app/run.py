@@ -21,6 +21,9 @@ from pivot.ports import (
 Status = events.StageStatus
 # How often the output of running stages is passed on while waiting for one to finish.
 _OUTPUT_POLL_SECONDS = 0.1
+# Group commit: the lock records of finished stages are made durable together, at most this
+# long after the stage finished (one filesystem sync per batch, not one per stage).
+_COMMIT_SECONDS = 0.5
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -116,6 +119,7 @@ class _Scheduler:
         self._metrics: dict[str, dict[str, dict[str, history.Scalar]]] = {}
         self._history: list[history.StageRun] = []
         """Per-stage lines of the run's history record, written once when the run ends."""
+        self._committed = time.monotonic()
 
     def run(self) -> events.RunSummary:
         started = time.perf_counter()
@@ -123,22 +127,11 @@ class _Scheduler:
         self._svc._sink.emit(
             events.RunStarted(len(self._selected), self._jobs > 1 and len(self._selected) > 1)
         )
+        if not self._options.dry_run:
+            self._ignore_data()
         try:
-            while self._ready or self._running:
-                self._launch()
-                if not self._running:
-                    if self._ready and not self._stopped:
-                        continue
-                    break
-                finished, _ = concurrent.futures.wait(
-                    self._running,
-                    timeout=_OUTPUT_POLL_SECONDS,
-                    return_when=concurrent.futures.FIRST_COMPLETED,
-                )
-                for evaluation in self._running.values():
-                    self._pass_output(evaluation.stage.name)
-                for future in finished:
-                    self._complete(self._running.pop(future), future)
+            with self._svc._locks.batch():
+                self._loop()
         finally:
             self._svc._observer.digests.flush()
         for name in self._selected:
@@ -152,6 +145,26 @@ class _Scheduler:
             self._record_history(wall_started)
         self._svc._sink.emit(summary)
         return summary
+
+    def _loop(self) -> None:
+        while self._ready or self._running:
+            self._launch()
+            if not self._running:
+                if self._ready and not self._stopped:
+                    continue
+                break
+            finished, _ = concurrent.futures.wait(
+                self._running,
+                timeout=_OUTPUT_POLL_SECONDS,
+                return_when=concurrent.futures.FIRST_COMPLETED,
+            )
+            for evaluation in self._running.values():
+                self._pass_output(evaluation.stage.name)
+            for future in finished:
+                self._complete(self._running.pop(future), future)
+            if time.monotonic() - self._committed >= _COMMIT_SECONDS:
+                self._svc._locks.flush()
+                self._committed = time.monotonic()
 
     def _record_history(self, started: float) -> None:
         self._svc._history.record(
@@ -285,9 +298,12 @@ class _Scheduler:
         return tuple(reasons)
 
     def _intact(self, digest: str) -> bool:
-        """Whether the cache holds `digest` with its bytes intact; quarantines it if corrupt."""
+        """Whether the cache holds `digest` intact; quarantines it if corrupt. Objects were
+        verified when they entered the cache: re-hashed again only when restores may share
+        bytes with the cache (hardlink, symlink), else the cheap check (ADR 0018)."""
+        rehash = not content_cache.SHARING_LINK_MODES.isdisjoint(self._svc._link_modes)
         try:
-            if self._svc._cache.verify(digest):
+            if self._svc._cache.verify(digest, rehash=rehash):
                 return True
         except errors.CacheMissError:
             return False
@@ -320,7 +336,6 @@ class _Scheduler:
             modes = self._svc._link_modes if out["cached"] else (content_cache.LinkMode.COPY,)
             self._svc._workspace.restore(path, out["hash"], modes)
             self._remember(path, out["hash"])
-        self._ignore_data(st)
         produced = {ident: out["hash"] for ident, out in outs.items()}
         self._svc._locks.write(st, observe.lock_from_digests(st, evaluation.observation, produced))
         self._finish(
@@ -328,11 +343,19 @@ class _Scheduler:
         )
         return True
 
-    def _ignore_data(self, st: stage.Stage) -> None:
-        """Cached outputs are data, never committed; metrics and `cache=False` outputs are."""
-        for out in st.outs:
-            if out.cached:
-                self._svc._workspace.ignore(out.path)
+    def _ignore_data(self) -> None:
+        """Cached outputs are data, never committed; metrics and `cache=False` outputs are.
+
+        Written for every selected stage before any runs: one write per directory, and no
+        lock record can become durable before its output's ignore line."""
+        self._svc._workspace.ignore(
+            *(
+                out.path
+                for name in self._selected
+                for out in self._graph.stages[name].outs
+                if out.cached
+            )
+        )
 
     def _remember(self, path: pathlib.Path, digest: str) -> None:
         """Memoise restored files' digests so the next run does not re-read them."""
@@ -371,7 +394,6 @@ class _Scheduler:
         for result in outcome.outputs:
             for key, stamp, digest in result.stamps:
                 self._svc._observer.digests.remember(key, stamp, digest)
-        self._ignore_data(st)
         if not self._options.no_commit:
             record = observe.lock_record(st, evaluation.observation, outcome)
             self._svc._locks.write(st, record)

@@ -10,14 +10,17 @@ def checkout(
     mode: Literal["hardlink", "symlink", "copy", "reflink"] | None = None,
     force: Annotated[bool, cyclopts.Parameter(name=["--force", "-f"])] = False,
     only_missing: bool = False,
+    verify: bool = False,
     no_wait: arguments.NoWait = False,
     json: arguments.Json = False,
     session: arguments.Injected,
 ) -> int:
     """Restore stage outputs (from their lock records) and tracked files from the cache.
 
-    Every cache object is re-hashed before it is placed (a corrupt one is never served); a
-    progress bar shows the bytes verified and the files placed on a terminal.
+    Cache objects are verified when they enter the cache, so checkout trusts them: an object
+    is re-hashed only when it shows signs of change (writable, or hard-linked into a
+    workspace), and never placed if that fails. `--verify` re-hashes every object first. A
+    progress bar shows the files placed (and bytes re-hashed) on a terminal.
 
     Parameters
     ----------
@@ -26,12 +29,15 @@ def checkout(
     mode
         How to place files: tried first, then the configured order ($PIVOT_LINK_MODES or
         `cache.link_modes` in .pivot/config.yaml; default reflink, copy). hardlink and
-        symlink share bytes with the cache: an edit through them is caught (the object is
-        re-hashed before reuse and quarantined), but the cached copy is lost.
+        symlink share bytes with the cache: an edit through them is caught (such objects are
+        re-hashed before reuse), but the cached copy is lost.
     force
         Overwrite files that differ from the cache.
     only_missing
         Restore only what is missing; leave modified files alone without complaint.
+    verify
+        Re-hash every cache object before placing it (slower; catches silent corruption such
+        as bit rot, as `pivot cache verify` does for the whole cache).
     """
     from pivot.app import checkout as checkout_app
     from pivot.ports import content_cache
@@ -46,6 +52,7 @@ def checkout(
             fallback=container.link_modes(),
             force=force,
             only_missing=only_missing,
+            verify=verify,
         )
         result = container.checkout_service().checkout(
             container.pipeline_if_any(), options, cwd=session.cwd, progress=progress

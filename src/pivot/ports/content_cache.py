@@ -15,6 +15,9 @@ class LinkMode(enum.StrEnum):
 
 DEFAULT_LINK_MODES = (LinkMode.REFLINK, LinkMode.COPY)
 """Restores never share bytes with the cache unless the user opts in (ADR 0014)."""
+SHARING_LINK_MODES = frozenset({LinkMode.HARDLINK, LinkMode.SYMLINK})
+"""Modes whose restored files share bytes with the cache: an edit through them (as root)
+changes the object, so restores that may use them re-hash every object first (ADR 0018)."""
 
 
 class ContentCache(Protocol):
@@ -61,10 +64,19 @@ class ContentCache(Protocol):
         """Delete the object (gc)."""
         ...
 
-    def verify(self, digest: str, progress: progress_port.Progress = progress_port.NULL) -> bool:
+    def verify(
+        self,
+        digest: str,
+        progress: progress_port.Progress = progress_port.NULL,
+        *,
+        rehash: bool = True,
+    ) -> bool:
         """Re-hash the object; False when its bytes no longer match the digest.
 
-        Advances `progress` by the bytes re-hashed (files are counted by the caller).
+        `rehash=False` is the cheap check restores use (objects are verified when they enter
+        the cache): present, and re-hashed only when it shows signs of change since it was
+        stored (writable, or shared by a hard link). Advances `progress` by the bytes
+        re-hashed (files are counted by the caller).
         """
         ...
 

@@ -1,3 +1,4 @@
+import contextlib
 from typing import Protocol
 
 from pivot.domain import lock, stage
@@ -11,5 +12,14 @@ class LockStore(Protocol):
         ...
 
     def write(self, st: stage.Stage, record: lock.LockRecord) -> None:
-        """Replace the stage's record atomically."""
+        """Replace the stage's record atomically (inside `batch`: durable at the next flush)."""
+        ...
+
+    def batch(self) -> contextlib.AbstractContextManager[None]:
+        """Group commit: writes inside the block are read back at once, and made durable
+        together at each `flush` and when the block ends, even by an exception."""
+        ...
+
+    def flush(self) -> None:
+        """Make the writes of the current batch durable now (no-op outside a batch)."""
         ...

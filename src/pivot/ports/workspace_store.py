@@ -26,8 +26,9 @@ class WorkspaceStore(Protocol):
         """
         ...
 
-    def ignore(self, path: pathlib.Path) -> None:
-        """Keep a data path out of git: `/name` in the `.gitignore` beside it (git work trees)."""
+    def ignore(self, *paths: pathlib.Path) -> None:
+        """Keep data paths out of git: `/name` in the `.gitignore` beside each (git work trees);
+        each `.gitignore` is written once per call."""
         ...
 
     def remove(self, path: pathlib.Path) -> None:

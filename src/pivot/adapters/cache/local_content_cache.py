@@ -4,6 +4,7 @@ import os
 import pathlib
 import re
 import shutil
+import stat
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from typing import BinaryIO
@@ -152,13 +153,22 @@ class LocalContentCache:
         """Delete the object (gc); a directory digest removes only its manifest."""
         fs.remove_path(self.object_path(digest))
 
-    def verify(self, digest: str, progress: progress_port.Progress = progress_port.NULL) -> bool:
-        """Re-hash the object; False when its bytes no longer match the digest."""
-        path = self.object_path(digest)
-        if not path.is_file():
-            raise _missing(digest)
+    def verify(
+        self,
+        digest: str,
+        progress: progress_port.Progress = progress_port.NULL,
+        *,
+        rehash: bool = True,
+    ) -> bool:
+        """Re-hash the object; False when its bytes no longer match the digest.
+
+        `rehash=False`: objects that are read-only and not hard-linked elsewhere are trusted
+        (an edit through a workspace link needs one or the other); the rest are re-hashed."""
         if not digest.endswith(hasher_port.DIR_SUFFIX):
-            return self._rehash(digest, progress)
+            intact = self._intact(digest, progress, rehash)
+            if intact is None:
+                raise _missing(digest)
+            return intact
         try:
             manifest = self.read_tree(digest)
         except errors.CacheCorruptError:
@@ -166,12 +176,21 @@ class LocalContentCache:
         if self.hasher.tree_digest(manifest.items()) != digest:
             return False
         return all(
-            self.has(member) and self._rehash(member, progress)
-            for member in sorted(set(manifest.values()))
+            self._intact(member, progress, rehash) for member in sorted(set(manifest.values()))
         )
 
-    def _rehash(self, digest: str, progress: progress_port.Progress) -> bool:
-        return self.hasher.file_digest(self.object_path(digest), progress) == digest
+    def _intact(self, digest: str, progress: progress_port.Progress, rehash: bool) -> bool | None:
+        """Whether the object holds its digest's bytes; None when it is absent."""
+        path = self.object_path(digest)
+        try:
+            st = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        if not rehash and not st.st_mode & 0o222 and st.st_nlink == 1:
+            return True
+        return self.hasher.file_digest(path, progress) == digest
 
     def size(self, digest: str) -> int:
         """Bytes the object occupies (a directory digest: its manifest only)."""

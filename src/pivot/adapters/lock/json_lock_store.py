@@ -1,6 +1,9 @@
+import concurrent.futures
+import contextlib
 import json
 import pathlib
 import urllib.parse
+from collections.abc import Iterator
 from typing import Any
 
 from pivot.adapters import fs
@@ -31,25 +34,81 @@ def decode(data: bytes, path: pathlib.Path, st: stage.Stage) -> lock.LockRecord:
 class JsonLockStore:
     """One JSON lock file per stage under `<pipeline root>/.pivot/stages/`."""
 
+    def __init__(self) -> None:
+        self._pending: dict[pathlib.Path, bytes] | None = None
+        """Inside `batch`: records written since the last flush (group commit)."""
+        self._writing: dict[pathlib.Path, bytes] = {}
+        """The batch being made durable by the background writer."""
+        self._writer: concurrent.futures.ThreadPoolExecutor | None = None
+        self._written: concurrent.futures.Future[None] | None = None
+
     def read(self, st: stage.Stage) -> lock.LockRecord | None:
         """The stage's last recorded run, or None if it never ran."""
         path = lock_path(st)
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            return None
-        return decode(data, path, st)
+        data = (self._pending or {}).get(path, self._writing.get(path))
+        if data is None:
+            data = _read_or_none(path)
+        return None if data is None else decode(data, path, st)
 
     def write(self, st: stage.Stage, record: lock.LockRecord) -> None:
         """Replace the stage's record atomically; an unchanged record leaves the file alone."""
         path = lock_path(st)
         data = encode(record)
+        if self._pending is not None:
+            # Compared with the newest version: one queued or in flight, else the file.
+            current = self._pending.get(path, self._writing.get(path))
+            if current is None:
+                current = _read_or_none(path)
+            if current != data:
+                self._pending[path] = data
+            return
+        if _read_or_none(path) != data:
+            fs.atomic_write_bytes(path, data)
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group commit: one filesystem sync per flush, made by a background writer so the
+        caller never waits on the disk; the block's end waits for the last one."""
+        if self._pending is not None:
+            yield  # already batching: the outer block commits
+            return
+        self._pending = {}
+        self._writer = concurrent.futures.ThreadPoolExecutor(1, "pivot-lock-writer")
         try:
-            if path.read_bytes() == data:
-                return
-        except FileNotFoundError:
-            pass
-        fs.atomic_write_bytes(path, data)
+            yield
+        finally:
+            try:
+                self.flush()
+                self._wait()
+            finally:
+                self._writer.shutdown()
+                self._pending, self._writer = None, None
+
+    def flush(self) -> None:
+        """Start making the batch's records durable together (no-op outside a batch).
+
+        Waits for the previous flush first, so at most one batch is in flight and its
+        failure surfaces here."""
+        if not self._pending or self._writer is None:
+            return
+        self._wait()
+        self._writing, self._pending = self._pending, {}
+        self._written = self._writer.submit(fs.atomic_write_many, self._writing)
+
+    def _wait(self) -> None:
+        written, self._written = self._written, None
+        try:
+            if written is not None:
+                written.result()
+        finally:
+            self._writing = {}
+
+
+def _read_or_none(path: pathlib.Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
 
 
 def _validated(raw: Any, path: pathlib.Path, st: stage.Stage) -> lock.LockRecord:

@@ -18,6 +18,8 @@ class MemoryContentCache:
         self._blobs: dict[str, bytes] = {}
         self._trees: dict[str, dict[str, str]] = {}
         self.quarantined: dict[str, bytes] = {}
+        self._changed: set[str] = set()
+        """Blobs changed visibly (as an edit leaves a writable or shared object on disk)."""
 
     def has(self, digest: str) -> bool:
         """True when an object with `digest` is stored."""
@@ -78,19 +80,29 @@ class MemoryContentCache:
         self._blobs.pop(digest, None)
         self._trees.pop(digest, None)
 
-    def verify(self, digest: str, progress: progress_port.Progress = progress_port.NULL) -> bool:
-        """Re-hash the object; False when its bytes no longer match the digest."""
+    def verify(
+        self,
+        digest: str,
+        progress: progress_port.Progress = progress_port.NULL,
+        *,
+        rehash: bool = True,
+    ) -> bool:
+        """Re-hash the object; False when its bytes no longer match the digest.
+
+        `rehash=False`: only visibly changed blobs are re-hashed, the rest are trusted."""
         if digest in self._blobs:
-            return self._rehash(digest, progress)
+            return self._rehash(digest, progress, rehash)
         manifest = self.read_tree(digest)
         if self._hasher.tree_digest(manifest.items()) != digest:
             return False
         return all(
-            member in self._blobs and self._rehash(member, progress)
+            member in self._blobs and self._rehash(member, progress, rehash)
             for member in sorted(set(manifest.values()))
         )
 
-    def _rehash(self, digest: str, progress: progress_port.Progress) -> bool:
+    def _rehash(self, digest: str, progress: progress_port.Progress, rehash: bool) -> bool:
+        if not rehash and digest not in self._changed:
+            return True
         data = self._blobs[digest]
         progress.advance(nbytes=len(data))
         return self._hasher.bytes_digest(data) == digest
@@ -134,11 +146,14 @@ class MemoryContentCache:
         self.quarantined[digest] = self._blobs.pop(digest, None) or b""
         self._trees.pop(digest, None)
 
-    def corrupt(self, digest: str, data: bytes = b"corrupted") -> None:
-        """Replace a stored blob's bytes (tests of verification and recovery)."""
+    def corrupt(self, digest: str, data: bytes = b"corrupted", *, silently: bool = False) -> None:
+        """Replace a stored blob's bytes (tests of verification and recovery); `silently`:
+        leave no sign of change, so only a full re-hash finds it (bit rot)."""
         if digest not in self._blobs:
             raise _missing(digest)
         self._blobs[digest] = data
+        if not silently:
+            self._changed.add(digest)
 
     def _blob(self, digest: str, *, within: str | None = None) -> bytes:
         if digest not in self._blobs:

@@ -1,5 +1,7 @@
+import contextlib
 import copy
 import pathlib
+from collections.abc import Iterator
 
 from pivot.domain import lock, stage
 
@@ -18,3 +20,11 @@ class MemoryLockStore:
     def write(self, st: stage.Stage, record: lock.LockRecord) -> None:
         """Replace the stage's record with a copy (later edits of `record` do not leak in)."""
         self._records[(st.state_dir, st.lock_name)] = copy.deepcopy(record)
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Memory has nothing to make durable: writes are visible at once."""
+        yield
+
+    def flush(self) -> None:
+        """Nothing to flush."""

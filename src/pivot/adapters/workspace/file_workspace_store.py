@@ -58,9 +58,10 @@ class FileWorkspaceStore:
             raise
         return used
 
-    def ignore(self, path: pathlib.Path) -> None:
-        """Keep a data path out of git: `/name` in the `.gitignore` beside it (git work trees)."""
-        gitignore.ignore(path)
+    def ignore(self, *paths: pathlib.Path) -> None:
+        """Keep data paths out of git: `/name` in the `.gitignore` beside each (git work trees);
+        each `.gitignore` is written once per call."""
+        gitignore.ignore(*paths)
 
     def remove(self, path: pathlib.Path) -> None:
         """Delete a file or directory output before its stage runs (no error if absent)."""

@@ -1,5 +1,6 @@
 import functools
 import pathlib
+from collections.abc import Iterable
 
 from pivot.adapters import fs
 
@@ -15,32 +16,39 @@ def entry_for(name: str) -> str:
     return "/" + escaped
 
 
-def with_entry(text: str, entry: str) -> str | None:
-    """`text` with `entry` appended as one line; None when it is already there."""
-    if entry in text.splitlines():
+def with_entries(text: str, entries: Iterable[str]) -> str | None:
+    """`text` with each entry it lacks appended as one line; None when none is missing."""
+    present = set(text.splitlines())
+    new = [e for e in dict.fromkeys(entries) if e not in present]
+    if not new:
         return None
     separator = "" if not text or text.endswith("\n") else "\n"
-    return f"{text}{separator}{entry}\n"
+    return text + separator + "".join(f"{e}\n" for e in new)
 
 
-def ignore(path: pathlib.Path) -> bool:
-    """Add `path` to the `.gitignore` beside it (created if missing) when it is in a git work tree.
+def ignore(*paths: pathlib.Path) -> bool:
+    """Add each path to the `.gitignore` beside it (created if missing) in a git work tree.
 
-    Returns True when the file changed. As DVC does: one anchored line per path, written
-    atomically, never duplicated; other lines are kept as they are.
+    Returns True when a file changed. As DVC does: one anchored line per path, never
+    duplicated; other lines are kept as they are. Each `.gitignore` is rewritten once per call
+    and all of them are made durable together, so callers batch paths.
     """
-    if not in_git_work_tree(path.parent):
-        return False
-    ignore_file = path.parent / FILE_NAME
-    try:
-        text = ignore_file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        text = ""
-    updated = with_entry(text, entry_for(path.name))
-    if updated is None:
-        return False
-    fs.atomic_write_bytes(ignore_file, updated.encode("utf-8"))
-    return True
+    wanted: dict[pathlib.Path, list[str]] = {}
+    for path in paths:
+        if in_git_work_tree(path.parent):
+            wanted.setdefault(path.parent, []).append(entry_for(path.name))
+    changed: dict[pathlib.Path, bytes] = {}
+    for directory, entries in wanted.items():
+        ignore_file = directory / FILE_NAME
+        try:
+            text = ignore_file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            text = ""
+        updated = with_entries(text, entries)
+        if updated is not None:
+            changed[ignore_file] = updated.encode("utf-8")
+    fs.atomic_write_many(changed)
+    return bool(changed)
 
 
 @functools.cache

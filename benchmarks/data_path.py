@@ -1,0 +1,502 @@
+import dataclasses
+import json
+import os
+import pathlib
+import shutil
+import statistics
+import sys
+from collections.abc import Callable, Mapping, Sequence
+
+from benchmarks import dvc_env, generate, hashing, measure, shape, tools, transfer
+
+# Runs a command and writes what it cost: wall time, CPU of the measuring process itself
+# ("inprocess": the command is a Python script run in this interpreter, so its own CPU is
+# separate from its workers'), CPU of waited-for children, and peak resident memory.
+DRIVER = """\
+import json, resource, runpy, subprocess, sys, time
+
+out, mode, *cmd = sys.argv[1:]
+start = time.perf_counter()
+code = 0
+if mode == "inprocess":
+    sys.argv = cmd
+    try:
+        runpy.run_path(cmd[0], run_name="__main__")
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+else:
+    code = subprocess.run(cmd).returncode
+wall = time.perf_counter() - start
+me = resource.getrusage(resource.RUSAGE_SELF)
+kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+with open(out, "w") as f:
+    json.dump(
+        {
+            "wall": wall,
+            "self_cpu": me.ru_utime + me.ru_stime,
+            "children_cpu": kids.ru_utime + kids.ru_stime,
+            "peak_kib": me.ru_maxrss if mode == "inprocess" else kids.ru_maxrss,
+        },
+        f,
+    )
+sys.exit(code)
+"""
+
+# The writer of the DirectoryOut measure: a `cmd` stage (the same for both tools) that writes
+# `count` files of 1 KiB into 100 subdirectories and records its own time beside the output.
+WRITER_PY = """\
+import os, sys, time
+
+count, out = int(sys.argv[1]), sys.argv[2]
+start = time.perf_counter()
+for d in range(min(count, 100)):
+    os.makedirs(os.path.join(out, f"d{d:02d}"), exist_ok=True)
+for i in range(count):
+    with open(os.path.join(out, f"d{i % 100:02d}", f"f{i:05d}.txt"), "w") as f:
+        f.write(f"{i:08d}" * 128)
+with open("writer-seconds.txt", "w") as f:
+    f.write(str(time.perf_counter() - start))
+"""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Cost:
+    """What one command cost."""
+
+    wall: float
+    self_cpu: float
+    children_cpu: float
+    peak_kib: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Row:
+    """One line of the data-path table."""
+
+    what: str
+    pivot: str
+    dvc: str
+    note: str = ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Target:
+    """One 'Done when' line of issue 18 and what this run measured for it."""
+
+    goal: str
+    measured: str
+    met: bool | None
+    """None: not measured."""
+
+
+@dataclasses.dataclass
+class Report:
+    rows: list[Row] = dataclasses.field(default_factory=list[Row])
+    targets: list[Target] = dataclasses.field(default_factory=list[Target])
+    notes: list[str] = dataclasses.field(default_factory=list[str])
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Settings:
+    sizes: tuple[int, int] = (1000, 3000)
+    """Cold-run stage counts; the linearity target divides the second by the first."""
+    dvc_stages: int = 100
+    """DVC's cold run at N=1,000 takes many minutes: its per-stage cost is taken here."""
+    files: int = 20_000
+    big_mib: int = 2048
+    reps: int = 3
+
+
+def cost(
+    command: Sequence[str],
+    cwd: pathlib.Path,
+    env: Mapping[str, str],
+    *,
+    inprocess: bool = False,
+) -> Cost:
+    """Run `command` under the driver; `inprocess` for Python scripts (their own CPU)."""
+    out = cwd / ".bench-cost.json"
+    mode = "inprocess" if inprocess else "subprocess"
+    try:
+        measure.run([sys.executable, "-c", DRIVER, str(out), mode, *command], cwd, env)
+        values = json.loads(out.read_text())
+    finally:
+        out.unlink(missing_ok=True)
+    return Cost(values["wall"], values["self_cpu"], values["children_cpu"], values["peak_kib"])
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def _s(seconds: float) -> str:
+    return f"{seconds:.2f} s" if seconds >= 1 else _ms(seconds)
+
+
+def _med(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def _spread(values: Sequence[float]) -> str:
+    if len(values) == 1:
+        return _s(values[0])
+    return f"{_s(_med(values))} ({_s(min(values))}–{_s(max(values))})"
+
+
+class Bench:
+    def __init__(
+        self,
+        work: pathlib.Path,
+        settings: Settings,
+        dvc: dvc_env.DvcEnv | None,
+        log: Callable[[str], None],
+    ) -> None:
+        self.work = work / "data-path"
+        self.settings = settings
+        self.dvc = dvc
+        self.log = log
+        self.report = Report()
+        self.pivot_exe = str(tools.pivot_executable())
+        self.pivot_env = tools._env(tools.python_bin_dir())  # pyright: ignore[reportPrivateUsage]
+        self.dvc_env = (
+            None
+            if dvc is None
+            else tools._env(  # pyright: ignore[reportPrivateUsage]
+                dvc.bin_dir, DVC_NO_ANALYTICS="1", DVC_SITE_CACHE_DIR=str(self.work / "dvc-site")
+            )
+        )
+
+    # -- projects -------------------------------------------------------------------------
+
+    def _fresh(self, name: str) -> pathlib.Path:
+        path = self.work / name
+        _remove(path)
+        path.mkdir(parents=True)
+        return path
+
+    def _pivot_project(self, name: str) -> pathlib.Path:
+        project = self._fresh(f"pivot-{name}")
+        measure.run(["git", "init", "-q"], project, self.pivot_env)
+        measure.run([self.pivot_exe, "init"], project, self.pivot_env)
+        return project
+
+    def _dvc_project(self, name: str) -> pathlib.Path:
+        if self.dvc is None or self.dvc_env is None:
+            raise RuntimeError("DVC is not installed")
+        project = self._fresh(f"dvc-{name}")
+        exe = str(self.dvc.dvc)
+        for step in (
+            ["git", "init", "-q"],
+            [exe, "init", "-q"],
+            [exe, "config", "core.analytics", "false"],
+            [exe, "config", "core.check_update", "false"],
+            [exe, "config", "cache.type", "copy"],
+        ):
+            measure.run(step, project, self.dvc_env)
+        return project
+
+    def _pivot(self, args: Sequence[str], cwd: pathlib.Path) -> Cost:
+        return cost([self.pivot_exe, *args], cwd, self.pivot_env, inprocess=True)
+
+    def _dvc(self, args: Sequence[str], cwd: pathlib.Path) -> Cost:
+        if self.dvc is None or self.dvc_env is None:
+            raise RuntimeError("DVC is not installed")
+        return cost([str(self.dvc.dvc), *args], cwd, self.dvc_env)
+
+    # -- cold runs ------------------------------------------------------------------------
+
+    def cold_runs(self) -> None:
+        """Per-stage overhead and the scheduler process's own CPU, Pivot at two sizes."""
+        per_size: dict[int, tuple[Cost, float]] = {}
+        for n in self.settings.sizes:
+            project = shape.layered(n)
+            lower = self._fresh(f"lower-{n}")
+            generate.write_project(project, generate.Form.LOWER_BOUND, lower)
+            lower_wall = cost([sys.executable, "lower_bound.py"], lower, self.pivot_env).wall
+            self.log(f"data path: Pivot cold run, N={n}")
+            copy = self._fresh(f"pivot-cold-{n}")
+            generate.write_project(project, generate.Form.PIVOT_PYTHON, copy)
+            measure.run([self.pivot_exe, "init"], copy, self.pivot_env)
+            measured = self._pivot(["run", "-q"], copy)
+            per_size[n] = (measured, lower_wall)
+            _remove(copy)
+            _remove(lower)
+            overhead = (measured.wall - lower_wall) / n
+            self.report.rows.append(
+                Row(
+                    f"cold run, N={n:,}: wall · per-stage overhead · scheduler CPU",
+                    f"{_s(measured.wall)} · {_ms(overhead)} · "
+                    + f"{_s(measured.self_cpu)} ({measured.self_cpu / measured.wall:.0%})",
+                    "—",
+                    f"lower bound {_s(lower_wall)}",
+                )
+            )
+        small, large = self.settings.sizes
+        (cold_small, lower_small), (cold_large, _) = per_size[small], per_size[large]
+        overhead = (cold_small.wall - lower_small) / small
+        share = cold_small.self_cpu / cold_small.wall
+        cpu_ratio = cold_large.self_cpu / cold_small.self_cpu
+        wall_ratio = cold_large.wall / cold_small.wall
+        ideal = large / small
+        self.report.targets += [
+            Target(
+                f"cold run per-stage overhead, N={small:,} ≤ 3 ms", _ms(overhead), overhead <= 3e-3
+            ),
+            Target(
+                f"scheduler process CPU < 30 % of the cold run, N={small:,}",
+                f"{share:.0%} ({_s(cold_small.self_cpu)} of {_s(cold_small.wall)})",
+                share < 0.30,
+            ),
+            Target(
+                f"scheduler cost linear: CPU N={large:,} ÷ N={small:,} ≤ {ideal * 1.1:.1f}",
+                f"{cpu_ratio:.2f} (wall {wall_ratio:.2f})",
+                cpu_ratio <= ideal * 1.1,
+            ),
+        ]
+        if self.dvc is not None:
+            self._dvc_cold(overhead)
+
+    def _dvc_cold(self, pivot_overhead: float) -> None:
+        n = self.settings.dvc_stages
+        project = shape.layered(n)
+        lower = self._fresh(f"lower-{n}")
+        generate.write_project(project, generate.Form.LOWER_BOUND, lower)
+        lower_wall = cost([sys.executable, "lower_bound.py"], lower, self.pivot_env).wall
+        self.log(f"data path: DVC cold run, N={n}")
+        copy = self._dvc_project(f"cold-{n}")
+        generate.write_project(project, generate.Form.DVC, copy)
+        measured = self._dvc(["repro", "-q"], copy)
+        overhead = (measured.wall - lower_wall) / n
+        self.report.rows.append(
+            Row(
+                f"cold run, N={n}: wall · per-stage overhead",
+                "—",
+                f"{_s(measured.wall)} · {_ms(overhead)}",
+                f"DVC ÷ Pivot (N={self.settings.sizes[0]:,}) per stage: "
+                + f"{overhead / pivot_overhead:.0f}×",
+            )
+        )
+        _remove(copy)
+        _remove(lower)
+
+    # -- a stage writing a 20,000-file directory --------------------------------------------
+
+    def directory_output(self) -> None:
+        """Time each tool spends hashing and caching a directory a `cmd` stage wrote."""
+        files = self.settings.files
+        results: dict[str, tuple[float, float]] = {}
+        runners: dict[str, Callable[[int], tuple[float, float]]] = {"Pivot": self._pivot_dir}
+        if self.dvc is not None:
+            runners["DVC"] = self._dvc_dir
+        for tool, runner in runners.items():
+            self.log(f"data path: {tool} stage writing {files:,} files")
+            trivial, _ = runner(1)
+            wall, writer = runner(files)
+            results[tool] = (wall - trivial - writer, writer)
+        caching, writer = results["Pivot"]
+        dvc_caching = results.get("DVC", (None, None))[0]
+        self.report.rows.append(
+            Row(
+                f"stage writing {files:,} files: caching time (writer's own time)",
+                f"{_s(caching)} ({_s(writer)})",
+                "—" if dvc_caching is None else f"{_s(dvc_caching)} ({_s(results['DVC'][1])})",
+                "caching = run − run of a 1-file stage − writer",
+            )
+        )
+        self.report.targets.append(
+            Target(
+                f"{files:,}-file directory output cached in ≤ 2× the writer's own time",
+                f"{caching / writer:.2f}× ({_s(caching)} vs {_s(writer)})",
+                caching <= 2 * writer,
+            )
+        )
+
+    def _pivot_dir(self, count: int) -> tuple[float, float]:
+        project = self._pivot_project(f"dir-{count}")
+        (project / "write_dir.py").write_text(WRITER_PY)
+        (project / "pivot.yaml").write_text(
+            "pipeline: bench\nstages:\n  write:\n"
+            + f"    cmd: python write_dir.py {count} out/files\n"
+            + "    deps: [write_dir.py]\n    outs: [out/files]\n"
+        )
+        wall = self._pivot(["run", "-q"], project).wall
+        writer = float((project / "writer-seconds.txt").read_text())
+        _remove(project)
+        return wall, writer
+
+    def _dvc_dir(self, count: int) -> tuple[float, float]:
+        project = self._dvc_project(f"dir-{count}")
+        (project / "write_dir.py").write_text(WRITER_PY)
+        (project / "dvc.yaml").write_text(
+            "stages:\n  write:\n"
+            + f"    cmd: python write_dir.py {count} out/files\n"
+            + "    deps: [write_dir.py]\n    outs: [out/files]\n"
+        )
+        wall = self._dvc(["repro", "-q"], project).wall
+        writer = float((project / "writer-seconds.txt").read_text())
+        _remove(project)
+        return wall, writer
+
+    # -- tracked data: re-track and checkout of 20,000 files -------------------------------
+
+    def tracked_directory(self) -> None:
+        files, reps = self.settings.files, self.settings.reps
+        source = self.work / "source-files"
+        transfer.make_small(source, files)
+        steps: dict[str, dict[str, list[float]]] = {}
+        self.log(f"data path: Pivot track, re-track, checkout of {files:,} files")
+        steps["Pivot"] = self._pivot_tracked(source, reps)
+        if self.dvc is not None:
+            self.log(f"data path: DVC add, re-add, checkout of {files:,} files")
+            steps["DVC"] = self._dvc_tracked(source, reps)
+        labels = {
+            "track": f"track {files:,} files (first time)",
+            "retrack": f"no-op re-track of {files:,} files",
+            "checkout": f"checkout of {files:,} files, copy mode (into an empty workspace)",
+            "verify": f"checkout of {files:,} files, copy mode, `--verify` (re-hash)",
+        }
+        for step, label in labels.items():
+            pivot = steps["Pivot"].get(step)
+            dvc = steps.get("DVC", {}).get(step)
+            ratio = f"DVC ÷ Pivot {_med(dvc) / _med(pivot):.1f}×" if pivot and dvc else ""
+            self.report.rows.append(
+                Row(label, _spread(pivot) if pivot else "—", _spread(dvc) if dvc else "—", ratio)
+            )
+        for step, factor in (("checkout", 3), ("retrack", 5)):
+            pivot, dvc = steps["Pivot"].get(step), steps.get("DVC", {}).get(step)
+            goal = f"{labels[step]}: DVC ÷ Pivot ≥ {factor}"
+            if not pivot or not dvc:
+                self.report.targets.append(Target(goal, "DVC not measured", None))
+                continue
+            ratio = _med(dvc) / _med(pivot)
+            self.report.targets.append(
+                Target(
+                    goal, f"{ratio:.1f}× ({_s(_med(dvc))} vs {_s(_med(pivot))})", ratio >= factor
+                )
+            )
+
+    def _pivot_tracked(self, source: pathlib.Path, reps: int) -> dict[str, list[float]]:
+        project = self._pivot_project("tracked")
+        shutil.copytree(source, project / "data", ignore=shutil.ignore_patterns(".complete-*"))
+        out: dict[str, list[float]] = {
+            "track": [self._pivot(["track", "data"], project).wall],
+            "retrack": [self._pivot(["track", "data"], project).wall for _ in range(reps)],
+        }
+        out["checkout"] = []
+        for _ in range(reps):
+            _remove(project / "data")
+            out["checkout"].append(
+                self._pivot(["checkout", "--mode", "copy", "data"], project).wall
+            )
+        _remove(project / "data")
+        out["verify"] = [
+            self._pivot(["checkout", "--mode", "copy", "--verify", "data"], project).wall
+        ]
+        _remove(project)
+        return out
+
+    def _dvc_tracked(self, source: pathlib.Path, reps: int) -> dict[str, list[float]]:
+        project = self._dvc_project("tracked")
+        shutil.copytree(source, project / "data", ignore=shutil.ignore_patterns(".complete-*"))
+        out: dict[str, list[float]] = {
+            "track": [self._dvc(["add", "-q", "data"], project).wall],
+            "retrack": [self._dvc(["add", "-q", "data"], project).wall for _ in range(reps)],
+        }
+        out["checkout"] = []
+        for _ in range(reps):
+            _remove(project / "data")
+            out["checkout"].append(self._dvc(["checkout", "-q", "data.dvc"], project).wall)
+        _remove(project)
+        return out
+
+    # -- one big file: peak memory -----------------------------------------------------------
+
+    def big_file(self) -> None:
+        mib = self.settings.big_mib
+        source = self.work / f"big-{mib}MiB.bin"
+        self.log(f"data path: tracking one {mib} MiB file")
+        hashing.make_file(source, mib << 20)
+        peaks: dict[str, Cost] = {}
+        project = self._pivot_project("big")
+        shutil.copyfile(source, project / "big.bin")
+        peaks["Pivot"] = self._pivot(["track", "big.bin"], project)
+        _remove(project)
+        if self.dvc is not None:
+            project = self._dvc_project("big")
+            shutil.copyfile(source, project / "big.bin")
+            peaks["DVC"] = self._dvc(["add", "-q", "big.bin"], project)
+            _remove(project)
+        shown = {t: f"{c.peak_kib / 1024:.0f} MiB ({_s(c.wall)})" for t, c in peaks.items()}
+        self.report.rows.append(
+            Row(
+                f"track one {mib:,} MiB file: peak RSS (wall)",
+                shown["Pivot"],
+                shown.get("DVC", "—"),
+            )
+        )
+        peak = peaks["Pivot"].peak_kib / 1024
+        self.report.targets.append(
+            Target(
+                f"peak RSS tracking a {mib:,} MiB file ≤ 150 MiB", f"{peak:.0f} MiB", peak <= 150
+            )
+        )
+
+
+def _remove(path: pathlib.Path) -> None:
+    """Delete a benchmark tree, read-only cache directories included."""
+    if not path.exists():
+        return
+    for dirpath, dirnames, _ in os.walk(path):
+        for d in dirnames:
+            os.chmod(os.path.join(dirpath, d), 0o755)
+    shutil.rmtree(path)
+
+
+def run(
+    work: pathlib.Path,
+    settings: Settings,
+    dvc: dvc_env.DvcEnv | None,
+    log: Callable[[str], None],
+) -> Report:
+    """Every data-path measure of issue 18, Pivot beside DVC, in one run."""
+    bench = Bench(work, settings, dvc, log)
+    bench.work.mkdir(parents=True, exist_ok=True)
+    for step in (bench.cold_runs, bench.directory_output, bench.tracked_directory, bench.big_file):
+        try:
+            step()
+        except measure.CommandFailedError as exc:
+            bench.report.notes.append(f"{step.__name__}: {exc.short}")
+            log(f"  ! {step.__name__}: {exc.short}")
+    _remove(bench.work)
+    return bench.report
+
+
+def render(report: Report, settings: Settings) -> str:
+    met = sum(1 for t in report.targets if t.met)
+    missed = sum(1 for t in report.targets if t.met is False)
+    lines = [
+        f"## Targets (issue 18): {met} met, {missed} missed",
+        "",
+        "| target | measured | verdict |",
+        "|---|---|---|",
+        *(
+            f"| {t.goal} | {t.measured} | "
+            + ("met" if t.met else "not measured" if t.met is None else "**missed**")
+            + " |"
+            for t in report.targets
+        ),
+        "",
+        "## Measures",
+        "",
+        "Wall-clock time of the whole command; `scheduler CPU` is the CPU time of the `pivot` "
+        + "process itself (workers excluded). Data: "
+        + f"{settings.files:,} files of 1–4 KiB in 100 directories; DVC with `cache.type copy`. "
+        + f"Repeated measures: median (min–max) of {settings.reps}.",
+        "",
+        "| measure | Pivot | DVC | note |",
+        "|---|---|---|---|",
+        *(f"| {r.what} | {r.pivot} | {r.dvc} | {r.note} |" for r in report.rows),
+    ]
+    if report.notes:
+        lines += ["", "## Notes", "", *(f"- {n}" for n in report.notes)]
+    return "\n".join(lines)
