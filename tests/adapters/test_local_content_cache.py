@@ -106,6 +106,28 @@ def test_hardlink_across_devices_falls_back_to_the_next_mode(
         assert dest.read_bytes() == b"hello"
 
 
+@pytest.mark.parametrize("mode", [LinkMode.COPY, LinkMode.HARDLINK, LinkMode.SYMLINK])
+def test_large_directory_is_placed_whole_in_every_mode(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path, mode: LinkMode
+) -> None:
+    files = {f"d{i % 7}/sub{i % 3}/f{i}.txt": f"file {i % 90}".encode() for i in range(150)}
+    manifest = {rel: _put(cache, tmp_path / "src" / rel, data) for rel, data in files.items()}
+    digest = HASHER.tree_digest(manifest.items())
+    cache.put_tree(manifest, digest)
+
+    used = cache.materialize(digest, tmp_path / "out", (mode,))
+
+    assert used is mode
+    placed = {
+        p.relative_to(tmp_path / "out").as_posix(): p.read_bytes()
+        for p in (tmp_path / "out").rglob("*")
+        if not p.is_dir()
+    }
+    assert placed == files
+    if mode is LinkMode.COPY:
+        assert all(_mode(tmp_path / "out" / rel) == 0o644 for rel in files)
+
+
 def test_directory_round_trip_with_hardlinks(
     cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
 ) -> None:

@@ -38,7 +38,7 @@ def test_track_counts_memoised_files_as_done(
     assert progress.done()
 
 
-def test_checkout_reports_bytes_verified_and_files_placed(
+def test_checkout_reports_files_placed_and_bytes_verified(
     world: artifact_world.World, progress: RecordingProgress
 ) -> None:
     world.write("images/a.png", "aa")
@@ -49,8 +49,16 @@ def test_checkout_reports_bytes_verified_and_files_placed(
 
     world.checkout("images", progress=progress)
 
-    assert (progress.files, progress.nbytes) == (2, 5)
+    assert (progress.files, progress.nbytes) == (2, 0)
     assert progress.done()
+
+    for rel in ("images/a.png", "images/sub/b.png"):
+        (world.root / rel).unlink()
+    verified = RecordingProgress()
+    world.checkout("images", progress=verified, verify=True)
+
+    assert (verified.files, verified.nbytes) == (2, 5)
+    assert verified.done()
 
 
 def test_cache_verify_reports_every_object(

@@ -70,6 +70,24 @@ def test_put_file_keeps_the_first_object(
     assert (work / "out").read_bytes() == b"first"
 
 
+def test_put_files_stores_many_files_duplicates_and_present_ones_included(
+    cache: content_cache.ContentCache, work: pathlib.Path
+) -> None:
+    present = _put(cache, work / "present", b"old")
+    files: dict[str, str] = {}
+    for i in range(100):  # enough for the local cache's threads
+        path = work / "many" / f"f{i}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(f"content {i % 70}".encode())
+        files[str(path)] = HASHER.file_digest(path)
+    files[str(work / "present")] = present
+
+    cache.put_files(files)
+
+    assert all(cache.verify(digest) for digest in set(files.values()))
+    assert set(cache.iter_digests()) == set(files.values())
+
+
 def test_put_file_with_link_stores_the_same_bytes(
     cache: content_cache.ContentCache, work: pathlib.Path
 ) -> None:

@@ -1,4 +1,5 @@
 import dataclasses
+import os
 import pathlib
 from collections.abc import Sequence
 
@@ -116,6 +117,6 @@ class CommitService:
             self._cache.put_file(path, digest)
             return
         tree_digest, manifest = self._observer.digests.tree(path)
-        for rel, member in manifest.items():
-            self._cache.put_file(path.joinpath(*rel.split("/")), member)
+        root = os.fspath(path)
+        self._cache.put_files({f"{root}/{rel}": member for rel, member in manifest.items()})
         self._cache.put_tree(manifest, tree_digest)

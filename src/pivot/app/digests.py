@@ -13,18 +13,33 @@ def stamp_of(st: os.stat_result) -> state_store.FileStamp:
     return state_store.FileStamp(st.st_ino, st.st_size, st.st_mtime_ns)
 
 
+def scan_files(root: pathlib.Path | str) -> list[tuple[str, str, os.stat_result]]:
+    """Every file under `root` as (relative POSIX path, path, stat), sorted by relative path.
+
+    One `scandir` per directory and one `stat` per file, strings throughout (no path object
+    per file). Symlinked directories are not followed, as `os.walk` does not follow them."""
+    found: list[tuple[str, str, os.stat_result]] = []
+    pending = [(os.fspath(root), "")]
+    while pending:
+        directory, prefix = pending.pop()
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.is_dir():
+                    if not entry.is_symlink():
+                        pending.append((entry.path, f"{prefix}{entry.name}/"))
+                    continue
+                found.append((prefix + entry.name, entry.path, entry.stat()))
+    found.sort(key=_first)
+    return found
+
+
+def _first(entry: tuple[str, str, os.stat_result]) -> str:
+    return entry[0]
+
+
 def walk_files(root: pathlib.Path) -> list[tuple[str, pathlib.Path]]:
     """Every file under `root` as (relative POSIX path, absolute path), sorted."""
-    found: list[tuple[str, pathlib.Path]] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        base = pathlib.Path(dirpath)
-        found.extend(
-            (pathlib.PurePath(os.path.relpath(base / n, root)).as_posix(), base / n)
-            for n in filenames
-        )
-    found.sort()
-    return found
+    return [(rel, pathlib.Path(path)) for rel, path, _ in scan_files(root)]
 
 
 class DigestService:
@@ -55,23 +70,29 @@ class DigestService:
         if stat_mod.S_ISDIR(st.st_mode):
             return self.tree(path)[0]
         self._progress.add_total(files=1, nbytes=st.st_size)
-        return self._file(str(path), stamp_of(st), path)
+        return self._file(str(path), stamp_of(st))
 
     def tree(self, path: pathlib.Path) -> tuple[str, dict[str, str]]:
         """Digest and manifest (relative path → file digest) of a directory."""
-        found = [(rel, p, stamp_of(os.stat(p))) for rel, p in walk_files(path)]
-        self._progress.add_total(files=len(found), nbytes=sum(s.size for _, _, s in found))
-        manifest = {rel: self._file(str(p), stamp, p) for rel, p, stamp in found}
-        return self._hasher.tree_digest(sorted(manifest.items())), manifest
+        digest, manifest, _ = self.tree_with_size(path)
+        return digest, manifest
 
-    def _file(self, key: str, stamp: state_store.FileStamp, path: pathlib.Path) -> str:
+    def tree_with_size(self, path: pathlib.Path) -> tuple[str, dict[str, str], int]:
+        """Digest, manifest (relative path → file digest) and total bytes of a directory."""
+        found = [(rel, p, stamp_of(st)) for rel, p, st in scan_files(path)]
+        size = sum(stamp.size for _, _, stamp in found)
+        self._progress.add_total(files=len(found), nbytes=size)
+        manifest = {rel: self._file(p, stamp) for rel, p, stamp in found}
+        return self._hasher.tree_digest(manifest.items()), manifest, size
+
+    def _file(self, key: str, stamp: state_store.FileStamp) -> str:
         seen = self._seen.get(key)
         if seen is not None and seen[0] == stamp:
             self._progress.advance(files=1, nbytes=stamp.size)
             return seen[1]
         digest = self._state.lookup_hash(key, stamp)
         if digest is None:
-            digest = self._hasher.file_digest(path, self._progress)
+            digest = self._hasher.file_digest(key, self._progress)
             self._progress.advance(files=1)
             self._pending.append((key, stamp, digest))
         else:

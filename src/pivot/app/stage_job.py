@@ -355,14 +355,16 @@ def _record(job: StageJob, out: OutJob) -> OutResult:
             f"stage '{job.stage}' did not create its output '{out.identity}' at '{out.path}'"
         )
     if out.path.is_dir():
-        stamps = tuple(_hash_file(job.hasher, p) for _, p in digests.walk_files(out.path))
+        entries = digests.scan_files(out.path)
+        stamps = tuple(
+            (path, digests.stamp_of(st), job.hasher.file_digest(path)) for _, path, st in entries
+        )
         manifest = {
-            pathlib.PurePath(os.path.relpath(p, out.path)).as_posix(): d for p, _, d in stamps
+            rel: digest for (rel, _, _), (_, _, digest) in zip(entries, stamps, strict=True)
         }
-        digest = job.hasher.tree_digest(sorted(manifest.items()))
+        digest = job.hasher.tree_digest(manifest.items())
         if out.store:
-            for path, _, file_digest in stamps:
-                job.cache.put_file(pathlib.Path(path), file_digest)
+            job.cache.put_files({path: file_digest for path, _, file_digest in stamps})
             job.cache.put_tree(manifest, digest)
         return OutResult(out.identity, digest, stamps)
     entry = _hash_file(job.hasher, out.path)

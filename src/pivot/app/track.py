@@ -143,11 +143,10 @@ class TrackService:
 
     def _track_one(self, path: pathlib.Path, existing: list[artifacts.Tracked]) -> TrackResult:
         if path.is_dir():
-            digest, manifest = self._digests.tree(path)
-            for rel, member in manifest.items():
-                self._cache.put_file(path.joinpath(*rel.split("/")), member)
+            digest, manifest, size = self._digests.tree_with_size(path)
+            root = os.fspath(path)
+            self._cache.put_files({f"{root}/{rel}": member for rel, member in manifest.items()})
             self._cache.put_tree(manifest, digest)
-            size = sum(path.joinpath(*rel.split("/")).stat().st_size for rel in manifest)
             tracked = artifacts.Tracked(path, digest, size, len(manifest))
         else:
             digest = self._digests.digest(path)

@@ -35,6 +35,11 @@ class ContentCache(Protocol):
         """
         ...
 
+    def put_files(self, files: Mapping[str, str]) -> None:
+        """Store many files (path → digest), as `put_file` does each; in parallel where the
+        adapter can (the members of a directory output)."""
+        ...
+
     def put_tree(self, manifest: Mapping[str, str], digest: str) -> None:
         """Store a directory manifest (relative path → file digest) under `digest`."""
         ...

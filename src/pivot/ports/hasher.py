@@ -12,7 +12,7 @@ class Hasher(Protocol):
     """Content digests; must be picklable (workers hash outputs)."""
 
     def file_digest(
-        self, path: pathlib.Path, progress: progress_port.Progress = progress_port.NULL
+        self, path: pathlib.Path | str, progress: progress_port.Progress = progress_port.NULL
     ) -> str:
         """Digest of the file's bytes (hex); reports the bytes read as `progress.advance`."""
         ...

@@ -1,8 +1,11 @@
+import concurrent.futures
+import contextlib
 import errno
 import json
 import os
 import pathlib
 import re
+import secrets
 import shutil
 import stat
 import sys
@@ -20,6 +23,10 @@ _DIGEST = re.compile(r"[0-9a-f]{3,128}(?:\.dir)?")
 _FICLONE = 0x40049409
 _READ_ONLY = 0o444
 _WRITABLE = 0o644
+_SENDFILE_CHUNK = 1 << 30
+# Directory outputs: from this many new files on, copies run in threads.
+_PARALLEL_MIN = 64
+_THREADS = 4
 
 
 class LocalContentCache:
@@ -31,28 +38,65 @@ class LocalContentCache:
 
     def object_path(self, digest: str) -> pathlib.Path:
         """Where the object for `digest` lives (whether or not it exists)."""
+        return pathlib.Path(self._object(digest))
+
+    def _object(self, digest: str) -> str:
+        # Strings, not path objects: this runs once per file of a directory output.
         if not _DIGEST.fullmatch(digest):
             raise ValueError(f"'{digest}' is not a content digest")
-        return self.root / "files" / digest[:2] / digest[2:]
+        return f"{self.root}/files/{digest[:2]}/{digest[2:]}"
 
     def has(self, digest: str) -> bool:
         """True when an object with `digest` is stored."""
-        return self.object_path(digest).is_file()
+        return os.path.isfile(self._object(digest))
 
     def put_file(self, path: pathlib.Path, digest: str, *, link: bool = False) -> None:
         """Store the bytes of `path` under `digest`; an existing object is never overwritten."""
+        if not link:
+            self._put(os.fspath(path), digest)
+            return
         dest = self.object_path(digest)
         if dest.exists():
             return
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = fs.temp_sibling(dest)
         try:
-            if not (link and _shared(path, tmp)):
+            if not _shared(path, tmp):
                 shutil.copyfile(path, tmp)
                 os.chmod(tmp, _READ_ONLY)
             _publish(tmp, dest)
         finally:
             tmp.unlink(missing_ok=True)
+
+    def put_files(self, files: Mapping[str, str]) -> None:
+        """Store many files (path → digest): the copies of a large batch run in threads (the
+        copy itself runs in the kernel, so they overlap)."""
+        missing = [(path, digest) for path, digest in files.items() if not self.has(digest)]
+        if len(missing) < _PARALLEL_MIN:
+            for path, digest in missing:
+                self._put(path, digest)
+            return
+        with concurrent.futures.ThreadPoolExecutor(_THREADS) as pool:
+            for _ in pool.map(self._put_pair, missing, chunksize=64):
+                pass
+
+    def _put_pair(self, item: tuple[str, str]) -> None:
+        self._put(*item)
+
+    def _put(self, src: str, digest: str) -> None:
+        """Copy `src` to a read-only temp file in the fan-out directory, then publish it:
+        about ten system calls, nothing done twice."""
+        dest = self._object(digest)
+        if os.path.exists(dest):
+            return
+        fan, name = dest.rsplit("/", 1)
+        tmp = f"{fan}/.{name}.pivot-tmp-{secrets.token_hex(6)}"
+        try:
+            _copy_private(src, tmp)
+            _publish(tmp, dest)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
 
     def put_tree(self, manifest: Mapping[str, str], digest: str) -> None:
         """Store a directory manifest (relative path → file digest) under `digest`."""
@@ -116,19 +160,13 @@ class LocalContentCache:
             progress.advance(files=1)
             return placed
         manifest = self.read_tree(digest)
-        sources = {rel: self.object_path(member) for rel, member in manifest.items()}
+        sources = {rel: self._object(member) for rel, member in manifest.items()}
         for member, src in zip(manifest.values(), sources.values(), strict=True):
-            if not src.is_file():
+            if not os.path.isfile(src):
                 raise _missing(member, within=digest)
-        remaining = list(modes)
-        used: set[content_cache.LinkMode] = set()
         dest.mkdir()
         try:
-            for rel in sorted(sources):
-                target = dest.joinpath(*rel.split("/"))
-                target.parent.mkdir(parents=True, exist_ok=True)
-                used.add(_place(sources[rel], target, remaining))
-                progress.advance(files=1)
+            used = _place_all(sources, os.fspath(dest), list(modes), progress)
         except BaseException:
             fs.remove_path(dest)
             raise
@@ -257,6 +295,43 @@ class LocalContentCache:
             raise _missing(digest) from None
 
 
+def _copy_private(src: str, tmp: str) -> None:
+    """Copy `src` into the new file `tmp` (read-only), creating its directory if needed."""
+    try:
+        _copy_new(src, tmp, _READ_ONLY)
+    except FileNotFoundError:
+        if not os.path.exists(src):
+            raise
+        os.makedirs(os.path.dirname(tmp), exist_ok=True)
+        _copy_new(src, tmp, _READ_ONLY)
+
+
+def _copy_new(src: str | pathlib.Path, dest: str | pathlib.Path, mode: int) -> None:
+    """Copy `src` into `dest`, which must not exist, and give it exactly `mode`."""
+    with open(src, "rb", buffering=0) as source:
+        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            _copy_bytes(source, fd)
+            os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
+
+
+def _copy_bytes(source: BinaryIO, fd: int) -> None:
+    """In the kernel where possible (`sendfile` between files, Linux); else through a buffer."""
+    offset = 0
+    if sys.platform.startswith("linux"):
+        try:
+            while sent := os.sendfile(fd, source.fileno(), offset, _SENDFILE_CHUNK):
+                offset += sent
+            return
+        except OSError as exc:
+            if offset or exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+                raise
+    with os.fdopen(os.dup(fd), "wb", closefd=True) as target:
+        shutil.copyfileobj(source, target)
+
+
 def _shared(src: pathlib.Path, tmp: pathlib.Path) -> bool:
     """Hard-link a read-only object of another cache; False where links are not possible."""
     if os.stat(src).st_mode & 0o222:
@@ -268,7 +343,7 @@ def _shared(src: pathlib.Path, tmp: pathlib.Path) -> bool:
     return True
 
 
-def _publish(tmp: pathlib.Path, dest: pathlib.Path) -> None:
+def _publish(tmp: pathlib.Path | str, dest: pathlib.Path | str) -> None:
     # A hard link fails when `dest` exists, so a concurrent writer's object is never replaced.
     try:
         os.link(tmp, dest)
@@ -278,8 +353,49 @@ def _publish(tmp: pathlib.Path, dest: pathlib.Path) -> None:
         os.replace(tmp, dest)
 
 
+def _place_all(
+    sources: Mapping[str, str],
+    root: str,
+    modes: list[content_cache.LinkMode],
+    progress: progress_port.Progress,
+) -> set[content_cache.LinkMode]:
+    """Place every member (relative path → object) under `root`; returns the modes used.
+
+    The first file settles which mode works; the rest are placed in threads (the work is
+    system calls, which overlap), each falling back on its own."""
+    made = {root}
+    pairs: list[tuple[str, str]] = []
+    for rel in sorted(sources):
+        target = f"{root}/{rel}"
+        parent = target.rsplit("/", 1)[0]
+        if parent not in made:
+            os.makedirs(parent, exist_ok=True)
+            made.add(parent)
+        pairs.append((sources[rel], target))
+    if not pairs:
+        return set()
+    used = {_place(*pairs[0], modes)}
+    progress.advance(files=1)
+    rest = pairs[1:]
+
+    def place(pair: tuple[str, str]) -> content_cache.LinkMode:
+        return _place(*pair, list(modes))
+
+    if len(rest) < _PARALLEL_MIN:
+        placed = map(place, rest)
+        for mode in placed:
+            used.add(mode)
+            progress.advance(files=1)
+        return used
+    with concurrent.futures.ThreadPoolExecutor(_THREADS) as pool:
+        for mode in pool.map(place, rest, chunksize=64):
+            used.add(mode)
+            progress.advance(files=1)
+    return used
+
+
 def _place(
-    src: pathlib.Path, dest: pathlib.Path, modes: list[content_cache.LinkMode]
+    src: str | pathlib.Path, dest: str | pathlib.Path, modes: list[content_cache.LinkMode]
 ) -> content_cache.LinkMode:
     """Create `dest` from `src` with the first mode that works; drop modes that fail for good."""
     last_error: OSError | None = None
@@ -288,7 +404,7 @@ def _place(
             _link(mode, src, dest)
         except OSError as exc:
             last_error = exc
-            fs.remove_path(dest)
+            fs.remove_path(pathlib.Path(dest))
             # Too many links is a property of one object; any other failure repeats for every
             # file of a tree (other device, no link support), so the mode is not retried.
             if exc.errno != errno.EMLINK and mode is not modes[-1]:
@@ -299,20 +415,19 @@ def _place(
     raise last_error
 
 
-def _link(mode: content_cache.LinkMode, src: pathlib.Path, dest: pathlib.Path) -> None:
+def _link(mode: content_cache.LinkMode, src: str | pathlib.Path, dest: str | pathlib.Path) -> None:
     match mode:
         case content_cache.LinkMode.HARDLINK:
             os.link(src, dest)
         case content_cache.LinkMode.SYMLINK:
-            os.symlink(src.absolute(), dest)
+            os.symlink(os.path.abspath(src), dest)
         case content_cache.LinkMode.COPY:
-            shutil.copyfile(src, dest)
-            os.chmod(dest, _WRITABLE)
+            _copy_new(src, dest, _WRITABLE)
         case content_cache.LinkMode.REFLINK:
             _reflink(src, dest)
 
 
-def _reflink(src: pathlib.Path, dest: pathlib.Path) -> None:
+def _reflink(src: str | pathlib.Path, dest: str | pathlib.Path) -> None:
     if not sys.platform.startswith("linux"):
         raise OSError(errno.EOPNOTSUPP, "reflinks are only supported on Linux", str(dest))
     import fcntl

@@ -55,7 +55,7 @@ class Xxh3Hasher:
     __slots__ = ()
 
     def file_digest(
-        self, path: pathlib.Path, progress: progress_port.Progress = progress_port.NULL
+        self, path: pathlib.Path | str, progress: progress_port.Progress = progress_port.NULL
     ) -> str:
         """Digest of the file's bytes (hex); reports the bytes read as `progress.advance`."""
         with open(path, "rb", buffering=0) as f:

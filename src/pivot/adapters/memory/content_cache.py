@@ -30,6 +30,11 @@ class MemoryContentCache:
         if digest not in self._blobs:
             self._blobs[digest] = path.read_bytes()
 
+    def put_files(self, files: Mapping[str, str]) -> None:
+        """Store many files (path → digest)."""
+        for path, digest in files.items():
+            self.put_file(pathlib.Path(path), digest)
+
     def put_tree(self, manifest: Mapping[str, str], digest: str) -> None:
         """Store a directory manifest (relative path → file digest) under `digest`."""
         if not digest.endswith(hasher.DIR_SUFFIX):
