@@ -164,12 +164,17 @@ def transfer_only(
     out.meta["dvc"] = "measured" if args.dvc else "not measured (add --dvc)"
     add_transfer(args, out, work)
     out.meta["load"] = f"{load_at_start} at start, {load_average()} at end"
-    meta = " · ".join(f"{k}: {v}" for k, v in out.meta.items() if k not in ("date", "host"))
     title, section = out.sections[0]
+    return write_report(args, out, "transfer", f"## {title}\n\n{section}")
+
+
+def write_report(args: argparse.Namespace, out: results.Results, kind: str, body: str) -> int:
+    """A one-section report `<date>-<host>-<kind>.md`: title, run details, `body`."""
+    meta = " · ".join(f"{k}: {v}" for k, v in out.meta.items() if k not in ("date", "host"))
     today, host = out.meta["date"], out.meta["host"]
-    text = f"# Pivot transfer benchmark — {today} on {host}\n\n{meta}\n\n## {title}\n\n{section}\n"
+    text = f"# Pivot {kind} benchmark — {today} on {host}\n\n{meta}\n\n{body}\n"
     args.results.mkdir(parents=True, exist_ok=True)
-    path = args.results / f"{today}-{host}-transfer.md"
+    path = args.results / f"{today}-{host}-{kind}.md"
     path.write_text(text)
     print()
     print(text)
@@ -196,20 +201,7 @@ def data_path_only(args: argparse.Namespace, out: results.Results, work: pathlib
     report = data_path.run(work, settings, installed, lambda text: print(f"· {text}", flush=True))
     report.notes.extend(out.notes)
     out.meta["load"] = f"{load_at_start} at start, {load_average()} at end"
-    meta = " · ".join(f"{k}: {v}" for k, v in out.meta.items() if k not in ("date", "host"))
-    today, host = out.meta["date"], out.meta["host"]
-    text = (
-        f"# Pivot data-path benchmark — {today} on {host}\n\n{meta}\n\n"
-        + data_path.render(report, settings)
-        + "\n"
-    )
-    args.results.mkdir(parents=True, exist_ok=True)
-    path = args.results / f"{today}-{host}-data-path.md"
-    path.write_text(text)
-    print()
-    print(text)
-    print(f"report written to {path}")
-    return 0
+    return write_report(args, out, "data-path", data_path.render(report, settings))
 
 
 def load_average() -> str:

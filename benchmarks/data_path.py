@@ -97,6 +97,20 @@ class Report:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Driver:
+    """How one tool is driven through the same steps."""
+
+    project: Callable[[str], pathlib.Path]
+    run: Callable[[Sequence[str], pathlib.Path], Cost]
+    stages_file: str
+    header: str
+    repro: tuple[str, ...]
+    add: tuple[str, ...]
+    checkout: tuple[str, ...]
+    verify: tuple[str, ...] | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Settings:
     sizes: tuple[int, int] = (1000, 3000)
     """Cold-run stage counts; the linearity target divides the second by the first."""
@@ -281,17 +295,39 @@ class Bench:
 
     # -- a stage writing a 20,000-file directory --------------------------------------------
 
+    def drivers(self) -> dict[str, Driver]:
+        found = {
+            "Pivot": Driver(
+                self._pivot_project,
+                self._pivot,
+                "pivot.yaml",
+                "pipeline: bench\n",
+                ("run", "-q"),
+                ("track", "data"),
+                ("checkout", "--mode", "copy", "data"),
+                ("checkout", "--mode", "copy", "--verify", "data"),
+            )
+        }
+        if self.dvc is not None:
+            found["DVC"] = Driver(
+                self._dvc_project,
+                self._dvc,
+                "dvc.yaml",
+                "",
+                ("repro", "-q"),
+                ("add", "-q", "data"),
+                ("checkout", "-q", "data.dvc"),
+            )
+        return found
+
     def directory_output(self) -> None:
         """Time each tool spends hashing and caching a directory a `cmd` stage wrote."""
         files = self.settings.files
         results: dict[str, tuple[float, float]] = {}
-        runners: dict[str, Callable[[int], tuple[float, float]]] = {"Pivot": self._pivot_dir}
-        if self.dvc is not None:
-            runners["DVC"] = self._dvc_dir
-        for tool, runner in runners.items():
+        for tool, driver in self.drivers().items():
             self.log(f"data path: {tool} stage writing {files:,} files")
-            trivial, _ = runner(1)
-            wall, writer = runner(files)
+            trivial, _ = self._directory_stage(driver, 1)
+            wall, writer = self._directory_stage(driver, files)
             results[tool] = (wall - trivial - writer, writer)
         caching, writer = results["Pivot"]
         dvc_caching = results.get("DVC", (None, None))[0]
@@ -311,28 +347,16 @@ class Bench:
             )
         )
 
-    def _pivot_dir(self, count: int) -> tuple[float, float]:
-        project = self._pivot_project(f"dir-{count}")
+    def _directory_stage(self, driver: Driver, count: int) -> tuple[float, float]:
+        project = driver.project(f"dir-{count}")
         (project / "write_dir.py").write_text(WRITER_PY)
-        (project / "pivot.yaml").write_text(
-            "pipeline: bench\nstages:\n  write:\n"
+        (project / driver.stages_file).write_text(
+            driver.header
+            + "stages:\n  write:\n"
             + f"    cmd: python write_dir.py {count} out/files\n"
             + "    deps: [write_dir.py]\n    outs: [out/files]\n"
         )
-        wall = self._pivot(["run", "-q"], project).wall
-        writer = float((project / "writer-seconds.txt").read_text())
-        _remove(project)
-        return wall, writer
-
-    def _dvc_dir(self, count: int) -> tuple[float, float]:
-        project = self._dvc_project(f"dir-{count}")
-        (project / "write_dir.py").write_text(WRITER_PY)
-        (project / "dvc.yaml").write_text(
-            "stages:\n  write:\n"
-            + f"    cmd: python write_dir.py {count} out/files\n"
-            + "    deps: [write_dir.py]\n    outs: [out/files]\n"
-        )
-        wall = self._dvc(["repro", "-q"], project).wall
+        wall = driver.run(driver.repro, project).wall
         writer = float((project / "writer-seconds.txt").read_text())
         _remove(project)
         return wall, writer
@@ -344,11 +368,9 @@ class Bench:
         source = self.work / "source-files"
         transfer.make_small(source, files)
         steps: dict[str, dict[str, list[float]]] = {}
-        self.log(f"data path: Pivot track, re-track, checkout of {files:,} files")
-        steps["Pivot"] = self._pivot_tracked(source, reps)
-        if self.dvc is not None:
-            self.log(f"data path: DVC add, re-add, checkout of {files:,} files")
-            steps["DVC"] = self._dvc_tracked(source, reps)
+        for tool, driver in self.drivers().items():
+            self.log(f"data path: {tool} track, re-track, checkout of {files:,} files")
+            steps[tool] = self._tracked(driver, source, reps)
         labels = {
             "track": f"track {files:,} files (first time)",
             "retrack": f"no-op re-track of {files:,} files",
@@ -375,37 +397,20 @@ class Bench:
                 )
             )
 
-    def _pivot_tracked(self, source: pathlib.Path, reps: int) -> dict[str, list[float]]:
-        project = self._pivot_project("tracked")
+    def _tracked(self, driver: Driver, source: pathlib.Path, reps: int) -> dict[str, list[float]]:
+        project = driver.project("tracked")
         shutil.copytree(source, project / "data", ignore=shutil.ignore_patterns(".complete-*"))
         out: dict[str, list[float]] = {
-            "track": [self._pivot(["track", "data"], project).wall],
-            "retrack": [self._pivot(["track", "data"], project).wall for _ in range(reps)],
+            "track": [driver.run(driver.add, project).wall],
+            "retrack": [driver.run(driver.add, project).wall for _ in range(reps)],
+            "checkout": [],
         }
-        out["checkout"] = []
         for _ in range(reps):
             _remove(project / "data")
-            out["checkout"].append(
-                self._pivot(["checkout", "--mode", "copy", "data"], project).wall
-            )
-        _remove(project / "data")
-        out["verify"] = [
-            self._pivot(["checkout", "--mode", "copy", "--verify", "data"], project).wall
-        ]
-        _remove(project)
-        return out
-
-    def _dvc_tracked(self, source: pathlib.Path, reps: int) -> dict[str, list[float]]:
-        project = self._dvc_project("tracked")
-        shutil.copytree(source, project / "data", ignore=shutil.ignore_patterns(".complete-*"))
-        out: dict[str, list[float]] = {
-            "track": [self._dvc(["add", "-q", "data"], project).wall],
-            "retrack": [self._dvc(["add", "-q", "data"], project).wall for _ in range(reps)],
-        }
-        out["checkout"] = []
-        for _ in range(reps):
+            out["checkout"].append(driver.run(driver.checkout, project).wall)
+        if driver.verify is not None:
             _remove(project / "data")
-            out["checkout"].append(self._dvc(["checkout", "-q", "data.dvc"], project).wall)
+            out["verify"] = [driver.run(driver.verify, project).wall]
         _remove(project)
         return out
 

@@ -145,25 +145,23 @@ def test_directory_round_trip_with_hardlinks(
         assert restored.stat().st_ino == cache.object_path(member).stat().st_ino
 
 
-def test_corrupted_blob_fails_verify(
-    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
-) -> None:
-    digest = _put(cache, tmp_path / "a", b"hello")
-    obj = cache.object_path(digest)
-    obj.chmod(0o644)
-    obj.write_bytes(b"bit rot")
-    assert not cache.verify(digest)
+def _rot(path: pathlib.Path) -> None:
+    path.chmod(0o644)
+    path.write_bytes(b"bit rot")
 
 
-def test_cheap_check_rehashes_objects_that_show_signs_of_change(
+def test_corrupted_blob_fails_verify_and_the_cheap_check(
     cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
 ) -> None:
     edited_in_place = _put(cache, tmp_path / "a", b"hello")
-    obj = cache.object_path(edited_in_place)
-    obj.chmod(0o644)
-    obj.write_bytes(b"bit rot")
+    _rot(cache.object_path(edited_in_place))
+    assert not cache.verify(edited_in_place)
     assert not cache.verify(edited_in_place, rehash=False)
 
+
+def test_cheap_check_rehashes_objects_shared_by_a_hard_link(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
     through_a_link = _put(cache, tmp_path / "b", b"linked")
     cache.materialize(through_a_link, tmp_path / "workspace", (LinkMode.HARDLINK,))
     (tmp_path / "workspace").chmod(0o644)
@@ -176,10 +174,8 @@ def test_cheap_check_trusts_a_read_only_unshared_object(
     cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
 ) -> None:
     digest = _put(cache, tmp_path / "a", b"hello")
-    obj = cache.object_path(digest)
-    obj.chmod(0o644)
-    obj.write_bytes(b"bit rot")
-    obj.chmod(0o444)
+    _rot(cache.object_path(digest))
+    cache.object_path(digest).chmod(0o444)
     assert cache.verify(digest, rehash=False)  # silent corruption: only a re-hash sees it
     assert not cache.verify(digest)
 
@@ -191,8 +187,7 @@ def test_corrupted_member_fails_tree_verify(
     digest = HASHER.tree_digest([("a", member)])
     cache.put_tree({"a": member}, digest)
     assert cache.verify(digest)
-    cache.object_path(member).chmod(0o644)
-    cache.object_path(member).write_bytes(b"rot")
+    _rot(cache.object_path(member))
     assert not cache.verify(digest)
 
 

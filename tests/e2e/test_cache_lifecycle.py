@@ -132,7 +132,8 @@ def test_gc_after_new_params_removes_exactly_unreferenced(project: Project) -> N
     assert project.pivot("verify").returncode == 0
 
 
-def test_corrupt_object_is_found_and_never_checked_out(project: Project) -> None:
+def _corrupt_model(project: Project) -> tuple[str, pathlib.Path, pathlib.Path]:
+    """Run, flip the bytes of the model's cache object and delete the model."""
     project.pivot("run")
     model = project.root / "models/model.txt"
     lock = json.loads((project.root / ".pivot/stages/train.lock").read_text())
@@ -141,6 +142,11 @@ def test_corrupt_object_is_found_and_never_checked_out(project: Project) -> None
     os.chmod(blob, 0o644)
     blob.write_bytes(bytes(b ^ 0xFF for b in blob.read_bytes()))
     model.unlink()
+    return digest, blob, model
+
+
+def test_corrupt_object_is_found_and_never_checked_out(project: Project) -> None:
+    digest, _, model = _corrupt_model(project)
 
     refused = project.pivot("checkout", "train:model")
     assert refused.returncode == 1
@@ -159,15 +165,8 @@ def test_corrupt_object_is_found_and_never_checked_out(project: Project) -> None
 
 
 def test_checkout_verify_finds_corruption_that_left_no_sign(project: Project) -> None:
-    project.pivot("run")
-    model = project.root / "models/model.txt"
-    lock = json.loads((project.root / ".pivot/stages/train.lock").read_text())
-    digest = lock["outs"]["train:model"]["hash"]
-    blob = _object_path(project, digest)
-    os.chmod(blob, 0o644)
-    blob.write_bytes(bytes(b ^ 0xFF for b in blob.read_bytes()))
+    digest, blob, model = _corrupt_model(project)
     os.chmod(blob, 0o444)  # read-only again, one link: only a re-hash can tell
-    model.unlink()
 
     refused = project.pivot("checkout", "--verify", "train:model")
     assert refused.returncode == 1
