@@ -224,9 +224,7 @@ class Bench:
         per_size: dict[int, tuple[Cost, float]] = {}
         for n in self.settings.sizes:
             project = shape.layered(n)
-            lower = self._fresh(f"lower-{n}")
-            generate.write_project(project, generate.Form.LOWER_BOUND, lower)
-            lower_wall = cost([sys.executable, "lower_bound.py"], lower, self.pivot_env).wall
+            lower_wall = self._lower_bound(project)
             self.log(f"data path: Pivot cold run, N={n}")
             copy = self._fresh(f"pivot-cold-{n}")
             generate.write_project(project, generate.Form.PIVOT_PYTHON, copy)
@@ -234,7 +232,6 @@ class Bench:
             measured = self._pivot(["run", "-q"], copy)
             per_size[n] = (measured, lower_wall)
             _remove(copy)
-            _remove(lower)
             overhead = (measured.wall - lower_wall) / n
             self.report.rows.append(
                 Row(
@@ -270,12 +267,18 @@ class Bench:
         if self.dvc is not None:
             self._dvc_cold(overhead)
 
+    def _lower_bound(self, project: shape.ProjectShape) -> float:
+        """Wall time of the stage bodies in one plain Python process."""
+        lower = self._fresh(f"lower-{project.size}")
+        generate.write_project(project, generate.Form.LOWER_BOUND, lower)
+        wall = cost([sys.executable, "lower_bound.py"], lower, self.pivot_env).wall
+        _remove(lower)
+        return wall
+
     def _dvc_cold(self, pivot_overhead: float) -> None:
         n = self.settings.dvc_stages
         project = shape.layered(n)
-        lower = self._fresh(f"lower-{n}")
-        generate.write_project(project, generate.Form.LOWER_BOUND, lower)
-        lower_wall = cost([sys.executable, "lower_bound.py"], lower, self.pivot_env).wall
+        lower_wall = self._lower_bound(project)
         self.log(f"data path: DVC cold run, N={n}")
         copy = self._dvc_project(f"cold-{n}")
         generate.write_project(project, generate.Form.DVC, copy)
@@ -291,7 +294,6 @@ class Bench:
             )
         )
         _remove(copy)
-        _remove(lower)
 
     # -- a stage writing a 20,000-file directory --------------------------------------------
 
