@@ -236,6 +236,9 @@ class Container(containers.DeclarativeContainer):
     project_lock = providers.Singleton(
         _lazy("pivot.adapters.lock.file_project_lock", "FileProjectLock"), project_root
     )
+    sweep_leftovers = providers.Callable(
+        _lazy("pivot.adapters.workspace.leftovers", "sweep"), project_root
+    )
     pipeline_source = providers.Singleton(_pipeline_source)
     found_pipeline = providers.Singleton(
         project.find_pipeline, pipeline_source, config.cwd, project_root, config.all_pipelines

@@ -100,3 +100,31 @@ def test_torn_holder_record_reads_as_unknown(tmp_path: pathlib.Path) -> None:
     lock = _file(tmp_path)
     layout.project_lock_holder(tmp_path).write_text('{"command": "pivot r')
     assert lock.holder() is None
+
+
+def test_a_clean_release_leaves_nothing_to_recover(lock: project_lock.ProjectLock) -> None:
+    with lock.hold(RUN) as interrupted:
+        assert interrupted is None
+    with lock.hold(GC) as interrupted:
+        assert interrupted is None
+
+
+def test_file_lock_names_a_holder_that_was_killed_while_holding(tmp_path: pathlib.Path) -> None:
+    """A holder record outlives only a killed holder: the next one is told, to clean up."""
+    lock = _file(tmp_path)
+    layout.project_lock_holder(tmp_path).write_text(RUN.to_json())
+    (layout.state_dir(tmp_path) / ".lock.holder.x1.pivot-tmp").write_text("{")
+    with lock.hold(GC) as interrupted:
+        assert interrupted == RUN
+        assert lock.holder() == GC
+    assert list(layout.state_dir(tmp_path).glob(".lock.holder.*")) == []
+    with lock.hold(GC) as interrupted:
+        assert interrupted is None
+
+
+def test_file_lock_reports_a_torn_holder_record_as_unknown(tmp_path: pathlib.Path) -> None:
+    lock = _file(tmp_path)
+    (layout.state_dir(tmp_path) / ".lock.holder.x1.pivot-tmp").write_text("{")
+    with lock.hold(GC) as interrupted:
+        assert interrupted == holder.UNKNOWN
+    assert str(holder.UNKNOWN) == "an earlier pivot command"

@@ -59,7 +59,17 @@ class Session:
 
         container = self.container(**options)
         me = holder_mod.Holder(command, os.getpid())
-        with container.project_lock().hold(me, wait=not no_wait, on_wait=_say_waiting):
+        with container.project_lock().hold(
+            me, wait=not no_wait, on_wait=_say_waiting
+        ) as interrupted:
+            if interrupted is not None:
+                removed = container.sweep_leftovers()
+                if removed:
+                    print(
+                        f"pivot: {interrupted} did not finish; removed the {len(removed)} "
+                        + "temp file(s) it left",
+                        file=sys.stderr,
+                    )
             yield container
 
     def close(self) -> None:

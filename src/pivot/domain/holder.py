@@ -12,7 +12,7 @@ class Holder:
     pid: int
 
     def __str__(self) -> str:
-        return f"{self.command} (pid {self.pid})"
+        return f"{self.command} (pid {self.pid})" if self.pid else self.command
 
     def to_json(self) -> str:
         return json.dumps({"command": self.command, "pid": self.pid}, sort_keys=True)
@@ -30,3 +30,7 @@ class Holder:
         if not isinstance(command, str) or not isinstance(pid, int):
             return None
         return cls(command, pid)
+
+
+UNKNOWN = Holder("an earlier pivot command", 0)
+"""A holder whose record was torn or unreadable."""

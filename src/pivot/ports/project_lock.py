@@ -18,8 +18,9 @@ class ProjectLock(Protocol):
         *,
         wait: bool = True,
         on_wait: Callable[[holder_mod.Holder | None], None] = lambda _: None,
-    ) -> contextlib.AbstractContextManager[None]:
-        """Hold the lock for the `with` block.
+    ) -> contextlib.AbstractContextManager[holder_mod.Holder | None]:
+        """Hold the lock for the `with` block; it yields the previous holder when that one
+        ended without releasing (killed: its temp files may be left), else None.
 
         When another writer holds it: call `on_wait` once with that holder (None if unknown),
         then block until it is free — or, with `wait=False`, raise `ProjectLockedError`.

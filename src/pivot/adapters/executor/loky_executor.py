@@ -1,11 +1,12 @@
 import concurrent.futures
+import os
 import pathlib
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import process
 from typing import Any, TypeVar
 
-from pivot.adapters.executor import transfer
+from pivot.adapters.executor import lifeline, transfer
 
 A = TypeVar("A")
 R = TypeVar("R")
@@ -64,7 +65,10 @@ class LokyExecutor:
 
         # get_reusable_executor hands back the same pool unless it is broken or shut down.
         self._pool = loky.get_reusable_executor(
-            max_workers=self._max_workers, timeout=_IDLE_TIMEOUT_SECONDS
+            max_workers=self._max_workers,
+            timeout=_IDLE_TIMEOUT_SECONDS,
+            initializer=lifeline.watch_parent,
+            initargs=(os.getpid(),),
         )
         return self._pool
 

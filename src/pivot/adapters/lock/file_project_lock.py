@@ -14,8 +14,8 @@ class FileProjectLock:
     """The project lock as an OS file lock on `.pivot/lock` (released by the kernel on exit).
 
     The holder is recorded in `.pivot/lock.holder` (temp file + os.replace) after acquiring
-    and removed before releasing, so a waiter can name who it waits for. A holder record left
-    by a killed process is harmless: the next holder overwrites it.
+    and removed before releasing, so a waiter can name who it waits for. A holder record found
+    on acquiring was left by a killed process: `hold` yields it, so the new holder cleans up.
     """
 
     def __init__(self, project_root: pathlib.Path) -> None:
@@ -30,7 +30,7 @@ class FileProjectLock:
         *,
         wait: bool = True,
         on_wait: Callable[[holder_mod.Holder | None], None] = lambda _: None,
-    ) -> Iterator[None]:
+    ) -> Iterator[holder_mod.Holder | None]:
         # One FileLock per hold: two holds in one process exclude each other like two processes.
         lock = filelock.FileLock(self._path, thread_local=False, preserve_lock_file=True)
         try:
@@ -46,14 +46,24 @@ class FileProjectLock:
             on_wait(current)
             lock.acquire()
         try:
+            interrupted = self._interrupted()
             self._write_holder(holder)
-            yield
+            yield interrupted
         finally:
             self._holder_path.unlink(missing_ok=True)
             lock.release()
 
     def holder(self) -> holder_mod.Holder | None:
         return self._read_holder()
+
+    def _interrupted(self) -> holder_mod.Holder | None:
+        """The holder whose record outlived it (read with the lock held), or None."""
+        torn = list(self._holder_path.parent.glob(".lock.holder.*.pivot-tmp"))
+        for tmp in torn:
+            tmp.unlink(missing_ok=True)
+        if not self._holder_path.exists():
+            return holder_mod.UNKNOWN if torn else None
+        return self._read_holder() or holder_mod.UNKNOWN
 
     def _read_holder(self) -> holder_mod.Holder | None:
         try:

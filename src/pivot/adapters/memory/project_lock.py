@@ -20,7 +20,7 @@ class MemoryProjectLock:
         *,
         wait: bool = True,
         on_wait: Callable[[holder_mod.Holder | None], None] = lambda _: None,
-    ) -> Iterator[None]:
+    ) -> Iterator[holder_mod.Holder | None]:
         if not self._mutex.acquire(blocking=False):
             current = self._holder
             if not wait:
@@ -31,7 +31,7 @@ class MemoryProjectLock:
             self._mutex.acquire()
         self._holder = holder
         try:
-            yield
+            yield None
         finally:
             self._holder = None
             self._mutex.release()
