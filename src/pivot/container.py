@@ -203,6 +203,34 @@ def _snapshot_opener(
     return open_snapshot
 
 
+def _sink(display: Any, project_root: pathlib.Path, record_events: bool) -> Any:
+    """The run's sink: what the user sees, plus `.pivot/events.jsonl` for `pivot ui`."""
+    if not record_events:
+        return display
+    from pivot.adapters.events import event_log, tee_sink
+
+    return tee_sink.TeeSink([display, event_log.EventLogSink(layout.events_log(project_root))])
+
+
+def _run_events(project_root: pathlib.Path) -> Callable[[], tuple[list[dict[str, Any]], bool]]:
+    """Reads the current (or last) run's events, and whether its writer is still alive."""
+    from pivot.adapters.events import event_log
+
+    def read() -> tuple[list[dict[str, Any]], bool]:
+        found = event_log.read(layout.events_log(project_root))
+        started = found[0] if found and found[0].get("event") == "run_started" else None
+        ended = bool(found) and found[-1].get("event") == "run_ended"
+        return found, started is not None and not ended and event_log.alive(int(started["pid"]))
+
+    return read
+
+
+def _plot_svg() -> Callable[[dict[str, Any]], str]:
+    from pivot.adapters.plots import html_page
+
+    return html_page.render_svg
+
+
 def _yaml_loader() -> Callable[[str], Any]:
     from pivot.adapters import yaml_text
 
@@ -253,7 +281,7 @@ class Container(containers.DeclarativeContainer):
         cache,
         providers.Callable(_output_paths, pipeline_if_any),
     )
-    sink = providers.Selector(
+    display_sink = providers.Selector(
         config.output,
         console=providers.Singleton(
             _lazy("pivot.adapters.events.console_sink", "ConsoleSink"),
@@ -265,6 +293,9 @@ class Container(containers.DeclarativeContainer):
             _lazy("pivot.adapters.events.jsonl_sink", "JsonlSink"), config.event_stream
         ),
     )
+    sink = providers.Singleton(_sink, display_sink, project_root, config.record_events)
+    run_events = providers.Callable(_run_events, project_root)
+    plot_svg = providers.Callable(_plot_svg)
     link_modes = providers.Singleton(_link_modes, settings)
     remote_choice = providers.Singleton(_remote_choice, settings, config.remote)
     remote_location = providers.Callable(_remote_location, project_root)
@@ -435,6 +466,7 @@ def build(
     event_stream: Any = None,
     remote: str | None = None,
     live: bool = False,
+    record_events: bool = False,
 ) -> Container:
     """A container for one CLI invocation (or an embedding service) rooted at `cwd`."""
     container = Container()
@@ -452,6 +484,7 @@ def build(
             "event_stream": event_stream,
             "remote": remote,
             "live": live,
+            "record_events": record_events,
         }
     )
     return container

@@ -34,6 +34,8 @@ def run(
     pull: bool = False,
     push: bool = False,
     remote: Annotated[str | None, cyclopts.Parameter(name=["--remote", "-r"])] = None,
+    watch: bool = False,
+    debounce: int = 300,
     session: arguments.Injected,
 ) -> int:
     """Run stale stages (all, or the named STAGES and their stale upstream).
@@ -79,12 +81,44 @@ def run(
         their run-cache entries.
     remote
         The remote for --pull / --push; default: core.remote.
+    watch
+        Keep running: after the first run, watch the files the pipeline depends on (deps,
+        params, definitions and the source files each stage's code reaches) and re-run on
+        every save. Only what the edit changed runs (an edited comment runs nothing); the
+        stages' own outputs never start a run. Ctrl-C stops.
+    debounce
+        With --watch: milliseconds of quiet after a change before re-running (default 300).
     """
     from pivot.app import run as run_app
     from pivot.domain import errors
 
     if jobs is not None and jobs < 1:
         raise errors.PivotError(f"--jobs must be at least 1, got {jobs}")
+    if watch:
+        if dry_run:
+            raise errors.PivotError("--watch runs stages; drop --dry-run (or --watch)")
+        from pivot.cli import watch as watch_mod
+
+        repeat = [
+            *stages,
+            *(["--explain"] if explain else []),
+            *([f"--jobs={jobs}"] if jobs is not None else []),
+            *(["--keep-going"] if keep_going else []),
+            *(["--single-stage"] if single_stage else []),
+            *(["--json"] if json else []),
+            *(["--no-commit"] if no_commit else []),
+            *(["--all"] if all_pipelines else []),
+            *([f"--executor={executor}"] if executor else []),
+            *([f"--scheduler={scheduler}"] if scheduler else []),
+            *(["--no-wait"] if no_wait else []),
+            *(["--no-shared-fs"] if no_shared_fs else []),
+            *(["--pull"] if pull else []),
+            *(["--push"] if push else []),
+            *([f"--remote={remote}"] if remote else []),
+        ]
+        # --force applies to the first run; later runs run what the edit made stale.
+        first = ["--force"] if force else []
+        return watch_mod.watch(session, repeat, first=first, debounce_ms=debounce, json=json)
     if not dry_run and (executor or session.executor_name()) == "dask":
         _preload("distributed")
     with (
@@ -103,6 +137,7 @@ def run(
             explain=explain or dry_run or output.Verbosity.verbose,
             quiet=output.Verbosity.quiet,
             event_stream=event_stream,
+            record_events=not dry_run,
             # The live lines share the terminal with stdout; an inline executor captures the
             # stage's stderr in this very process, so it would capture the live lines too.
             live=not json

@@ -5,7 +5,7 @@ STATE_DIR = ".pivot"
 
 GITIGNORE = (
     "# Pivot's local cache and state: never commit these.\n"
-    + "/cache/\n/state.lmdb/\n/config.local.yaml\n/lock*\n"
+    + "/cache/\n/state.lmdb/\n/config.local.yaml\n/lock*\n/events.jsonl\n"
 )
 """`.pivot/.gitignore`: what in `.pivot/` stays out of git."""
 
@@ -49,3 +49,8 @@ def project_lock_holder(project_root: pathlib.Path) -> pathlib.Path:
 
 def ignore_file(project_root: pathlib.Path) -> pathlib.Path:
     return project_root / IGNORE_FILE
+
+
+def events_log(project_root: pathlib.Path) -> pathlib.Path:
+    """JSON Lines events of the current (or last) run, read live by `pivot ui`."""
+    return project_root / STATE_DIR / "events.jsonl"

@@ -1,0 +1,76 @@
+import pathlib
+
+import pytest
+
+from tests.e2e import live_project
+
+pytestmark = pytest.mark.slow
+
+
+def _ran(lines: list[str]) -> set[str]:
+    found = live_project.events(lines)
+    return {e["stage"] for e in found if e["event"] == "stage_finished" and e["status"] == "ran"}
+
+
+def _next_cycle(watcher: live_project.Background) -> list[str]:
+    """Lines of one change → run → watching again."""
+    return watcher.until(live_project.is_event("watching"), timeout=90)
+
+
+def test_watch_reruns_exactly_what_each_edit_affects(tmp_path: pathlib.Path) -> None:
+    proj = live_project.make(tmp_path / "proj")
+    watcher = live_project.Background(proj, "run", "--watch", "--json", "--debounce", "200")
+    try:
+        first = _next_cycle(watcher)
+        assert _ran(first) == set(live_project.STAGE_NAMES)
+
+        # The run wrote five outputs and lock records: none of that starts another run.
+        assert watcher.line(timeout=3) is None
+
+        proj.edit("helpers.py", "# tidy one line", "# tidy a single line")
+        comment = _next_cycle(watcher)
+        assert live_project.events(comment)[0] == {"event": "changed", "paths": ["helpers.py"]}
+        assert _ran(comment) == set()
+
+        proj.edit("helpers.py", "text.strip().lower()", "text.strip().lower() + '!'")
+        helper = _next_cycle(watcher)
+        assert _ran(helper) == {"clean", "tag", "count", "summary"}
+        assert (proj.root / "tags.txt").read_text() == "a b!"
+
+        proj.write("side.txt", "other notes\n")
+        dep = _next_cycle(watcher)
+        assert live_project.events(dep)[0] == {"event": "changed", "paths": ["side.txt"]}
+        assert _ran(dep) == {"side"}
+
+        assert watcher.line(timeout=3) is None
+    finally:
+        code = watcher.stop()
+    assert code == 130
+    assert "Traceback" not in watcher.stderr()
+
+
+def test_watch_keeps_watching_a_pipeline_that_fails_to_load(tmp_path: pathlib.Path) -> None:
+    proj = live_project.make(tmp_path / "proj")
+    watcher = live_project.Background(proj, "run", "--watch", "--json", "--debounce", "200")
+    try:
+        _next_cycle(watcher)
+        proj.edit("stages.py", "def tag(", "def tag(:")
+        broken = _next_cycle(watcher)
+        errors = [e for e in live_project.events(broken) if e["event"] == "watch_error"]
+        assert len(errors) == 1
+        assert errors[0]["message"].startswith("stages.py:")
+        assert "SyntaxError" in errors[0]["message"]
+        assert _ran(broken) == set()
+
+        proj.edit("stages.py", "def tag(:", "def tag(")
+        proj.edit("helpers.py", "lower()", "upper()")
+        fixed = _next_cycle(watcher)
+        # Same length in upper case: count.txt is unchanged, so summary stays up to date.
+        assert _ran(fixed) == {"clean", "tag", "count"}
+    finally:
+        code = watcher.stop()
+    assert code == 130
+    err = watcher.stderr()
+    assert "stages.py:" in err
+    assert "still watching" in err
+    assert "Traceback" not in err
