@@ -50,15 +50,19 @@ def test_top_level_help_loads_no_cli_framework() -> None:
     assert "rich" not in modules
 
 
-def test_command_help_imports_no_adapter_or_container() -> None:
-    code = """
+@pytest.mark.parametrize("command", ["run", "ui"])
+def test_command_help_imports_no_adapter_or_container(command: str) -> None:
+    code = f"""
     from pivot.cli import main
     try:
-        main.app.meta(["run", "--help"], result_action="return_value")
+        main.app.meta(["{command}", "--help"], result_action="return_value")
     except SystemExit:
         pass
     """
-    assert _heavy(_modules_after(code)) == []
+    modules = _modules_after(code)
+    assert _heavy(modules) == []
+    assert "watchfiles" not in modules
+    assert "http.server" not in modules
 
 
 PIPELINE = """
@@ -98,6 +102,10 @@ def test_no_op_run_imports_neither_loky_nor_ruamel_nor_checkout(
     assert "pivot.app.checkout" not in modules
     assert "pivot.adapters.discovery.yaml_source" not in modules
     assert "importlib.metadata" not in modules
+    # The live loop (run --watch, pivot ui) loads only when asked for.
+    assert "watchfiles" not in modules
+    assert "pivot.api" not in modules
+    assert "pivot.ui.server" not in modules
 
 
 def test_dag_imports_networkx_only_when_drawing(tmp_path: pathlib.Path) -> None:

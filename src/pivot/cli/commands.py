@@ -37,6 +37,7 @@ COMMANDS = (
         "diff", "pivot.cli.diff_cmd:diff", "Data diff of CSV/JSON/Parquet outputs vs a revision."
     ),
     Command("history", "pivot.cli.history_cmd:history_", "Recorded runs; --compare: experiments."),
+    Command("ui", "pivot.cli.ui_cmd:ui", "Live web page: DAG, run state, why, plots."),
     Command("show", "pivot.cli.history_cmd:show", "One recorded run: stages, times, reasons."),
     Command("params", "pivot.cli.params_cmd:params_app", "Show effective stage params."),
     Command("metrics", "pivot.cli.metrics_cmd:metrics_app", "Show and compare metrics."),

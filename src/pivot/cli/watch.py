@@ -68,49 +68,51 @@ def watch(
 
     extra = list(first)
 
-    def cycle() -> int | None:
-        """Load the pipeline; if it loads, run it. None when interrupted."""
+    def cycle() -> bool:
+        """Load the pipeline; if it loads, run it. False when the run was interrupted."""
         try:
-            found = project.watch_set()
+            current[0] = project.watch_set()
         except errors.PivotError as exc:
             report.error(str(exc))
-            current[0] = watch_mod.Everything(root, _outputs(current[0]))
+            current[0] = watch_mod.Everything(root, current[0].outputs)
             report.watching(current[0])
-            return 1
-        current[0] = found
-        code = _run_child(session, [*run_args, *extra])
+            return True
+        finished = _run_child(session, [*run_args, *extra])
         extra.clear()
         report.watching(current[0])
-        return code
+        return finished
 
+    # One watcher for the whole session: changes made while a run is going are kept and
+    # start the next run; the run's own outputs are filtered out.
+    batches = watchfiles.watch(
+        root,
+        watch_filter=lambda _, path: current[0].matters(pathlib.Path(path)),
+        debounce=debounce_ms,
+        step=50,
+        rust_timeout=1000,
+        yield_on_timeout=True,
+    )
     try:
-        if cycle() is None:
+        next(batches)  # the watcher is set up: no save from now on is missed
+        if not cycle():
             return INTERRUPTED
-        # One watcher for the whole session: changes made while a run is going are kept and
-        # start the next run; the run's own outputs are filtered out.
-        for changes in watchfiles.watch(
-            root,
-            watch_filter=lambda _, path: current[0].matters(pathlib.Path(path)),
-            debounce=debounce_ms,
-            step=50,
-        ):
+        for changes in batches:
+            if not changes:
+                continue
             report.changed([pathlib.Path(p) for _, p in changes])
-            if cycle() is None:
+            if not cycle():
                 return INTERRUPTED
     except KeyboardInterrupt:
         return INTERRUPTED
     finally:
+        batches.close()
         project.close()
     return 0
 
 
-def _outputs(found: "watch_mod.WatchSet | watch_mod.Everything") -> tuple[pathlib.Path, ...]:
-    return found.outputs
-
-
-def _run_child(session: "session_mod.Session", run_args: Sequence[str]) -> int | None:
+def _run_child(session: "session_mod.Session", run_args: Sequence[str]) -> bool:
     """One `pivot run` in a fresh process, so every edited module is imported anew (here and
-    in its worker processes). None when interrupted: the run gets the signal, stops its
+    in its worker processes). False when interrupted: the run gets the signal, stops its
     stages and records nothing half-done; we wait for it."""
     flags = [*(["--debug"] if session.debug else []), *(["-q"] if output.Verbosity.quiet else [])]
     flags += ["-v"] if output.Verbosity.verbose else []
@@ -118,11 +120,12 @@ def _run_child(session: "session_mod.Session", run_args: Sequence[str]) -> int |
         [sys.executable, "-m", "pivot", *flags, "run", *run_args], cwd=session.cwd
     )
     try:
-        return child.wait()
+        child.wait()
     except KeyboardInterrupt:
         try:
             child.wait(timeout=2)  # a terminal's Ctrl-C reached the run too
         except subprocess.TimeoutExpired:
             child.send_signal(signal.SIGINT)
             child.wait()
-        return None
+        return False
+    return True
