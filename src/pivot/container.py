@@ -204,7 +204,7 @@ def _snapshot_opener(
 
 
 def _sink(display: Any, project_root: pathlib.Path, record_events: bool) -> Any:
-    """The run's sink: what the user sees, plus `.pivot/events.jsonl` for `pivot ui`."""
+    """The run's sink: what the user sees, plus `.pivot/logs/events.jsonl` for `pivot ui`."""
     if not record_events:
         return display
     from pivot.adapters.events import event_log, tee_sink

@@ -48,3 +48,12 @@ def test_alive_tells_a_finished_process_from_a_running_one() -> None:
     )
     assert event_log.alive(os.getpid())
     assert not event_log.alive(int(done.stdout))
+
+
+def test_a_new_log_directory_is_kept_out_of_git(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / ".pivot" / "logs" / "events.jsonl"
+    sink = event_log.EventLogSink(path)
+    sink.emit(events.RunStarted(1, parallel=False))
+    sink.close()
+    assert (path.parent / ".gitignore").read_text() == "*\n"
+    assert [e["event"] for e in event_log.read(path)] == ["run_started", "run_ended"]

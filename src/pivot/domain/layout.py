@@ -5,7 +5,7 @@ STATE_DIR = ".pivot"
 
 GITIGNORE = (
     "# Pivot's local cache and state: never commit these.\n"
-    + "/cache/\n/state.lmdb/\n/config.local.yaml\n/lock*\n/events.jsonl\n"
+    + "/cache/\n/state.lmdb/\n/config.local.yaml\n/lock*\n"
 )
 """`.pivot/.gitignore`: what in `.pivot/` stays out of git."""
 
@@ -52,5 +52,6 @@ def ignore_file(project_root: pathlib.Path) -> pathlib.Path:
 
 
 def events_log(project_root: pathlib.Path) -> pathlib.Path:
-    """JSON Lines events of the current (or last) run, read live by `pivot ui`."""
-    return project_root / STATE_DIR / "events.jsonl"
+    """JSON Lines events of the current (or last) run, read live by `pivot ui`; beside the
+    stage logs, so the same `logs/.gitignore` keeps it out of git."""
+    return project_root / STATE_DIR / "logs" / "events.jsonl"

@@ -10,7 +10,7 @@ from pivot.domain import events
 
 
 class EventLogSink:
-    """Appends a run's events to `.pivot/events.jsonl` (one run per file) for `pivot ui`.
+    """Appends a run's events to `.pivot/logs/events.jsonl` (one run per file) for `pivot ui`.
 
     The file starts afresh at each run and ends with `run_ended`; a reader that finds no end
     checks the writer's pid to tell a running run from a killed one.
@@ -23,7 +23,10 @@ class EventLogSink:
     def emit(self, event: events.Event) -> None:
         if isinstance(event, events.RunStarted):
             self._close_stream()
-            self._path.parent.mkdir(parents=True, exist_ok=True)
+            if not self._path.parent.is_dir():
+                self._path.parent.mkdir(parents=True, exist_ok=True)
+                # Local like the stage logs beside it: never in git, even in older projects.
+                (self._path.parent / ".gitignore").write_text("*\n")
             self._stream = self._path.open("w", encoding="utf-8")
             data = {"event": "run_started", "pid": os.getpid(), "stages": event.stages}
         else:
