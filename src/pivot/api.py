@@ -183,7 +183,7 @@ class Project:
             return self._container.history_log().recent(limit)
 
     def live(self) -> LiveRun:
-        """What the current `pivot run` (in any process) is doing, from `.pivot/logs/events.jsonl`."""
+        """What the current `pivot run` (in any process) is doing (`.pivot/logs/events.jsonl`)."""
         found, active = self._container.run_events()()
         started = {e["stage"] for e in found if e.get("event") == "stage_started"}
         finished = {e["stage"]: e["status"] for e in found if e.get("event") == "stage_finished"}
