@@ -62,6 +62,16 @@ def test_ui_says_where_it_listens_and_serves_state_as_json(
     assert len(broken["stages"]) == 5
 
 
+def test_ui_marks_the_stage_that_failed_in_the_last_run(
+    served: tuple[conftest.Project, str],
+) -> None:
+    proj, url = served
+    proj.edit("stages.py", "return notes[::-1]", "raise ValueError('no notes')")
+    assert proj.pivot("run").returncode == 1
+    states = {s["name"]: s["state"] for s in _get(url + "api/state")["stages"]}
+    assert states == {**dict.fromkeys(live_project.STAGE_NAMES, "up_to_date"), "side": "failed"}
+
+
 def test_ui_port_in_use_says_which_and_suggests_port(proj: conftest.Project) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

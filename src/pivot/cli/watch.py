@@ -77,10 +77,11 @@ def watch(
             current[0] = watch_mod.Everything(root, current[0].outputs)
             report.watching(current[0])
             return True
-        finished = _run_child(session, [*run_args, *extra])
+        if not _run_child(session, [*run_args, *extra]):
+            return False
         extra.clear()
         report.watching(current[0])
-        return finished
+        return True
 
     # One watcher for the whole session: changes made while a run is going are kept and
     # start the next run; the run's own outputs are filtered out.
