@@ -74,3 +74,23 @@ def test_watch_keeps_watching_a_pipeline_that_fails_to_load(tmp_path: pathlib.Pa
     assert "stages.py:" in err
     assert "still watching" in err
     assert "Traceback" not in err
+
+
+def test_ctrl_c_during_a_run_stops_it_and_records_nothing_half_done(
+    tmp_path: pathlib.Path,
+) -> None:
+    proj = live_project.make(tmp_path / "proj")
+    watcher = live_project.Background(proj, "run", "--watch", "--json", env={"LIVE_PAUSE": "30"})
+    try:
+        started = watcher.until(
+            lambda line: line.startswith("{") and '"stage": "count"' in line, timeout=90
+        )
+        assert live_project.events(started)[-1]["event"] == "stage_started"
+    finally:
+        code = watcher.stop()
+    assert code == 130
+    err = watcher.stderr()
+    assert "interrupted" in err
+    assert "Traceback" not in err
+    assert not (proj.root / ".pivot" / "stages" / "count.lock").exists()
+    assert (proj.root / ".pivot" / "stages" / "clean.lock").exists()
