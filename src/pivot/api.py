@@ -5,7 +5,7 @@ import sys
 import threading
 import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Self
+from typing import Any, Self
 
 from dependency_injector import providers
 
@@ -208,6 +208,14 @@ class Project:
                 svg = draw(figure.spec) if figure.spec is not None else None
                 found.append(Plot(figure.title, svg, figure.images))
             return found
+
+    def metrics(self) -> dict[str, dict[str, Any] | None]:
+        """Each `Metric` output's values in the workspace, flattened to dotted keys (None when
+        the file is not there yet)."""
+        with self._session():
+            service = self._container.compare_service()
+            sources = service.sources(compare.METRIC, ())
+            return compare.read_metrics(service, service.snapshot(None), sources)
 
     def watch_set(self) -> watch.WatchSet:
         """The files whose edits may make a stage stale (for `pivot run --watch`)."""

@@ -1,7 +1,8 @@
 """A five-stage project for the live loop: `pivot run --watch` and `pivot ui`.
 
 `helpers.normalize` is reached by two stages (`clean`, `tag`); `count` and `summary` sit
-downstream of `clean`; `side` reads its own file and no helper. `summary` writes a plot.
+downstream of `clean`; `side` reads its own file and no helper, and writes a metric;
+`summary` writes a plot.
 """
 
 import json
@@ -25,7 +26,7 @@ def normalize(text):
 STAGES = """
 import os
 import time
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 import helpers
 from pivot import loaders, outputs
@@ -61,10 +62,13 @@ def tag(
     return helpers.normalize(labels)
 
 
-def side(
-    notes: Annotated[str, outputs.Dep("side.txt", loaders.Text())],
-) -> Annotated[str, outputs.Out("side_out.txt", loaders.Text())]:
-    return notes[::-1]
+class SideOutputs(TypedDict):
+    text: Annotated[str, outputs.Out("side_out.txt", loaders.Text())]
+    size: Annotated[dict, outputs.Metric("side_metrics.json", loaders.JSON())]
+
+
+def side(notes: Annotated[str, outputs.Dep("side.txt", loaders.Text())]) -> SideOutputs:
+    return SideOutputs(text=notes[::-1], size={"chars": len(notes)})
 """
 
 PIPELINE = """

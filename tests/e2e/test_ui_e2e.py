@@ -53,6 +53,9 @@ def test_ui_says_where_it_listens_and_serves_state_as_json(
     assert state["run"]["active"] is False
     (run,) = _get(url + "api/history")["runs"]
     assert run["counts"] == {"ran": 5}
+    assert _get(url + "api/metrics")["metrics"] == [
+        {"path": "side_metrics.json", "key": "chars", "value": 6}
+    ]
     (plot,) = _get(url + "api/plots")["plots"]
     assert "<svg" in plot["svg"]
 
@@ -66,7 +69,9 @@ def test_ui_marks_the_stage_that_failed_in_the_last_run(
     served: tuple[conftest.Project, str],
 ) -> None:
     proj, url = served
-    proj.edit("stages.py", "return notes[::-1]", "raise ValueError('no notes')")
+    proj.edit(
+        "stages.py", "return SideOutputs(", "raise ValueError('no notes')\n    return SideOutputs("
+    )
     assert proj.pivot("run").returncode == 1
     states = {s["name"]: s["state"] for s in _get(url + "api/state")["stages"]}
     assert states == {**dict.fromkeys(live_project.STAGE_NAMES, "up_to_date"), "side": "failed"}
@@ -143,6 +148,8 @@ def test_the_page_in_headless_chromium_follows_a_run_and_explains(
         )
         assert sorted(names) == sorted(live_project.STAGE_NAMES)
         assert {_state_of(driver, n) for n in live_project.STAGE_NAMES} == {"up_to_date"}
+        wait.until(lambda d: "side_metrics.json" in d.find_element("id", "metric-rows").text)
+        assert "chars" in driver.find_element("id", "metric-rows").text
         marks = driver.find_elements("css selector", "figure.plot .chart svg path")
         assert len(marks) > 5
         driver.save_screenshot(str(shots / "1-up-to-date.png"))

@@ -79,6 +79,13 @@ class UiServer(http.server.ThreadingHTTPServer):
     def plots(self) -> list[dict[str, Any]]:
         return [{"title": p.title, "svg": p.svg} for p in self.project.plots() if p.svg]
 
+    def metrics(self) -> list[dict[str, Any]]:
+        return [
+            {"path": path, "key": key, "value": value}
+            for path, values in self.project.metrics().items()
+            for key, value in (values or {}).items()
+        ]
+
     def history(self) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         for run in reversed(self.project.history(limit=10)):
@@ -120,6 +127,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self._json(server.state())
             case "/api/plots":
                 self._json({"plots": self._guarded(server.plots)})
+            case "/api/metrics":
+                self._json({"metrics": self._guarded(server.metrics)})
             case "/api/history":
                 self._json({"runs": self._guarded(server.history)})
             case _:
