@@ -2,13 +2,13 @@ import functools
 import importlib
 import os
 import pathlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from dependency_injector import containers, providers
 
 from pivot.app import project
-from pivot.domain import identity, layout, pipeline
+from pivot.domain import layout
 from pivot.ports import content_cache, state_store
 
 
@@ -38,10 +38,6 @@ def _state_store(project_root: pathlib.Path) -> Iterator[state_store.StateStore]
 
 def _cache_root(project_root: pathlib.Path) -> pathlib.Path:
     return layout.cache_dir(project_root)
-
-
-def _output_paths(pipe: pipeline.Pipeline) -> Mapping[identity.ArtifactIdentity, pathlib.Path]:
-    return {st.out_identity(o): o.path for st in pipe.stages.values() for o in st.outs}
 
 
 def _config_files(project_root: pathlib.Path) -> Any:
@@ -275,11 +271,15 @@ class Container(containers.DeclarativeContainer):
         project.require_pipeline, found_pipeline, config.cwd, project_root
     )
     pipeline_if_any = providers.Callable(project.pipeline_or_empty, found_pipeline, project_root)
+    pipeline_or_tracked = providers.Callable(
+        project.pipeline_or_tracked, found_pipeline, config.cwd, project_root
+    )
     fingerprinter = providers.Singleton(_fingerprinter, state_store, project_root, settings)
+    link_modes = providers.Singleton(_link_modes, settings)
     workspace = providers.Singleton(
         _lazy("pivot.adapters.workspace.file_workspace_store", "FileWorkspaceStore"),
         cache,
-        providers.Callable(_output_paths, pipeline_if_any),
+        link_modes,
     )
     display_sink = providers.Selector(
         config.output,
@@ -296,7 +296,6 @@ class Container(containers.DeclarativeContainer):
     sink = providers.Singleton(_sink, display_sink, project_root, config.record_events)
     run_events = providers.Callable(_run_events, project_root)
     plot_svg = providers.Callable(_plot_svg)
-    link_modes = providers.Singleton(_link_modes, settings)
     remote_choice = providers.Singleton(_remote_choice, settings, config.remote)
     remote_location = providers.Callable(_remote_location, project_root)
     remote_factory = providers.Singleton(_remote_factory, remote_choice, project_root)

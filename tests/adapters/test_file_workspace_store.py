@@ -6,12 +6,11 @@ import pytest
 from pivot.adapters.cache import local_content_cache
 from pivot.adapters.hashing import xxh3_hasher
 from pivot.adapters.workspace import file_workspace_store
-from pivot.domain import errors, identity
+from pivot.domain import errors
 from pivot.ports import content_cache, workspace_store
 
 HASHER = xxh3_hasher.Xxh3Hasher()
 LinkMode = content_cache.LinkMode
-Ident = identity.ArtifactIdentity
 
 
 @pytest.fixture
@@ -23,14 +22,7 @@ def cache(tmp_path: pathlib.Path) -> local_content_cache.LocalContentCache:
 def ws(
     cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
 ) -> workspace_store.WorkspaceStore:
-    return file_workspace_store.FileWorkspaceStore(
-        cache,
-        {
-            Ident("train", "model"): tmp_path / "models" / "model.pkl",
-            Ident("train", "metrics"): tmp_path / "metrics.json",
-            Ident("prepare"): tmp_path / "data" / "clean",
-        },
-    )
+    return file_workspace_store.FileWorkspaceStore(cache)
 
 
 def _blob(cache: content_cache.ContentCache, tmp_path: pathlib.Path, data: bytes) -> str:
@@ -59,33 +51,13 @@ def _siblings(path: pathlib.Path) -> list[str]:
     return sorted(os.listdir(path.parent))
 
 
-def test_path_of_known_identity(ws: workspace_store.WorkspaceStore, tmp_path: pathlib.Path) -> None:
-    assert ws.path_of(Ident("train", "model")) == tmp_path / "models" / "model.pkl"
-    assert ws.path_of(Ident("prepare")) == tmp_path / "data" / "clean"
-
-
-def test_path_of_unknown_identity_suggests_the_closest(
-    ws: workspace_store.WorkspaceStore,
-) -> None:
-    with pytest.raises(errors.TargetError, match="did you mean 'train:model'") as info:
-        ws.path_of(Ident("train", "modle"))
-    assert "'train:modle'" in str(info.value)
-
-
-def test_path_of_unknown_identity_without_close_match_lists_outputs(
-    ws: workspace_store.WorkspaceStore,
-) -> None:
-    with pytest.raises(errors.TargetError, match="known outputs: prepare, train:metrics"):
-        ws.path_of(Ident("zzzzzzzz"))
-
-
 def test_restore_file_into_missing_parents(
     ws: workspace_store.WorkspaceStore,
     cache: local_content_cache.LocalContentCache,
     tmp_path: pathlib.Path,
 ) -> None:
     digest = _blob(cache, tmp_path, b"model bytes")
-    target = ws.path_of(Ident("train", "model"))
+    target = tmp_path / "models" / "model.pkl"
     assert ws.restore(target, digest) is LinkMode.COPY  # reflink where the filesystem has it
     assert target.read_bytes() == b"model bytes"
     assert _siblings(target) == ["model.pkl"]

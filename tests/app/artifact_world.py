@@ -5,7 +5,7 @@ from pivot import loaders, outputs
 from pivot.adapters.hashing import xxh3_hasher
 from pivot.adapters.memory import content_cache, lock_store, state_store
 from pivot.adapters.workspace import file_workspace_store
-from pivot.app import artifacts, checkout, digests, gc, track
+from pivot.app import checkout, digests, gc, track
 from pivot.domain import lock, paths
 from pivot.pipeline import Pipeline
 from pivot.ports import progress as progress_port
@@ -45,8 +45,7 @@ class World:
         self.pipe = Pipeline("t", root=root)
         for func in (prepare, train, placed):
             self.pipe.register(func)
-        outs = {o.stage.out_identity(o.out): o.path for o in artifacts.stage_outputs(self.pipe)}
-        self.workspace = file_workspace_store.FileWorkspaceStore(self.cache, outs)
+        self.workspace = file_workspace_store.FileWorkspaceStore(self.cache)
 
     def digests(self) -> digests.DigestService:
         # A fresh memo per service call: tests rewrite files faster than mtime moves.

@@ -26,7 +26,7 @@ def _project(root: pathlib.Path) -> Pipeline:
 def _detacher(root: pathlib.Path, remote: memory_remote.MemoryRemote) -> detached_job.Detacher:
     hasher = xxh3_hasher.Xxh3Hasher()
     cache = local_content_cache.LocalContentCache(root / ".pivot" / "cache", hasher)
-    workspace = file_workspace_store.FileWorkspaceStore(cache, {})
+    workspace = file_workspace_store.FileWorkspaceStore(cache)
     return detached_job.Detacher(
         project_root=root,
         cache=cache,

@@ -25,14 +25,13 @@ def _transfer(world: World, shared: remote.MemoryRemote) -> transfer.TransferSer
 
 
 def _planner(world: World, shared: remote.MemoryRemote, pipe: Pipeline) -> pull_plan.PullPlanner:
-    outputs = {st.out_identity(o): o.path for st in pipe.stages.values() for o in st.outs}
     return pull_plan.PullPlanner(
         project_root=world.root,
         observer=world.observer,
         locks=world.locks,
         cache=world.cache,
         state=world.state,
-        workspace=file_workspace_store.FileWorkspaceStore(world.cache, outputs),
+        workspace=file_workspace_store.FileWorkspaceStore(world.cache),
         transfer_service=_transfer(world, shared),
     )
 

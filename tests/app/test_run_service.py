@@ -61,14 +61,13 @@ class World:
         **options: object,
     ) -> fakes.RecordingSink:
         sink = fakes.RecordingSink()
-        outputs = {st.out_identity(o): o.path for st in pipe.stages.values() for o in st.outs}
         service = run.RunService(
             project_root=self.root,
             observer=self.observer,
             locks=self.locks,
             cache=self.cache,
             hasher_=self.hasher,
-            workspace=file_workspace_store.FileWorkspaceStore(self.cache, outputs),
+            workspace=file_workspace_store.FileWorkspaceStore(self.cache),
             executor_=inline_executor.InlineExecutor(),
             sink=sink,
             state=self.state,
@@ -332,3 +331,37 @@ def test_an_output_the_loader_cannot_write_names_stage_output_file_and_loader(
         "returns_a_set: cannot save output 'returns_a_set' to out.json with JSON(): "
         + "TypeError: Object of type set is not JSON serializable"
     )
+
+
+def test_deleted_restorable_output_status_and_dry_run_agree_and_nothing_is_written(
+    world: World,
+) -> None:
+    pipe = world.pipeline(stage_funcs.make, stage_funcs.use)
+    world.run(pipe)
+    world.calls()
+    (world.root / "a.txt").unlink()
+
+    reports = status.StatusService(project_root=world.root, observer=world.observer).status(pipe)
+    sink = world.run(pipe, dry_run=True)
+
+    assert {r.name: r.state for r in reports} == {"make": "outputs_missing", "use": "up_to_date"}
+    assert sink.statuses() == {"make": "skipped", "use": "skipped"}
+    assert not (world.root / "a.txt").exists()  # a dry run restores nothing
+
+    assert world.run(pipe).statuses() == {"make": "skipped", "use": "skipped"}
+    assert world.calls() == []
+    assert (world.root / "a.txt").exists()
+
+
+def test_status_and_dry_run_name_the_same_stale_upstream(world: World) -> None:
+    pipe = world.pipeline(stage_funcs.make, stage_funcs.use)
+    world.run(pipe)
+    world.fingerprinter.versions["make"] = "v2"
+
+    reports = status.StatusService(project_root=world.root, observer=world.observer).status(pipe)
+    sink = world.run(pipe, dry_run=True)
+
+    finished = {e.stage: e for e in sink.events if isinstance(e, events.StageFinished)}
+    by_name = {r.name: r for r in reports}
+    assert finished["use"].status == "would_run"
+    assert finished["use"].reasons == by_name["use"].decision.reasons

@@ -66,8 +66,7 @@ def _service(
 def _fresh_cache(world: artifact_world.World) -> None:
     """As on a teammate's clone: same lock records, empty cache."""
     world.cache = content_cache.MemoryContentCache()
-    outs = {o.stage.out_identity(o.out): o.path for o in artifacts.stage_outputs(world.pipe)}
-    world.workspace = file_workspace_store.FileWorkspaceStore(world.cache, outs)
+    world.workspace = file_workspace_store.FileWorkspaceStore(world.cache)
 
 
 def _opts(*targets: str, **kw: object) -> transfer.TransferOptions:

@@ -109,3 +109,27 @@ def test_changed_output_set_reruns() -> None:
     now = change.Observation(now.code, now.params, now.deps, {"train": "other.pkl"}, now.outputs)
 
     assert _kinds(change.decide(_record(), now)) == [change.ReasonKind.OUTS_CHANGED]
+
+
+def test_upstream_stale_makes_a_skipped_or_restorable_stage_run() -> None:
+    for own in (change.Decision(change.Action.SKIP), change.Decision(change.Action.RESTORE)):
+        decided = change.with_upstream(own, ["prep", "fetch"])
+        assert decided.action is change.Action.RUN
+        assert [(r.kind, r.subject) for r in decided.reasons] == [
+            (change.ReasonKind.UPSTREAM_STALE, "fetch"),
+            (change.ReasonKind.UPSTREAM_STALE, "prep"),
+        ]
+
+
+def test_upstream_stale_adds_to_a_stage_that_runs_anyway() -> None:
+    own = change.Decision(change.Action.RUN, (change.Reason(change.ReasonKind.NEVER_RUN),))
+    decided = change.with_upstream(own, ["prep"])
+    assert [r.kind for r in decided.reasons] == [
+        change.ReasonKind.NEVER_RUN,
+        change.ReasonKind.UPSTREAM_STALE,
+    ]
+
+
+def test_no_stale_upstream_keeps_the_stage_decision() -> None:
+    own = change.Decision(change.Action.RESTORE, restore=("train",))
+    assert change.with_upstream(own, []) == own

@@ -4,7 +4,8 @@ import pathlib
 import subprocess
 import sys
 import textwrap
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
 import pytest
 
@@ -78,8 +79,12 @@ pipeline.register(stages.other)
 class Project:
     """A throwaway Pivot project driven through the `pivot` command."""
 
+    created: ClassVar[list["Project"]] = []
+    """Projects made by the running test (checked for status/run agreement after it)."""
+
     def __init__(self, root: pathlib.Path) -> None:
         self.root = root
+        Project.created.append(self)
 
     def write(self, name: str, text: str) -> pathlib.Path:
         path = self.root / name
@@ -136,6 +141,82 @@ class Project:
 
 def statuses(events: list[dict[str, Any]]) -> dict[str, str]:
     return {e["stage"]: e["status"] for e in events if e["event"] == "stage_finished"}
+
+
+def _decisions_of_status(done: subprocess.CompletedProcess[str]) -> dict[str, object]:
+    return {
+        s["name"]: ("would_run" if s["stale"] else "skipped", _reasons(s["reasons"]))
+        for s in json.loads(done.stdout)["stages"]
+    }
+
+
+def _decisions_of_dry_run(done: subprocess.CompletedProcess[str]) -> dict[str, object]:
+    events = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    return {
+        e["stage"]: (e["status"], _reasons(e["reasons"]) if e["status"] == "would_run" else [])
+        for e in events
+        if e["event"] == "stage_finished"
+    }
+
+
+def _reasons(reasons: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(r["kind"], r.get("subject", "")) for r in reasons]
+
+
+def assert_status_agrees_with_dry_run(proj: Project, cwd: pathlib.Path | None = None) -> None:
+    """`pivot status` and `pivot run --dry-run` take the same decision, for the same reasons.
+
+    Both start together (they never take the project lock). Skipped when the project has no
+    pipeline to decide about (both must then fail alike).
+    """
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    argv = [sys.executable, "-m", "pivot"]
+    started = [
+        subprocess.Popen(
+            [*argv, *args],
+            cwd=cwd or proj.root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+        for args in (("status", "--json"), ("run", "--dry-run", "--json"))
+    ]
+    outputs = [p.communicate(timeout=240) for p in started]
+    status, dry = (
+        subprocess.CompletedProcess(p.args, p.returncode, out, err)
+        for p, (out, err) in zip(started, outputs, strict=True)
+    )
+    if status.returncode != 0:
+        assert dry.returncode != 0, f"status failed, run --dry-run did not: {status.stderr}"
+        return
+    assert dry.returncode in (0, 1), dry.stderr
+    assert _decisions_of_status(status) == _decisions_of_dry_run(dry), (
+        "pivot status and pivot run --dry-run disagree"
+    )
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    report = yield
+    if report.when == "call":
+        item.stash[_PASSED] = report.passed
+    return report
+
+
+_PASSED = pytest.StashKey[bool]()
+
+
+@pytest.fixture(autouse=True)
+def _status_agrees_with_run(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every passing e2e test, status and run agree on what is stale in its projects."""
+    Project.created.clear()
+    yield
+    if request.node.stash.get(_PASSED, False):
+        for proj in Project.created:
+            if (proj.root / ".pivot").is_dir():
+                assert_status_agrees_with_dry_run(proj)
 
 
 @pytest.fixture

@@ -90,10 +90,10 @@ class Detacher:
         self, path: pathlib.Path, digest: str
     ) -> tuple[tuple[str, state_store.FileStamp, str], ...]:
         if not digest.endswith(hasher_port.DIR_SUFFIX):
-            return ((str(path), digests.stamp_of(os.stat(path)), digest),)
+            return ((str(path), state_store.FileStamp.of(os.stat(path)), digest),)
         manifest = self.cache.read_tree(digest)
         return tuple(
-            (str(file), digests.stamp_of(os.stat(file)), manifest[rel])
+            (str(file), state_store.FileStamp.of(os.stat(file)), manifest[rel])
             for rel, file in digests.walk_files(path)
             if rel in manifest
         )

@@ -2,15 +2,11 @@ import contextlib
 import os
 import pathlib
 import stat as stat_mod
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from pivot.ports import hasher as hasher_port
 from pivot.ports import progress as progress_port
 from pivot.ports import state_store
-
-
-def stamp_of(st: os.stat_result) -> state_store.FileStamp:
-    return state_store.FileStamp(st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def scan_files(root: pathlib.Path | str) -> list[tuple[str, str, os.stat_result]]:
@@ -70,7 +66,7 @@ class DigestService:
         if stat_mod.S_ISDIR(st.st_mode):
             return self.tree(path)[0]
         self._progress.add_total(files=1, nbytes=st.st_size)
-        return self._file(str(path), stamp_of(st))
+        return self._file(str(path), state_store.FileStamp.of(st))
 
     def tree(self, path: pathlib.Path) -> tuple[str, dict[str, str]]:
         """Digest and manifest (relative path → file digest) of a directory."""
@@ -79,7 +75,7 @@ class DigestService:
 
     def tree_with_size(self, path: pathlib.Path) -> tuple[str, dict[str, str], int]:
         """Digest, manifest (relative path → file digest) and total bytes of a directory."""
-        found = [(rel, p, stamp_of(st)) for rel, p, st in scan_files(path)]
+        found = [(rel, p, state_store.FileStamp.of(st)) for rel, p, st in scan_files(path)]
         size = sum(stamp.size for _, _, stamp in found)
         self._progress.add_total(files=len(found), nbytes=size)
         manifest = {rel: self._file(p, stamp) for rel, p, stamp in found}
@@ -104,6 +100,17 @@ class DigestService:
         """Record a digest computed elsewhere (a worker) so the file is never re-read."""
         self._seen[key] = (stamp, digest)
         self._pending.append((key, stamp, digest))
+
+    def remember_restored(
+        self, path: pathlib.Path, digest: str, manifest: Mapping[str, str] | None = None
+    ) -> None:
+        """Memoise a file (or, with its manifest, a directory) just placed from the cache."""
+        if manifest is None:
+            self.remember(str(path), state_store.FileStamp.of(os.stat(path)), digest)
+            return
+        for rel, member in manifest.items():
+            file = path.joinpath(*rel.split("/"))
+            self.remember(str(file), state_store.FileStamp.of(os.stat(file)), member)
 
     def flush(self) -> None:
         """Persist new memo entries in one transaction."""

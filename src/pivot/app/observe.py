@@ -48,6 +48,11 @@ class Observer:
         force: bool = False,
         assumed: Mapping[pathlib.Path, str] = _NOTHING,
     ) -> Evaluation:
+        """Observe and decide; a dep in `assumed` (path → digest) is taken as that digest.
+
+        `status` and `run --dry-run` restore nothing, so they assume what an upstream RESTORE
+        would bring back: downstream stages then decide as they will after a real restore.
+        """
         record = self._locks.read(st)
         now = self.observe(st, record, assumed)
         return Evaluation(st, record, now, change.decide(record, now, force=force))
@@ -60,7 +65,7 @@ class Observer:
     ) -> change.Observation:
         """What `st` looks like now. A dep in `assumed` is not looked at: `run --pull` knows
         it from its producer's lock record or run-cache entry (left on the remote, or about to
-        be restored)."""
+        be restored); `status` and `run --dry-run` from an upstream RESTORE they do not do."""
         deps = {
             paths.relative(p, st.root): assumed[p] if p in assumed else self._digests.digest(p)
             for p in st.dep_paths()
@@ -91,6 +96,17 @@ def code_manifest(
     return manifest.CodeManifest(
         dict(sorted({**entries, **scripts.entries}.items())), scripts.sites, scripts.warnings
     )
+
+
+def restored_paths(evaluation: Evaluation) -> dict[pathlib.Path, str]:
+    """Path → digest of each output a RESTORE decision brings back from the cache."""
+    if evaluation.record is None:
+        return {}
+    recorded = evaluation.record["outs"]
+    return {
+        paths.normalize(recorded[ident]["path"], evaluation.stage.root): recorded[ident]["hash"]
+        for ident in evaluation.decision.restore
+    }
 
 
 def lock_record(

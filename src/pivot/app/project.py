@@ -1,6 +1,6 @@
 import pathlib
 
-from pivot.app import pipelines
+from pivot.app import artifacts, pipelines
 from pivot.domain import errors, layout, pipeline
 from pivot.ports import pipeline_source
 
@@ -76,10 +76,23 @@ def require_pipeline(
             + f"'{project_root}': "
             + (
                 dvc_hint(start, project_root)
-                or "create pipeline.py (defining `pipeline = Pipeline(...)`) or pivot.yaml"
+                or "create pipeline.py (defining `pipeline = Pipeline(...)`) or pivot.yaml, "
+                + "or version data files with `pivot track PATH`"
             )
         )
     return found
+
+
+def pipeline_or_tracked(
+    found: pipeline.Pipeline | None, start: pathlib.Path, project_root: pathlib.Path
+) -> pipeline.Pipeline:
+    """`status` and `verify`: a data-only project (tracked files, no stages) has an empty pipeline.
+
+    With neither stages nor tracked data, say how to start instead.
+    """
+    if found is None and not artifacts.find_tracked(project_root):
+        return require_pipeline(found, start, project_root)
+    return pipeline_or_empty(found, project_root)
 
 
 def pipeline_or_empty(
@@ -87,14 +100,3 @@ def pipeline_or_empty(
 ) -> pipeline.Pipeline:
     """Data commands (track, checkout, gc) work before the first stage is written."""
     return found if found is not None else pipeline.Pipeline(project_root.name, root=project_root)
-
-
-def load_pipeline(
-    source: pipeline_source.PipelineSource,
-    start: pathlib.Path,
-    project_root: pathlib.Path,
-    all_pipelines: bool = False,
-) -> pipeline.Pipeline:
-    """`find_pipeline`, raising when there is none."""
-    found = find_pipeline(source, start, project_root, all_pipelines)
-    return require_pipeline(found, start, project_root)

@@ -1,6 +1,5 @@
 import concurrent.futures
 import dataclasses
-import os
 import pathlib
 import time
 from collections.abc import Mapping
@@ -102,7 +101,8 @@ class _Scheduler:
         self._svc = svc
         self._graph = graph
         self._options = options
-        self._assumed = scope.assumed
+        self._assumed = dict(scope.assumed)
+        """Deps known without looking: from `--pull`, and what a dry run would have restored."""
         self._selected = graph.ordered(scope.stages)
         chosen = set(self._selected)
         self._waiting = {n: set(graph.upstream[n]) & chosen for n in self._selected}
@@ -221,21 +221,21 @@ class _Scheduler:
             st, force=self._options.force, assumed=self._assumed
         )
         self._params[name] = dict(evaluation.observation.params)
-        decision = evaluation.decision
-        stale_upstream = [
-            up for up in self._graph.upstream[name] if self._done.get(up) is Status.WOULD_RUN
-        ]
-        if stale_upstream and not decision.stale:
-            decision = change.Decision(
-                change.Action.RUN,
-                tuple(change.Reason(change.ReasonKind.UPSTREAM_STALE, u) for u in stale_upstream),
-            )
+        # Only a dry run leaves upstream stages unrun; a real run observes their new outputs.
+        decision = change.with_upstream(
+            evaluation.decision,
+            (up for up in self._graph.upstream[name] if self._done.get(up) is Status.WOULD_RUN),
+        )
         match decision.action:
             case change.Action.SKIP:
                 self._finish(name, Status.SKIPPED)
                 return
             case change.Action.RESTORE:
                 corrupt = self._corrupt_objects(evaluation)
+                if not corrupt and self._options.dry_run:
+                    self._assumed.update(observe.restored_paths(evaluation))
+                    self._finish(name, Status.SKIPPED, message="would restore from cache")
+                    return
                 if not corrupt:
                     self._restore(st, evaluation)
                     return
@@ -359,13 +359,8 @@ class _Scheduler:
 
     def _remember(self, path: pathlib.Path, digest: str) -> None:
         """Memoise restored files' digests so the next run does not re-read them."""
-        digests = self._svc._observer.digests
-        if not path.is_dir():
-            digests.remember(str(path), _stamp(path), digest)
-            return
-        for rel, member in self._svc._cache.read_tree(digest).items():
-            file = path.joinpath(*rel.split("/"))
-            digests.remember(str(file), _stamp(file), member)
+        manifest = self._svc._cache.read_tree(digest) if path.is_dir() else None
+        self._svc._observer.digests.remember_restored(path, digest, manifest)
 
     def _complete(
         self,
@@ -441,11 +436,6 @@ class _Scheduler:
                 )
             elif not waiting and child not in self._done:
                 self._ready.append(child)
-
-
-def _stamp(path: pathlib.Path) -> state_store.FileStamp:
-    st = os.stat(path)
-    return state_store.FileStamp(st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _previous_versions(st: stage.Stage, evaluation: observe.Evaluation) -> Mapping[str, str]:

@@ -357,7 +357,8 @@ def _record(job: StageJob, out: OutJob) -> OutResult:
     if out.path.is_dir():
         entries = digests.scan_files(out.path)
         stamps = tuple(
-            (path, digests.stamp_of(st), job.hasher.file_digest(path)) for _, path, st in entries
+            (path, state_store.FileStamp.of(st), job.hasher.file_digest(path))
+            for _, path, st in entries
         )
         manifest = {
             rel: digest for (rel, _, _), (_, _, digest) in zip(entries, stamps, strict=True)
@@ -376,7 +377,7 @@ def _record(job: StageJob, out: OutJob) -> OutResult:
 def _hash_file(
     hasher_: hasher.Hasher, path: pathlib.Path
 ) -> tuple[str, state_store.FileStamp, str]:
-    stamp = digests.stamp_of(os.stat(path))
+    stamp = state_store.FileStamp.of(os.stat(path))
     return str(path), stamp, hasher_.file_digest(path)
 
 

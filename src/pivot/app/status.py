@@ -34,19 +34,17 @@ class StatusService:
         graph = dag.build(pipe.stages, self._root)
         selected = targets.select(graph, stages)
         reports: dict[str, StageReport] = {}
+        assumed: dict[pathlib.Path, str] = {}
+        """What an upstream RESTORE would bring back (status restores nothing)."""
         try:
             for name in graph.ordered(selected):
-                evaluation = self._observer.evaluate(graph.stages[name])
-                decision = evaluation.decision
-                stale_up = sorted(up for up in graph.upstream[name] if reports[up].decision.stale)
-                if stale_up:
-                    decision = change.Decision(
-                        change.Action.RUN,
-                        decision.reasons
-                        + tuple(
-                            change.Reason(change.ReasonKind.UPSTREAM_STALE, u) for u in stale_up
-                        ),
-                    )
+                evaluation = self._observer.evaluate(graph.stages[name], assumed=assumed)
+                decision = change.with_upstream(
+                    evaluation.decision,
+                    (up for up in graph.upstream[name] if reports[up].decision.stale),
+                )
+                if decision.action is change.Action.RESTORE:
+                    assumed.update(observe.restored_paths(evaluation))
                 reports[name] = StageReport(name, decision, evaluation.observation.code.warnings)
         finally:
             self._observer.digests.flush()

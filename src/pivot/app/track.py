@@ -1,5 +1,6 @@
 import dataclasses
 import enum
+import itertools
 import os
 import pathlib
 import secrets
@@ -58,19 +59,25 @@ class TrackService:
         targets: Sequence[str],
         *,
         cwd: pathlib.Path,
+        link_modes: tuple[content_cache.LinkMode, ...] = (content_cache.LinkMode.COPY,),
         progress: progress_port.Progress = progress_port.NULL,
     ) -> list[TrackResult]:
         """Cache each path's content and write its `.pvt`; all paths are checked first.
 
-        `progress` counts the files and bytes hashed.
+        Then replace the workspace copy with a link to the cache, by the first of `link_modes`
+        before `copy` that works (the workspace file already is a copy). `progress` counts the
+        files and bytes hashed.
         """
+        links = tuple(
+            itertools.takewhile(lambda m: m is not content_cache.LinkMode.COPY, link_modes)
+        )
         if not targets:
             raise errors.TargetError("nothing to track: name one or more files or directories")
         existing = artifacts.find_tracked(self._root)
         wanted = [self._check(pipe, target, cwd, existing) for target in targets]
         try:
             with self._digests.reporting(progress):
-                return [self._track_one(path, existing) for path in dict.fromkeys(wanted)]
+                return [self._track_one(path, existing, links) for path in dict.fromkeys(wanted)]
         finally:
             self._digests.flush()
 
@@ -141,7 +148,13 @@ class TrackService:
                 )
         return path
 
-    def _track_one(self, path: pathlib.Path, existing: list[artifacts.Tracked]) -> TrackResult:
+    def _track_one(
+        self,
+        path: pathlib.Path,
+        existing: list[artifacts.Tracked],
+        links: tuple[content_cache.LinkMode, ...],
+    ) -> TrackResult:
+        manifest: dict[str, str] | None = None
         if path.is_dir():
             digest, manifest, size = self._digests.tree_with_size(path)
             root = os.fspath(path)
@@ -153,6 +166,7 @@ class TrackService:
             assert digest is not None
             self._cache.put_file(path, digest)
             tracked = artifacts.Tracked(path, digest, path.stat().st_size)
+        self._link(path, digest, manifest, links)
         self._workspace.ignore(path)  # the data stays out of git; its .pvt is committed
         before = next((t for t in existing if t.path == path), None)
         if before == tracked:
@@ -160,6 +174,24 @@ class TrackService:
         _atomic_write(tracked.manifest_path, tracked.encode())
         action = TrackAction.TRACKED if before is None else TrackAction.UPDATED
         return TrackResult(tracked, action)
+
+    def _link(
+        self,
+        path: pathlib.Path,
+        digest: str,
+        manifest: dict[str, str] | None,
+        links: tuple[content_cache.LinkMode, ...],
+    ) -> None:
+        """Replace the workspace copy with a link to the cache (one copy of the data, not two)."""
+        if not links:
+            return
+        try:
+            self._workspace.restore(path, digest, links)
+        except OSError:
+            # No configured link works here (another device, no reflink support): the
+            # workspace keeps its own copy, exactly as with `copy` — nothing is lost.
+            return
+        self._digests.remember_restored(path, digest, manifest)
 
 
 def _atomic_write(path: pathlib.Path, data: bytes) -> None:

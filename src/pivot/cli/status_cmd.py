@@ -32,11 +32,12 @@ def status(
         The remote for --remote; default: core.remote.
     """
     container = session.container(all_pipelines=all_pipelines, remote=remote_name)
-    reports = container.status_service().status(container.pipeline(), stages)
+    pipe = container.pipeline_or_tracked()
+    reports = container.status_service().status(pipe, stages)
     tracked = container.track_service().status()
     counts = None
     if remote or remote_name:
-        counts = container.transfer_service().status(container.pipeline(), cwd=session.cwd)
+        counts = container.transfer_service().status(pipe, cwd=session.cwd)
     if json:
         payload = {
             "stages": [
@@ -62,7 +63,11 @@ def status(
     for item in tracked:
         print(f"{item.tracked.display(container.project_root())}: tracked, {item.state}")
     if not reports:
-        print("No stages in this pipeline.")
+        print(
+            f"No stages; {len(tracked)} tracked path(s)."
+            if tracked
+            else "No stages in this pipeline."
+        )
         return 0
     stale = [r for r in reports if r.decision.stale]
     for report in reports:

@@ -21,7 +21,11 @@ def track(
         output.progress_bar("hashing") as progress,
     ):
         results = container.track_service().track(
-            container.pipeline_if_any(), paths, cwd=session.cwd, progress=progress
+            container.pipeline_if_any(),
+            paths,
+            cwd=session.cwd,
+            link_modes=container.link_modes(),
+            progress=progress,
         )
     root = container.project_root()
     if json:

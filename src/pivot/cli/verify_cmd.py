@@ -17,7 +17,7 @@ def verify(
         Print a JSON object: `ok`, `problems`, `warnings`.
     """
     container = session.container(all_pipelines=all_pipelines)
-    report = container.verify_service().verify(container.pipeline())
+    report = container.verify_service().verify(container.pipeline_or_tracked())
     if json:
         payload = {
             "ok": report.ok,

@@ -1,7 +1,7 @@
 import dataclasses
 import enum
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pivot.domain import lock, manifest
@@ -190,3 +190,19 @@ def decide(record: lock.LockRecord | None, now: Observation, *, force: bool = Fa
     if restore:
         return Decision(Action.RESTORE, restore=tuple(restore))
     return Decision(Action.SKIP)
+
+
+def with_upstream(decision: Decision, stale_upstream: Iterable[str]) -> Decision:
+    """The one rule for "stale because upstream is stale", used by `status` and `run`.
+
+    A stage whose upstream stage will run must run too (its inputs are about to change),
+    whatever it decided alone; its own reasons come first. An upstream stage that is only
+    restored from the cache does not count: its outputs come back as recorded.
+    """
+    upstream = sorted(stale_upstream)
+    if not upstream:
+        return decision
+    own = decision.reasons if decision.stale else ()
+    return Decision(
+        Action.RUN, own + tuple(Reason(ReasonKind.UPSTREAM_STALE, name) for name in upstream)
+    )

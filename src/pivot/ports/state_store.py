@@ -1,3 +1,4 @@
+import os
 from collections.abc import Iterable
 from typing import NamedTuple, Protocol
 
@@ -8,6 +9,11 @@ class FileStamp(NamedTuple):
     inode: int
     size: int
     mtime_ns: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> "FileStamp":
+        """The stamp of a file from its `os.stat` result (the one place this is derived)."""
+        return cls(st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 class StateStore(Protocol):

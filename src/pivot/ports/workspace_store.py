@@ -1,17 +1,12 @@
 import pathlib
 from typing import Protocol
 
-from pivot.domain import identity
 from pivot.ports import content_cache
 from pivot.ports import progress as progress_port
 
 
 class WorkspaceStore(Protocol):
-    """Maps artifact identities to workspace paths and restores them from the cache."""
-
-    def path_of(self, ident: identity.ArtifactIdentity) -> pathlib.Path:
-        """Absolute workspace path of a stage output."""
-        ...
+    """Outputs and tracked data in the workspace, restored from the cache."""
 
     def restore(
         self,

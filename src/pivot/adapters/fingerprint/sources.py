@@ -15,7 +15,7 @@ def stamp_of(path: str) -> state_store.FileStamp | None:
         st = os.stat(path)
     except OSError:
         return None
-    return state_store.FileStamp(st.st_ino, st.st_size, st.st_mtime_ns)
+    return state_store.FileStamp.of(st)
 
 
 def is_settled(stamp: state_store.FileStamp) -> bool:

@@ -1,12 +1,9 @@
-import difflib
 import os
 import pathlib
 import stat
-from collections.abc import Mapping
 
 from pivot.adapters import fs
 from pivot.adapters.workspace import gitignore
-from pivot.domain import errors, identity
 from pivot.ports import content_cache
 from pivot.ports import progress as progress_port
 
@@ -17,28 +14,10 @@ class FileWorkspaceStore:
     def __init__(
         self,
         cache: content_cache.ContentCache,
-        outputs: Mapping[identity.ArtifactIdentity, pathlib.Path],
         link_modes: tuple[content_cache.LinkMode, ...] = content_cache.DEFAULT_LINK_MODES,
     ) -> None:
         self._cache = cache
-        self._outputs = dict(outputs)
         self._link_modes = link_modes
-
-    def path_of(self, ident: identity.ArtifactIdentity) -> pathlib.Path:
-        """Absolute workspace path of a stage output."""
-        try:
-            return self._outputs[ident]
-        except KeyError:
-            pass
-        known = sorted(str(i) for i in self._outputs)
-        close = difflib.get_close_matches(str(ident), known, n=3)
-        if close:
-            hint = "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
-        elif known:
-            hint = "known outputs: " + ", ".join(known[:10]) + (", …" if len(known) > 10 else "")
-        else:
-            hint = "the pipeline declares no outputs"
-        raise errors.TargetError(f"'{ident}' is not a stage output; {hint}")
 
     def restore(
         self,
