@@ -97,3 +97,17 @@ def test_track_links_the_workspace_to_the_cache_per_link_modes(
     status = project.pivot("status")
     assert "big.bin: tracked, clean" in status.stdout
     assert "images: tracked, clean" in status.stdout
+
+
+def test_pivotignore_hides_directories_from_status(tmp_path: pathlib.Path) -> None:
+    project = Project(tmp_path)
+    assert project.pivot("init").returncode == 0
+    project.write("keep/a.txt", "a\n")
+    project.write("archive/b.txt", "b\n")
+    assert project.pivot("track", "keep/a.txt", "archive/b.txt").returncode == 0
+    project.write(".pivotignore", "# old experiments\narchive/\n")
+
+    status = project.pivot("status")
+
+    assert "keep/a.txt: tracked, clean" in status.stdout
+    assert "archive" not in status.stdout
