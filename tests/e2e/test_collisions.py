@@ -1,7 +1,6 @@
 """Two pivot commands at once on one project (issue 10, collisions): real processes."""
 
 import json
-import os
 import pathlib
 import subprocess
 import sys
@@ -10,12 +9,11 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.e2e.conftest import Project
+from tests.e2e.conftest import Project, pivot_env
 
 pytestmark = pytest.mark.slow
 
 STAGES = """
-import os
 import pathlib
 import time
 from typing import Annotated
@@ -72,12 +70,7 @@ class Scene:
         self.gate.mkdir()
         self.logs = tmp_path / "logs"
         self.logs.mkdir()
-        self.env = {
-            **os.environ,
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "GATE_DIR": str(self.gate),
-            "PIVOT_EXECUTOR": "inline",
-        }
+        self.env = pivot_env(GATE_DIR=str(self.gate), PIVOT_EXECUTOR="inline")
         assert self.pivot("init").returncode == 0
         self._started: list[tuple[subprocess.Popen[bytes], pathlib.Path, pathlib.Path]] = []
 

@@ -11,7 +11,7 @@ import pytest
 
 from tests import s3_server
 from tests.e2e import team_project
-from tests.e2e.conftest import Project
+from tests.e2e.conftest import Project, pivot_env
 
 
 @pytest.fixture
@@ -120,7 +120,7 @@ def test_corrupted_remote_object_is_named_not_placed_exit_1(
 
 def _kill_midway(project: Project, *args: str, watch: pathlib.Path) -> None:
     """Start `pivot ARGS`, SIGKILL it once some objects have appeared under `watch`."""
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env = pivot_env()
     proc = subprocess.Popen(
         [sys.executable, "-m", "pivot", *args],
         cwd=project.root,
