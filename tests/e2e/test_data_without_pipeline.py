@@ -7,10 +7,17 @@ import pytest
 from tests.e2e.conftest import Project
 
 
-def test_track_and_checkout_work_before_any_pipeline_exists(tmp_path: pathlib.Path) -> None:
-    project = Project(tmp_path)
+def _data_project(root: pathlib.Path, files: dict[str, str]) -> Project:
+    """An initialised project holding `files` and no pipeline."""
+    project = Project(root)
     assert project.pivot("init").returncode == 0
-    project.write("raw/a.csv", "x,y\n1,2\n")
+    for name, text in files.items():
+        project.write(name, text)
+    return project
+
+
+def test_track_and_checkout_work_before_any_pipeline_exists(tmp_path: pathlib.Path) -> None:
+    project = _data_project(tmp_path, {"raw/a.csv": "x,y\n1,2\n"})
 
     assert project.pivot("track", "raw").returncode == 0
     shutil.rmtree(tmp_path / "raw")
@@ -24,10 +31,7 @@ def test_track_and_checkout_work_before_any_pipeline_exists(tmp_path: pathlib.Pa
 
 
 def test_status_and_verify_report_tracked_data_without_a_pipeline(tmp_path: pathlib.Path) -> None:
-    project = Project(tmp_path)
-    assert project.pivot("init").returncode == 0
-    project.write("raw/a.csv", "x,y\n1,2\n")
-    project.write("notes.txt", "n\n")
+    project = _data_project(tmp_path, {"raw/a.csv": "x,y\n1,2\n", "notes.txt": "n\n"})
     assert project.pivot("track", "raw", "notes.txt").returncode == 0
 
     status = project.pivot("status")
@@ -73,11 +77,9 @@ def _object(tmp_path: pathlib.Path, digest: str) -> pathlib.Path:
 def test_track_links_the_workspace_to_the_cache_per_link_modes(
     tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    project = Project(tmp_path)
-    assert project.pivot("init").returncode == 0
-    project.write("big.bin", "x" * 10_000)
-    project.write("images/a.png", "aa")
-    project.write("kept.txt", "copy me")
+    project = _data_project(
+        tmp_path, {"big.bin": "x" * 10_000, "images/a.png": "aa", "kept.txt": "copy me"}
+    )
     monkeypatch.setenv("PIVOT_LINK_MODES", "copy")
     assert project.pivot("track", "kept.txt").returncode == 0
     monkeypatch.setenv("PIVOT_LINK_MODES", "hardlink,copy")
@@ -100,10 +102,7 @@ def test_track_links_the_workspace_to_the_cache_per_link_modes(
 
 
 def test_pivotignore_hides_directories_from_status(tmp_path: pathlib.Path) -> None:
-    project = Project(tmp_path)
-    assert project.pivot("init").returncode == 0
-    project.write("keep/a.txt", "a\n")
-    project.write("archive/b.txt", "b\n")
+    project = _data_project(tmp_path, {"keep/a.txt": "a\n", "archive/b.txt": "b\n"})
     assert project.pivot("track", "keep/a.txt", "archive/b.txt").returncode == 0
     project.write(".pivotignore", "# old experiments\narchive/\n")
 
