@@ -94,3 +94,24 @@ def test_ctrl_c_during_a_run_stops_it_and_records_nothing_half_done(
     assert "Traceback" not in err
     assert not (proj.root / ".pivot" / "stages" / "count.lock").exists()
     assert (proj.root / ".pivot" / "stages" / "clean.lock").exists()
+
+
+def test_a_save_during_a_run_starts_the_next_run_when_it_ends(tmp_path: pathlib.Path) -> None:
+    proj = live_project.make(tmp_path / "proj")
+    watcher = live_project.Background(
+        proj, "run", "--watch", "--json", "--debounce", "200", env={"LIVE_PAUSE": "3"}
+    )
+    try:
+        first = watcher.until(
+            lambda line: line.startswith("{") and '"stage": "count"' in line, timeout=90
+        )
+        # `clean` finished before `count` started: this save is too late for this run.
+        proj.write("raw.txt", "Saved while count runs\n")
+        first += _next_cycle(watcher)
+        assert _ran(first) == set(live_project.STAGE_NAMES)
+        queued = _next_cycle(watcher)
+        assert live_project.events(queued)[0] == {"event": "changed", "paths": ["raw.txt"]}
+        assert _ran(queued) == {"clean", "count", "summary"}
+        assert (proj.root / "clean.txt").read_text() == "saved while count runs"
+    finally:
+        watcher.stop()
