@@ -2,6 +2,7 @@ import dataclasses
 
 from pivot.domain import events as events_mod
 from pivot.domain import manifest, stage
+from pivot.ports import state_store
 
 
 class FakeFingerprinter:
@@ -13,6 +14,9 @@ class FakeFingerprinter:
     def fingerprint(self, st: stage.Stage) -> manifest.CodeManifest:
         key = f"stage:{st.func.__module__}.{st.func.__qualname__}"
         return manifest.CodeManifest({key: self.versions.get(st.lock_name, "v1")})
+
+    def inputs(self) -> dict[str, state_store.FileStamp | None]:
+        return {}
 
 
 @dataclasses.dataclass

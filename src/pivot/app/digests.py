@@ -46,6 +46,7 @@ class DigestService:
         self._hasher = hasher
         self._pending: list[tuple[str, state_store.FileStamp, str]] = []
         self._seen: dict[str, tuple[state_store.FileStamp, str]] = {}
+        self._absent: set[str] = set()
         self._progress: progress_port.Progress = progress_port.NULL
 
     @contextlib.contextmanager
@@ -62,6 +63,7 @@ class DigestService:
         try:
             st = os.stat(path)
         except (FileNotFoundError, NotADirectoryError):
+            self._absent.add(str(path))
             return None
         if stat_mod.S_ISDIR(st.st_mode):
             return self.tree(path)[0]
@@ -95,6 +97,12 @@ class DigestService:
             self._progress.advance(files=1, nbytes=stamp.size)
         self._seen[key] = (stamp, digest)
         return digest
+
+    def observed(self) -> dict[str, state_store.FileStamp | None]:
+        """Every file digested so far with the stamp its digest was taken at (None: absent)."""
+        found: dict[str, state_store.FileStamp | None] = dict.fromkeys(self._absent)
+        found.update((key, stamp) for key, (stamp, _) in self._seen.items())
+        return found
 
     def remember(self, key: str, stamp: state_store.FileStamp, digest: str) -> None:
         """Record a digest computed elsewhere (a worker) so the file is never re-read."""

@@ -27,3 +27,12 @@ Json = Annotated[
     bool,
     cyclopts.Parameter(name="--json", help="Print one JSON object (for scripts) instead of text."),
 ]
+
+NoFast = Annotated[
+    bool,
+    cyclopts.Parameter(
+        name="--no-fast",
+        help="Check every stage in full even if a snapshot of file stamps says nothing changed "
+        + "(also `run.fast: false` in .pivot/config.yaml, or PIVOT_FAST=0).",
+    ),
+]

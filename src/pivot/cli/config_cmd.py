@@ -11,9 +11,9 @@ config_app = cyclopts.App(
 .pivot/config.local.yaml (git-ignored, per machine; wins over config.yaml).
 
 Keys are dotted: cache.link_modes, fingerprint.ignore_package_versions, run.executor,
-core.remote, remotes.NAME.url (and .endpoint_url, .region, .allow_http, .jobs, .timeout).
-Environment variables override both files: PIVOT_LINK_MODES, PIVOT_IGNORE_PACKAGE_VERSIONS,
-PIVOT_EXECUTOR, PIVOT_REMOTE.""",
+run.fast, core.remote, remotes.NAME.url (and .endpoint_url, .region, .allow_http, .jobs,
+.timeout). Environment variables override both files: PIVOT_LINK_MODES,
+PIVOT_IGNORE_PACKAGE_VERSIONS, PIVOT_EXECUTOR, PIVOT_REMOTE, PIVOT_FAST.""",
 )
 
 Local = Annotated[

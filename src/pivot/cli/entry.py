@@ -15,6 +15,19 @@ def main() -> None:
 
         print(metadata.version("pivot"))
         sys.exit(0)
+    from pivot.cli import fast
+
+    # Before the CLI framework or the pipeline is imported: a no-op answered from its snapshot.
+    answered = fast.answer(argv)
+    if answered is not None:
+        sys.stdout.flush()
+        sys.exit(answered)
+    recorder = fast.start(argv)
     from pivot.cli import main as main_mod
 
-    main_mod.main(argv)
+    try:
+        main_mod.main(argv)
+    except SystemExit as done:
+        if recorder is not None:
+            recorder.finish(done.code)
+        raise

@@ -36,6 +36,7 @@ def run(
     remote: Annotated[str | None, cyclopts.Parameter(name=["--remote", "-r"])] = None,
     watch: bool = False,
     debounce: int = 300,
+    no_fast: arguments.NoFast = False,
     session: arguments.Injected,
 ) -> int:
     """Run stale stages (all, or the named STAGES and their stale upstream).
@@ -88,9 +89,13 @@ def run(
         stages' own outputs never start a run. Ctrl-C stops.
     debounce
         With --watch: milliseconds of quiet after a change before re-running (default 300).
+
+    When nothing changed since the last `pivot run` of the same targets, the answer comes from
+    a snapshot of file stamps without loading the pipeline (see `--no-fast`).
     """
     from pivot.app import run as run_app
-    from pivot.domain import errors
+    from pivot.cli import fast
+    from pivot.domain import errors, events
 
     if jobs is not None and jobs < 1:
         raise errors.PivotError(f"--jobs must be at least 1, got {jobs}")
@@ -169,6 +174,11 @@ def run(
             container.sink().close()
         if not summary.ok:
             return 1
+        skipped = summary.counts.get(events.StageStatus.SKIPPED, 0)
+        if not (dry_run or force or no_commit or json or pull or push) and skipped == sum(
+            summary.counts.values()
+        ):
+            fast.note_noop(container, f"in {summary.duration:.2f}s")
         if push and not dry_run:
             return _push(container, pipe, options, scope)
     return 0

@@ -13,6 +13,7 @@ def status(
     all_pipelines: arguments.AllPipelines = False,
     remote: Annotated[bool, cyclopts.Parameter(name="--remote")] = False,
     remote_name: Annotated[str | None, cyclopts.Parameter(name=["-r", "--remote-name"])] = None,
+    no_fast: arguments.NoFast = False,
     session: arguments.Injected,
 ) -> int:
     """Show which stages are stale and why, without running anything.
@@ -30,7 +31,13 @@ def status(
         (to pull), asking the remote.
     remote_name
         The remote for --remote; default: core.remote.
+
+    When nothing changed since the last `pivot status` of the same targets, the answer comes
+    from a snapshot of file stamps without loading the pipeline (see `--no-fast`).
     """
+    from pivot.app import track
+    from pivot.cli import fast
+
     container = session.container(all_pipelines=all_pipelines, remote=remote_name)
     pipe = container.pipeline_or_tracked()
     reports = container.status_service().status(pipe, stages)
@@ -38,6 +45,10 @@ def status(
     counts = None
     if remote or remote_name:
         counts = container.transfer_service().status(pipe, cwd=session.cwd)
+    elif all(r.state == "up_to_date" for r in reports) and all(
+        t.state is track.TrackedState.CLEAN for t in tracked
+    ):
+        fast.note_noop(container)
     if json:
         payload = {
             "stages": [

@@ -34,6 +34,9 @@ class RunConfig(_Section):
     """Dask scheduler address (`tcp://host:8786`) for `executor: dask`; None = a local cluster."""
     shared_fs: bool = True
     """False: Dask workers share no disk with the project; data moves through the remote."""
+    fast: bool = True
+    """A no-op `run`/`status` is answered from the snapshot of file stamps; False: always check
+    in full (as `--no-fast`)."""
 
 
 class RemoteConfig(_Section):
@@ -79,6 +82,7 @@ ENVIRONMENT = {
     "PIVOT_EXECUTOR": ("run", "executor"),
     "PIVOT_DASK_SCHEDULER": ("run", "scheduler"),
     "PIVOT_REMOTE": ("core", "remote"),
+    "PIVOT_FAST": ("run", "fast"),
 }
 """Environment variables that override a setting (the one place they are read)."""
 
@@ -92,8 +96,8 @@ def env_overrides(environ: Mapping[str, str]) -> dict[tuple[str, ...], Any]:
             continue
         if key == ("cache", "link_modes"):
             found[key] = [v.strip() for v in value.split(",") if v.strip()]
-        elif key == ("fingerprint", "ignore_package_versions"):
-            found[key] = value not in ("", "0", "false", "no")
+        elif key in (("fingerprint", "ignore_package_versions"), ("run", "fast")):
+            found[key] = value.strip().lower() not in ("", "0", "false", "no", "off")
         elif value:
             found[key] = value
     return found

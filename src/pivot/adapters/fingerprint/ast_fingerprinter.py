@@ -51,6 +51,10 @@ class AstFingerprinter:
     def stats(self) -> definitions.Stats:
         return self._definitions.stats
 
+    def inputs(self) -> dict[str, state_store.FileStamp | None]:
+        """Every source and package metadata file read or checked so far, with its stamp."""
+        return {**self._definitions.stamps(), **self._packages.metadata_stamps()}
+
     def fingerprint(self, st: stage.Stage) -> manifest.CodeManifest:
         """The stage's code manifest; equal in every process for the same source.
 

@@ -64,6 +64,10 @@ class Definitions:
         self.errors.clear()
         return True
 
+    def stamps(self) -> dict[str, state_store.FileStamp | None]:
+        """Every file stamped since the last refresh, with the stamp it was read at."""
+        return dict(self._stamps)
+
     def stamp(self, path: str) -> state_store.FileStamp | None:
         if path not in self._stamps:
             self._stamps[path] = sources.stamp_of(path)

@@ -43,6 +43,10 @@ class Packages:
         """
         return self._metadata.get(top)
 
+    def metadata_stamps(self) -> dict[str, state_store.FileStamp]:
+        """Every metadata file read so far, with its stamp."""
+        return {path: stamp for files in self._metadata.values() for path, stamp in files or ()}
+
     def versions(self, module: modules.ModuleRef) -> tuple[tuple[str, str], ...]:
         """Sorted (normalised distribution name, version) pairs providing `module`'s package.
 

@@ -1,0 +1,95 @@
+import os
+import pathlib
+import time
+
+from pivot.adapters.memory import state_store as memory_state
+from pivot.app import snapshot
+
+OLD = time.time_ns() - 60 * 1_000_000_000
+
+
+def _old_file(path: pathlib.Path, text: str = "x") -> str:
+    path.write_text(text)
+    os.utime(path, ns=(OLD, OLD))
+    return str(path)
+
+
+def test_settle_records_the_stamp_of_each_path_and_absent_paths(tmp_path: pathlib.Path):
+    kept = _old_file(tmp_path / "a.txt")
+    absent = str(tmp_path / "missing.txt")
+
+    stamps, unsettled = snapshot.settle({kept: None, absent: None}, time.time_ns())
+
+    assert unsettled is None
+    assert stamps == {kept: snapshot.stamp(kept), absent: None}
+
+
+def test_settle_refuses_a_path_changed_just_before_the_check(tmp_path: pathlib.Path):
+    started = time.time_ns()
+    fresh = tmp_path / "fresh.txt"
+    fresh.write_text("x")
+
+    assert snapshot.settle({str(fresh): None}, started) == ({}, str(fresh))
+
+
+def test_settle_refuses_a_path_changed_since_it_was_used(tmp_path: pathlib.Path):
+    path = _old_file(tmp_path / "a.txt")
+    used = snapshot.stamp(path)
+    assert used is not None
+    _old_file(tmp_path / "a.txt", "longer")
+
+    assert snapshot.settle({path: used}, time.time_ns()) == ({}, path)
+
+
+def test_whole_second_mtimes_need_a_longer_settling_time():
+    now = 1_000_000_000_000_000_000
+    fine = now - 500_000_000 + 1
+
+    assert snapshot.is_settled((1, 1, fine), now)
+    assert not snapshot.is_settled((1, 1, now - 1_000_000_000), now)
+    assert snapshot.is_settled((1, 1, now - 3_000_000_000), now)
+
+
+def test_changed_names_the_first_path_whose_stamp_differs(tmp_path: pathlib.Path):
+    a = _old_file(tmp_path / "a.txt")
+    b = _old_file(tmp_path / "b.txt")
+    recorded = snapshot.Snapshot({a: snapshot.stamp(a), b: snapshot.stamp(b)}, "", "", 0)
+    assert recorded.changed() is None
+
+    os.utime(b, ns=(OLD + 1, OLD + 1))  # touched: same content, new stamp
+
+    assert recorded.changed() == b
+
+
+def test_a_path_that_appears_is_a_change(tmp_path: pathlib.Path):
+    recorded = snapshot.Snapshot({str(tmp_path / "new.txt"): None}, "", "", 0)
+
+    (tmp_path / "new.txt").write_text("x")
+
+    assert recorded.changed() == str(tmp_path / "new.txt")
+
+
+def test_store_round_trip_and_duration_replaced_on_replay():
+    store = snapshot.SnapshotStore(memory_state.MemoryStateStore())
+    recorded = snapshot.Snapshot(
+        {"/p": (1, 2, 3), "/q": None}, "a: skipped\n1 skipped in 0.31s\n", "warn\n", 0, "in 0.31s"
+    )
+
+    store.put("k", recorded)
+    found = store.get("k")
+
+    assert found == recorded
+    assert found.replay_stdout(0.004) == "a: skipped\n1 skipped in 0.00s\n"
+    assert store.get("other") is None
+
+
+def test_a_damaged_entry_is_a_miss():
+    state = memory_state.MemoryStateStore()
+    state.put_many(snapshot.NAMESPACE, [("k", b"\x00garbage")])
+
+    assert snapshot.SnapshotStore(state).get("k") is None
+
+
+def test_keys_differ_by_every_part():
+    assert snapshot.key(["run", "a"]) != snapshot.key(["run", "b"])
+    assert snapshot.key(["run", "a"]) == snapshot.key(["run", "a"])
