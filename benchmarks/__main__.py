@@ -15,6 +15,7 @@ from benchmarks import (
     generate,
     hashing,
     measure,
+    noop,
     profiling,
     report,
     results,
@@ -63,6 +64,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--data-sizes", default="1000,3000", help="two cold-run stage counts (data path)"
     )
+    parser.add_argument(
+        "--noop", action="store_true", help="only the no-op benchmark: full check vs snapshot"
+    )
+    parser.add_argument("--noop-sizes", default="176,1000,10000", help="stage counts for --noop")
     parser.add_argument("--no-diff", action="store_true", help="skip the data diff measure")
     parser.add_argument("--diff-mib", type=int, default=1024, help="data diff CSV size")
     parser.add_argument("--profile", action="store_true", help="cProfile Pivot at N=176")
@@ -204,6 +209,27 @@ def data_path_only(args: argparse.Namespace, out: results.Results, work: pathlib
     return write_report(args, out, "data-path", data_path.render(report, settings))
 
 
+def noop_only(args: argparse.Namespace, out: results.Results, work: pathlib.Path) -> int:
+    """`just bench --noop [--dvc]`: no-op before (full check) → after (snapshot), own report."""
+    load_at_start = load_average()
+    installed = dvc_env.ensure(log=work / "dvc-install.log") if args.dvc else None
+    if isinstance(installed, str):
+        out.notes.append(f"{installed}; DVC rows skipped")
+        installed = None
+    out.meta["dvc"] = installed.version if installed else "not measured (add --dvc)"
+    chosen = sorted({int(s) for s in args.noop_sizes.split(",") if s.strip()})
+    if args.quick:
+        chosen = [10, 20]
+    measured = noop.measure_noop(
+        work, chosen, args.reps, dvc=installed, log=lambda text: print(f"· {text}", flush=True)
+    )
+    out.meta["load"] = f"{load_at_start} at start, {load_average()} at end"
+    notes = "".join(f"- note: {n}\n" for n in out.notes)
+    return write_report(
+        args, out, "noop", f"## No-op: full check → snapshot\n\n{noop.render(measured)}{notes}"
+    )
+
+
 def load_average() -> str:
     """1-minute load average: the machine is shared, so say how busy it was."""
     return f"{os.getloadavg()[0]:.1f}"
@@ -232,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.transfer_only:
         return transfer_only(args, out, work)
+    if args.noop:
+        return noop_only(args, out, work)
     if args.data_path:
         return data_path_only(args, out, work)
     out.sizes = sizes(args)

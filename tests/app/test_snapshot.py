@@ -79,6 +79,7 @@ def test_store_round_trip_and_duration_replaced_on_replay():
     found = store.get("k")
 
     assert found == recorded
+    assert found is not None
     assert found.replay_stdout(0.004) == "a: skipped\n1 skipped in 0.00s\n"
     assert store.get("other") is None
 

@@ -85,9 +85,7 @@ class Snapshot:
         return cls(stamps, stdout, stderr, exit_code, duration_text)  # pyright: ignore[reportUnknownArgumentType]
 
 
-def settle(
-    observed: Mapping[str, Stamp], started_ns: int
-) -> tuple[dict[str, Stamp], str | None]:
+def settle(observed: Mapping[str, Stamp], started_ns: int) -> tuple[dict[str, Stamp], str | None]:
     """Stamps to record for `observed` (path → stamp as it was used), and the first path that
     cannot be trusted: changed since it was used, or too fresh when the check started."""
     stamps: dict[str, Stamp] = {}

@@ -24,7 +24,7 @@ _SYSTEM = ("/proc/", "/sys/", "/dev/", "/run/")
 _LOCAL = ("state.lmdb", "cache", "logs", "lock", "lock.holder")
 """What in the project's `.pivot/` changes on every invocation without changing an answer."""
 
-RECORDER: "Recorder | None" = None
+_RECORDERS: list["Recorder"] = []
 """The recorder of this invocation, when it is eligible for a snapshot."""
 
 
@@ -87,23 +87,23 @@ def answer(argv: Sequence[str]) -> int | None:
 
 def start(argv: Sequence[str]) -> "Recorder | None":
     """Start recording what the full check reads, when its answer may become a snapshot."""
-    global RECORDER
     if eligible(argv) is None or disabled():
         return None
     cwd = os.getcwd()
     root = _project_root(cwd)
     if root is None:
         return None
-    RECORDER = Recorder(root, cwd, _key(argv, cwd), verbose=any(t in _VERBOSE for t in argv))
-    return RECORDER
+    recorder = Recorder(root, cwd, _key(argv, cwd), verbose=any(t in _VERBOSE for t in argv))
+    _RECORDERS[:] = [recorder]
+    return recorder
 
 
 def note_noop(container: "container_mod.Container", duration_text: str = "") -> None:
     """The command found nothing to do: its answer may be replayed while nothing changes."""
-    if RECORDER is None or not container.settings().run.fast:
+    if not _RECORDERS or not container.settings().run.fast:
         return
     observed = {**container.digests().observed(), **container.fingerprinter().inputs()}
-    RECORDER.noted(
+    _RECORDERS[0].noted(
         {path: tuple(s) if s is not None else None for path, s in observed.items()},
         duration_text,
     )
@@ -141,7 +141,7 @@ class Recorder:
         self._pivot_dir = os.path.join(root, ".pivot")
         self._skip = tuple(os.path.join(self._pivot_dir, name) for name in _LOCAL)
         self._paths: set[str] = set()
-        self._observed: dict[str, "snapshot_mod.Stamp"] | None = None
+        self._observed: dict[str, snapshot_mod.Stamp] | None = None
         self._duration_text = ""
         self._active = True
         self._out, self._err = _Tee(sys.stdout), _Tee(sys.stderr)

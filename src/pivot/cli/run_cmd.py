@@ -93,6 +93,7 @@ def run(
     When nothing changed since the last `pivot run` of the same targets, the answer comes from
     a snapshot of file stamps without loading the pipeline (see `--no-fast`).
     """
+    del no_fast  # read from the command line by the fast path, before parsing
     from pivot.app import run as run_app
     from pivot.cli import fast
     from pivot.domain import errors, events

@@ -35,6 +35,7 @@ def status(
     When nothing changed since the last `pivot status` of the same targets, the answer comes
     from a snapshot of file stamps without loading the pipeline (see `--no-fast`).
     """
+    del no_fast  # read from the command line by the fast path, before parsing
     from pivot.app import track
     from pivot.cli import fast
 
