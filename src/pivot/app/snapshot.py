@@ -1,8 +1,8 @@
-import dataclasses
 import hashlib
 import marshal
 import os
 from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 from pivot.ports import state_store
 
@@ -44,9 +44,11 @@ def key(parts: Iterable[str]) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Snapshot:
-    """What a check found and printed, and the stamp of every path its answer depended on."""
+class Snapshot(NamedTuple):
+    """What a check found and printed, and the stamp of every path its answer depended on.
+
+    A NamedTuple, not a dataclass: the fast path never imports `dataclasses` (and `inspect`).
+    """
 
     stamps: Mapping[str, Stamp]
     stdout: str
