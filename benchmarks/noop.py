@@ -1,9 +1,7 @@
 import dataclasses
-import os
 import pathlib
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -349,18 +347,3 @@ def render(out: NoopResults) -> str:
         lines.append(f"- `dvc repro` no-op, directory project: {_s(dirs_dvc)}")
     lines.append(f"- `python -c 'import pivot'`: {_s(imp)}")
     return "\n".join(lines) + "\n"
-
-
-def load() -> str:
-    return f"{os.getloadavg()[0]:.1f}"
-
-
-def git_head(repo: pathlib.Path) -> str:
-    done = subprocess.run(
-        ["git", "log", "-1", "--format=%h %s"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.stdout.strip()

@@ -189,15 +189,23 @@ for path in sorted(pathlib.Path(__file__).parent.joinpath("inputs").glob("*.txt"
 """
 
 
-def test_adding_a_file_to_a_globbed_directory_leaves_the_fast_path(tmp_path: pathlib.Path):
-    proj = Project(tmp_path / "glob")
-    proj.root.mkdir()
-    proj.write("counting.py", GLOB_STAGES)
-    proj.write("pipeline.py", GLOB_PIPELINE)
-    proj.write("inputs/a.txt", "aaa\n")
+def ran_project(root: pathlib.Path, files: dict[str, str]) -> Project:
+    """A new project of `files`, initialised and run once."""
+    proj = Project(root)
+    root.mkdir()
+    for name, text in files.items():
+        proj.write(name, text)
     assert proj.pivot("init").returncode == 0
     first = proj.pivot("run")
     assert first.returncode == 0, first.stderr
+    return proj
+
+
+def test_adding_a_file_to_a_globbed_directory_leaves_the_fast_path(tmp_path: pathlib.Path):
+    proj = ran_project(
+        tmp_path / "glob",
+        {"counting.py": GLOB_STAGES, "pipeline.py": GLOB_PIPELINE, "inputs/a.txt": "aaa\n"},
+    )
     record(proj, "run")
     proj.write("inputs/b.txt", "bb\n")
 
@@ -263,16 +271,11 @@ def test_upgrading_an_installed_package_a_stage_reaches_leaves_the_fast_path(
     site = tmp_path / "site-packages"
     install(site, "1.0")
     monkeypatch.setenv("PYTHONPATH", str(site))
-    proj = Project(tmp_path / "pkg")
-    proj.root.mkdir()
-    proj.write("tool_stage.py", PACKAGE_STAGE)
-    proj.write(
-        "pipeline.py",
+    pipeline = (
         "import tool_stage\nfrom pivot.pipeline import Pipeline\n\n"
-        + "pipeline = Pipeline('pkg')\npipeline.register(tool_stage.use_tool)\n",
+        + "pipeline = Pipeline('pkg')\npipeline.register(tool_stage.use_tool)\n"
     )
-    assert proj.pivot("init").returncode == 0
-    assert proj.pivot("run").returncode == 0
+    proj = ran_project(tmp_path / "pkg", {"tool_stage.py": PACKAGE_STAGE, "pipeline.py": pipeline})
     settle(site)
     record(proj, "run")
     install(site, "2.0")
