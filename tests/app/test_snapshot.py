@@ -16,12 +16,15 @@ def _old_file(path: pathlib.Path, text: str = "x") -> str:
 
 def test_settle_records_the_stamp_of_each_path_and_absent_paths(tmp_path: pathlib.Path):
     kept = _old_file(tmp_path / "a.txt")
+    used = _old_file(tmp_path / "b.txt")
     absent = str(tmp_path / "missing.txt")
 
-    stamps, unsettled = snapshot.settle({kept: None, absent: None}, time.time_ns())
+    stamps, unsettled = snapshot.settle(
+        {used: snapshot.stamp(used), absent: None}, [kept], time.time_ns()
+    )
 
     assert unsettled is None
-    assert stamps == {kept: snapshot.stamp(kept), absent: None}
+    assert stamps == {kept: snapshot.stamp(kept), used: snapshot.stamp(used), absent: None}
 
 
 def test_settle_refuses_a_path_changed_just_before_the_check(tmp_path: pathlib.Path):
@@ -29,7 +32,7 @@ def test_settle_refuses_a_path_changed_just_before_the_check(tmp_path: pathlib.P
     fresh = tmp_path / "fresh.txt"
     fresh.write_text("x")
 
-    assert snapshot.settle({str(fresh): None}, started) == ({}, str(fresh))
+    assert snapshot.settle({}, [str(fresh)], started) == ({}, str(fresh))
 
 
 def test_settle_refuses_a_path_changed_since_it_was_used(tmp_path: pathlib.Path):
@@ -38,7 +41,13 @@ def test_settle_refuses_a_path_changed_since_it_was_used(tmp_path: pathlib.Path)
     assert used is not None
     _old_file(tmp_path / "a.txt", "longer")
 
-    assert snapshot.settle({path: used}, time.time_ns()) == ({}, path)
+    assert snapshot.settle({path: used}, [], time.time_ns()) == ({}, path)
+
+
+def test_settle_refuses_a_path_that_appeared_after_it_was_found_absent(tmp_path: pathlib.Path):
+    restored = _old_file(tmp_path / "out.txt")  # e.g. an output restored with the cache's mtime
+
+    assert snapshot.settle({restored: None}, [], time.time_ns()) == ({}, restored)
 
 
 def test_whole_second_mtimes_need_a_longer_settling_time():

@@ -281,7 +281,7 @@ def test_upgrading_an_installed_package_a_stage_reaches_leaves_the_fast_path(
     install(site, "2.0")
     settle(site)  # even with old mtimes the listing of installed distributions differs
 
-    full_because(proj, "toolpkg", "run")
+    full_because(proj, "site-packages", "run")  # its directory, or toolpkg-1.0.dist-info
 
     assert proj.calls() == ["use_tool"]
 
@@ -300,3 +300,17 @@ def test_no_fast_flag_config_and_environment_check_in_full(
     settle(ran.root)
     assert FAST not in ran.pivot("-v", "run").stderr
     assert FAST not in ran.pivot("-v", "run").stderr  # and none is recorded while it is off
+
+
+def test_a_run_that_restored_outputs_is_not_replayed(ran: Project, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("PIVOT_LINK_MODES", "hardlink")  # restored files keep the cache's mtime
+    record(ran, "run")
+    (ran.root / "other.txt").unlink()
+
+    restoring = ran.pivot("-v", "run")
+    after = ran.pivot("-v", "run")
+
+    assert "restored" in restoring.stdout
+    assert "restored" not in after.stdout
+    assert FAST not in after.stderr
+    assert ran.calls() == []

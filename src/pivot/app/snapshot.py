@@ -87,17 +87,23 @@ class Snapshot(NamedTuple):
         return cls(stamps, stdout, stderr, exit_code, duration_text)  # pyright: ignore[reportUnknownArgumentType]
 
 
-def settle(observed: Mapping[str, Stamp], started_ns: int) -> tuple[dict[str, Stamp], str | None]:
-    """Stamps to record for `observed` (path → stamp as it was used), and the first path that
-    cannot be trusted: changed since it was used, or too fresh when the check started."""
+def settle(
+    used: Mapping[str, Stamp], seen: Iterable[str], started_ns: int
+) -> tuple[dict[str, Stamp], str | None]:
+    """Stamps to record: `used` paths (stamp as the check used it, None: found absent) and
+    `seen` paths (stamp unknown: opened, listed, imported); and the first path that cannot be
+    trusted — changed since it was used, or too fresh when the check started."""
     stamps: dict[str, Stamp] = {}
-    for path, used in observed.items():
+    for path in seen:
+        stamps[path] = stamp(path)
+    for path, then in used.items():
         now = stamp(path)
-        if used is not None and now != used:
-            return {}, path
-        if not is_settled(now, started_ns):
+        if now != then:
             return {}, path
         stamps[path] = now
+    for path, now in stamps.items():
+        if not is_settled(now, started_ns):
+            return {}, path
     return stamps, None
 
 

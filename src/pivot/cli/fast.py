@@ -181,25 +181,25 @@ class Recorder:
             return
         from pivot.app import snapshot
 
-        observed: dict[str, snapshot.Stamp] = dict.fromkeys(
-            (p for p in self._paths if self._relevant(p)), None
-        )
+        seen = {p for p in self._paths if self._relevant(p)}
         for module in list(sys.modules.values()):
             file = getattr(module, "__file__", None)
             if isinstance(file, str):
-                observed.setdefault(os.path.abspath(file), None)
-        for entry in sys.path:
-            observed.setdefault(os.path.abspath(entry or self._cwd), None)
+                seen.add(os.path.abspath(file))
+        inside = self._root + os.sep
+        # A file created beside one read here (params.yaml beside pipeline.py) may change the
+        # answer: the directory's stamp changes with its entries.
+        seen.update({os.path.dirname(p) for p in seen if p.startswith(inside)})
+        seen.update(os.path.abspath(entry or self._cwd) for entry in sys.path)
         directory = self._cwd
         while True:  # a pipeline file created here or above would be discovered first
-            observed.setdefault(directory, None)
+            seen.add(directory)
             if directory == self._root or os.path.dirname(directory) == directory:
                 break
             directory = os.path.dirname(directory)
-        for name in ("config.yaml", "config.local.yaml", "stages"):
-            observed.setdefault(os.path.join(self._pivot_dir, name), None)
-        observed.update(self._observed)
-        stamps, unsettled = snapshot.settle(observed, self._started_ns)
+        seen.update(os.path.join(self._pivot_dir, n) for n in ("config.yaml", "config.local.yaml"))
+        seen = {p for p in seen if self._relevant(p)}
+        stamps, unsettled = snapshot.settle(self._observed, seen, self._started_ns)
         if unsettled is not None:
             if self._verbose:
                 print(
