@@ -39,7 +39,7 @@ def record(project: Project, *args: str) -> str:
     assert FAST not in done.stderr
     assert project.calls() == []
     again = project.pivot("-v", *args)
-    assert FAST in again.stderr, again.stderr
+    assert FAST in again.stderr, done.stderr + again.stderr
     return done.stdout
 
 

@@ -217,7 +217,10 @@ class Recorder:
         _store(self._root, self._key, recorded)
 
     def _relevant(self, path: str) -> bool:
-        if path.startswith(_SYSTEM) or "/__pycache__/" in path:
+        # Bytecode is rewritten whenever its source changes, and the source is stamped itself.
+        if path.startswith(_SYSTEM) or path.endswith(".pyc") or "/__pycache__" in path:
+            return False
+        if sys.pycache_prefix and path.startswith(sys.pycache_prefix):
             return False
         return path != self._pivot_dir and not path.startswith(self._skip)
 
