@@ -115,3 +115,20 @@ def test_a_save_during_a_run_starts_the_next_run_when_it_ends(tmp_path: pathlib.
         assert (proj.root / "clean.txt").read_text() == "saved while count runs"
     finally:
         watcher.stop()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--dry-run",), "pivot: error: --watch runs stages; drop --dry-run (or --watch)"),
+        (("--debounce", "-5"), "pivot: error: --debounce is milliseconds, at least 0; got -5"),
+    ],
+)
+def test_watch_refuses_options_it_cannot_honour(
+    tmp_path: pathlib.Path, args: tuple[str, ...], message: str
+) -> None:
+    proj = live_project.make(tmp_path / "proj")
+    done = proj.pivot("run", "--watch", *args)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [message]
+    assert not (proj.root / "clean.txt").exists()

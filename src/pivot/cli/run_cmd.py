@@ -103,6 +103,8 @@ def run(
     if watch:
         if dry_run:
             raise errors.PivotError("--watch runs stages; drop --dry-run (or --watch)")
+        if debounce < 0:
+            raise errors.PivotError(f"--debounce is milliseconds, at least 0; got {debounce}")
         from pivot.cli import watch as watch_mod
 
         repeat = [
