@@ -40,7 +40,14 @@ class UiServer(http.server.ThreadingHTTPServer):
             now = time.monotonic()
             if self._state is not None and now - self._state[0] < _FRESH_SECONDS:
                 return self._state[1]
-            state = self._compute()
+            try:
+                state = self._compute()
+            except OSError:
+                # A run in another process replaced a file while status read it: the next
+                # poll sees it settled; until then the page keeps what it showed.
+                if self._state is None:
+                    raise
+                return self._state[1]
             self._state = (now, state)
             return state
 
