@@ -12,6 +12,8 @@ from pivot.ports import hasher as hasher_port
 from pivot.ports import progress as progress_port
 
 RUNS = "runs/"
+_BATCH = 64
+"""Most objects one thread-pool task moves."""
 
 
 def object_key(digest: str) -> str:
@@ -178,12 +180,17 @@ class TransferService:
             else:
                 files.setdefault(digest, label)
         on_remote = self._digests_on_remote([*files, *trees])
-        upload = {d: lbl for d, lbl in files.items() if d not in on_remote}
-        for digest, label in list(upload.items()):
-            if not self._cache.has(digest):
+        upload: dict[str, str] = {}
+        sizes: dict[str, int] = {}
+        for digest, label in files.items():
+            if digest in on_remote:
+                continue
+            try:
+                sizes[digest] = self._cache.size(digest)
+            except errors.CacheMissError:
                 failures.append(Failure(label, f"{digest} is not in the local cache"))
-                del upload[digest]
-        sizes = {d: self._cache.size(d) for d in upload}
+                continue
+            upload[digest] = label
         already = len(files) - len(upload) + sum(1 for t in trees if t in on_remote)
         if options.dry_run:
             pending = len(upload) + sum(1 for t in trees if t not in on_remote)
@@ -408,20 +415,37 @@ class TransferService:
         failures: list[Failure] = []
         if not work:
             return done, failures
-        with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
-            futures = {pool.submit(job, d): d for d in work}
-            for future in concurrent.futures.as_completed(futures):
-                digest = futures[future]
+        digests = list(work)
+        # Small batches per task: one future per object costs more than a small file's copy.
+        size = max(1, min(_BATCH, len(digests) // (4 * max(1, jobs))))
+        batches = [digests[i : i + size] for i in range(0, len(digests), size)]
+
+        def run(batch: list[str]) -> list[tuple[str, int | errors.PivotError]]:
+            results: list[tuple[str, int | errors.PivotError]] = []
+            for digest in batch:
                 try:
-                    done[digest] = future.result()
+                    results.append((digest, job(digest)))
                 except errors.RemoteError as exc:
                     if not isinstance(exc, errors.RemoteMissError):
-                        for f in futures:
-                            f.cancel()
                         raise
-                    failures.append(Failure(work[digest], str(exc)))
+                    results.append((digest, exc))
                 except errors.PivotError as exc:
-                    failures.append(Failure(work[digest], str(exc)))
+                    results.append((digest, exc))
+            return results
+
+        with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
+            futures = [pool.submit(run, b) for b in batches]
+            try:
+                for future in concurrent.futures.as_completed(futures):
+                    for digest, result in future.result():
+                        if isinstance(result, errors.PivotError):
+                            failures.append(Failure(work[digest], str(result)))
+                        else:
+                            done[digest] = result
+            except errors.RemoteError:
+                for f in futures:
+                    f.cancel()
+                raise
         return done, failures
 
     def _push_run_cache(self, available: set[str]) -> int:

@@ -233,14 +233,14 @@ class LocalContentCache:
     def size(self, digest: str) -> int:
         """Bytes the object occupies (a directory digest: its manifest only)."""
         try:
-            return self.object_path(digest).stat().st_size
+            return os.stat(self._object(digest)).st_size
         except FileNotFoundError:
             raise _missing(digest) from None
 
     def open(self, digest: str) -> BinaryIO:
         """The stored bytes of an object, for streaming elsewhere (a directory: its manifest)."""
         try:
-            return open(self.object_path(digest), "rb")
+            return open(self._object(digest), "rb")
         except FileNotFoundError:
             raise _missing(digest) from None
 
