@@ -3,12 +3,16 @@ import json
 import pathlib
 import subprocess
 from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from pivot.app import artifacts, ignore
 from pivot.domain import errors, layout, pipeline
 from pivot.ports import content_cache, lock_store
 from pivot.ports import hasher as hasher_port
 from pivot.ports import progress as progress_port
+
+if TYPE_CHECKING:
+    from pivot.app import transfer
 
 _LOCK_SUFFIX = ".lock"
 
@@ -81,6 +85,42 @@ class GcService:
         for digest in doomed:
             self._cache.remove(digest)
             progress.advance(files=1)
+        return dataclasses.replace(plan, dry_run=False)
+
+    def gc_remote(
+        self,
+        pipe: pipeline.Pipeline,
+        remote: "transfer.TransferService",
+        *,
+        dry_run: bool = False,
+        all_commits: bool = False,
+        confirm: Callable[["GcReport"], bool] = lambda _: True,
+        progress: progress_port.Progress = progress_port.NULL,
+    ) -> GcReport:
+        """The same, on a remote: its objects no lock record or `.pvt` here refers to.
+
+        A referenced directory's manifest is read from the cache or the remote, so its files are
+        kept; run-cache entries (`runs/…`) are left alone. `bytes_freed` is not known (0).
+        """
+        keep = self.referenced(pipe)
+        commits: int | None = None
+        if all_commits:
+            commits, from_git = git_referenced(self._root)
+            keep |= from_git
+        for digest in [d for d in keep if d.endswith(hasher_port.DIR_SUFFIX)]:
+            keep.update((remote.members(digest) or {}).values())
+        stored = remote.stored()
+        doomed = [d for d in stored if d not in keep]
+        plan = GcReport(tuple(doomed), 0, len(stored) - len(doomed), True, commits)
+        if dry_run or not doomed:
+            return dataclasses.replace(plan, dry_run=dry_run)
+        if not confirm(plan):
+            return dataclasses.replace(plan, declined=True)
+        progress.add_total(files=len(doomed))
+        for start in range(0, len(doomed), 1000):
+            batch = doomed[start : start + 1000]
+            remote.delete(batch)
+            progress.advance(files=len(batch))
         return dataclasses.replace(plan, dry_run=False)
 
     def _members(self, keep: Iterable[str]) -> set[str]:

@@ -77,15 +77,26 @@ class PullPlanner:
 
     def plan(self, pipe: pipeline.Pipeline, options: run.RunOptions) -> PullPlan:
         graph = dag.build(pipe.stages, self._root)
+        named = set(targets.resolve_stage_names(graph, options.stages))
+        judged = self.judge(pipe, options)
+        return self._demand(graph, named or set(judged), judged)
+
+    def judge(self, pipe: pipeline.Pipeline, options: run.RunOptions) -> dict[str, Judged]:
+        """Each stage the options select, judged in order without moving anything."""
+        graph = dag.build(pipe.stages, self._root)
         considered = targets.select(graph, options.stages, single_stage=options.single_stage)
-        named = set(targets.resolve_stage_names(graph, options.stages)) or considered
+        tracked = {t.path: t for t in artifacts.find_tracked(self._root)}
         judged: dict[str, Judged] = {}
         try:
             for name in graph.ordered(considered):
-                judged[name] = self._judge(graph, graph.stages[name], judged, options)
+                judged[name] = self._judge(graph, graph.stages[name], judged, tracked, options)
         finally:
             self._observer.digests.flush()
-        return self._demand(graph, named, judged)
+        return judged
+
+    def on_remote(self, digests: set[str]) -> set[str]:
+        """Which of `digests` the remote holds."""
+        return self._transfer.on_remote(digests)
 
     def apply(
         self, plan: PullPlan, *, jobs: int, progress: progress_port.Progress = progress_port.NULL
@@ -106,13 +117,24 @@ class PullPlanner:
         graph: dag.Dag,
         st: stage.Stage,
         judged: Mapping[str, Judged],
+        tracked: Mapping[pathlib.Path, artifacts.Tracked],
         options: run.RunOptions,
     ) -> Judged:
         assumed: dict[pathlib.Path, str] = {}
         refresh: set[str] = set()
         for dep in st.dep_paths():
             producer = graph.producer_of(dep)
-            if producer is None or producer.stage not in judged:
+            if producer is None:
+                # Tracked data left on the remote counts as its .pvt says.
+                item = tracked.get(dep)
+                if (
+                    item is not None
+                    and self._observer.digests.digest(dep) is None
+                    and (self._cache.has(item.digest) or self.on_remote({item.digest}))
+                ):
+                    assumed[dep] = item.digest
+                continue
+            if producer.stage not in judged:
                 continue
             upstream = judged[producer.stage]
             # A dep inside a directory output has no digest of its own in the lock record.
@@ -203,7 +225,9 @@ class PullPlanner:
                     continue
                 if known is None:
                     known = artifacts.find_tracked(self._root)
-                owner = next((t for t in known if t.path == dep or t.path in dep.parents), None)
+                owner = next(
+                    (t for t in known if t.path == dep or artifacts.path_inside(dep, t.path)), None
+                )
                 if owner is not None:
                     tracked[owner.path] = owner
                     if not self._cache.has(owner.digest):
@@ -212,7 +236,7 @@ class PullPlanner:
             path: digest
             for name in needed
             for path, digest in judged[name].assumed.items()
-            if (producer := graph.producer_of(path)) is not None and producer.stage not in needed
+            if (producer := graph.producer_of(path)) is None or producer.stage not in needed
         }
         return PullPlan(
             run.Scope(frozenset(needed), assumed),

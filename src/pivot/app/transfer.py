@@ -340,6 +340,21 @@ class TransferService:
         """Which of `digests` the remote holds."""
         return self._digests_on_remote(set(digests))
 
+    def stored(self) -> list[str]:
+        """Every content object on the remote (its digest), in listing order."""
+        return [d for key in self._remote.list("files/") if (d := digest_of(key)) is not None]
+
+    def members(self, tree: str) -> dict[str, str] | None:
+        """A directory's manifest from the local cache or the remote (checked); None if absent."""
+        try:
+            return self._manifest(tree, {})
+        except (errors.RemoteMissError, errors.CacheCorruptError):
+            return None
+
+    def delete(self, digests: Iterable[str]) -> None:
+        """Remove these objects from the remote."""
+        self._remote.delete([object_key(d) for d in digests])
+
     def _wanted(
         self, pipe: pipeline.Pipeline, options: TransferOptions, cwd: pathlib.Path
     ) -> _Wanted:

@@ -1,5 +1,6 @@
 import dataclasses
 import pathlib
+from collections.abc import Callable, Collection
 
 from pivot.app import artifacts, digests, status
 from pivot.domain import paths, pipeline
@@ -47,11 +48,20 @@ class VerifyService:
         self._digests = digest_service
         self._cache = cache
 
-    def verify(self, pipe: pipeline.Pipeline) -> VerifyReport:
+    def verify(
+        self,
+        pipe: pipeline.Pipeline,
+        *,
+        fresh: Collection[str] = (),
+        on_remote: Callable[[set[str]], set[str]] | None = None,
+    ) -> VerifyReport:
+        """`fresh`: stages known up to date although their inputs are not here (`run --pull`'s
+        judgement); `on_remote`: which digests a remote holds — those count as obtainable."""
         problems: list[Problem] = []
         warnings: list[Problem] = []
+        missing: list[tuple[str, Problem]] = []
         for report in self._status.status(pipe):
-            if report.decision.stale:
+            if report.decision.stale and report.name not in fresh:
                 why = "; ".join(r.describe() for r in report.decision.reasons) or "stale"
                 problems.append(
                     Problem("stale", report.name, f"stage '{report.name}' is stale: {why}")
@@ -67,13 +77,13 @@ class VerifyService:
                     out.display(self._root), path, recorded["hash"], recorded["cached"]
                 )
                 if problem is not None:
-                    problems.append(problem)
+                    missing.append((recorded["hash"], problem))
             tracked = artifacts.find_tracked(self._root)
             for item in tracked:
                 label = item.display(self._root)
                 problem = self._obtainable(label, item.path, item.digest, cached=True)
                 if problem is not None:
-                    problems.append(problem)
+                    missing.append((item.digest, problem))
                     continue
                 now = self._digests.digest(item.path)
                 if now is not None and now != item.digest:
@@ -87,6 +97,14 @@ class VerifyService:
                     )
         finally:
             self._digests.flush()
+        there = on_remote({d for d, _ in missing}) if on_remote is not None and missing else set()
+        problems.extend(
+            dataclasses.replace(p, message=p.message + ", and not on the remote")
+            if on_remote is not None
+            else p
+            for d, p in missing
+            if d not in there
+        )
         return VerifyReport(tuple(problems), tuple(warnings), len(pipe.stages), len(tracked))
 
     def _obtainable(

@@ -1,4 +1,7 @@
 import json as json_mod
+from typing import Annotated
+
+import cyclopts
 
 from pivot.cli import arguments
 
@@ -6,6 +9,8 @@ from pivot.cli import arguments
 def verify(
     *,
     json: bool = False,
+    allow_missing: bool = False,
+    remote: Annotated[str | None, cyclopts.Parameter(name=["--remote", "-r"])] = None,
     all_pipelines: arguments.AllPipelines = False,
     session: arguments.Injected,
 ) -> int:
@@ -15,9 +20,25 @@ def verify(
     ----------
     json
         Print a JSON object: `ok`, `problems`, `warnings`.
+    allow_missing
+        Accept artifacts that are on the remote instead (a CI clone without the data): a
+        stage whose inputs are missing counts as up to date when its lock record matches
+        what its upstream stages recorded, as `pivot run --pull` judges it.
+    remote
+        The remote for --allow-missing; default: core.remote.
     """
-    container = session.container(all_pipelines=all_pipelines)
-    report = container.verify_service().verify(container.pipeline_or_tracked())
+    from pivot.app import pull_plan
+    from pivot.app import run as run_app
+
+    container = session.container(all_pipelines=all_pipelines, remote=remote)
+    pipe = container.pipeline_or_tracked()
+    if allow_missing:
+        planner = container.pull_planner()
+        judged = planner.judge(pipe, run_app.RunOptions())
+        fresh = {n for n, j in judged.items() if j.verdict is pull_plan.Verdict.RECORDED}
+        report = container.verify_service().verify(pipe, fresh=fresh, on_remote=planner.on_remote)
+    else:
+        report = container.verify_service().verify(pipe)
     if json:
         payload = {
             "ok": report.ok,

@@ -17,6 +17,10 @@ class Hasher(Protocol):
         """Digest of the file's bytes (hex); reports the bytes read as `progress.advance`."""
         ...
 
+    def bytes_digest(self, data: bytes) -> str:
+        """Digest of in-memory bytes; equal to `file_digest` of a file holding them."""
+        ...
+
     def tree_digest(self, entries: Iterable[tuple[str, str]]) -> str:
         """Digest of a directory from its sorted (relative POSIX path, file digest) entries."""
         ...

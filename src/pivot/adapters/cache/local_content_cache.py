@@ -247,20 +247,34 @@ class LocalContentCache:
     def receive(self, digest: str, chunks: Iterable[bytes]) -> None:
         """Store bytes arriving from elsewhere: written aside, re-hashed, published only if they
         match `digest`; otherwise `CacheCorruptError` and nothing is stored."""
-        dest = self.object_path(digest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = fs.temp_sibling(dest, "recv")
+        dest = self._object(digest)
+        stream = iter(chunks)
+        first = next(stream, b"")
+        second = next(stream, None)
+        # An object that arrives in one piece (every small one) is checked before it touches
+        # the disk; a longer stream is written aside, then re-read.
+        whole = second is None and not digest.endswith(hasher_port.DIR_SUFFIX)
+        if whole and self.hasher.bytes_digest(first) != digest:
+            raise _arrived_different(digest)
+        parent = os.path.dirname(dest)
         try:
-            with open(tmp, "xb") as f:
-                for chunk in chunks:
-                    f.write(chunk)
-            if not self._matches(tmp, digest):
-                raise errors.CacheCorruptError(
-                    f"object {digest} arrived with different content (corrupt at the source); "
-                    + "it was not stored"
-                )
-            os.chmod(tmp, _READ_ONLY)
-            _publish(tmp, dest)
+            os.mkdir(parent)
+        except FileExistsError:
+            pass
+        except FileNotFoundError:
+            os.makedirs(parent, exist_ok=True)
+        tmp = pathlib.Path(f"{parent}/.{digest[2:]}.pivot-recv-{secrets.token_hex(6)}")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _READ_ONLY)
+            with os.fdopen(fd, "wb") as f:
+                f.write(first)
+                if second is not None:
+                    f.write(second)
+                    for chunk in stream:
+                        f.write(chunk)
+            if not whole and not self._matches(tmp, digest):
+                raise _arrived_different(digest)
+            _publish(tmp, pathlib.Path(dest))
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -435,6 +449,13 @@ def _reflink(src: str | pathlib.Path, dest: str | pathlib.Path) -> None:
     with open(src, "rb") as s, open(dest, "xb") as d:
         fcntl.ioctl(d.fileno(), _FICLONE, s.fileno())
     os.chmod(dest, _WRITABLE)
+
+
+def _arrived_different(digest: str) -> errors.CacheCorruptError:
+    return errors.CacheCorruptError(
+        f"object {digest} arrived with different content (corrupt at the source); "
+        + "it was not stored"
+    )
 
 
 def _check_relpath(relpath: str, digest: str) -> None:

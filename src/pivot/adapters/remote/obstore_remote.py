@@ -123,10 +123,16 @@ class ObstoreRemote:
         """The object's bytes as a stream of chunks; `RemoteMissError` when absent."""
         try:
             result = obstore.get(self._store, key)
-            for chunk in result.stream(min_chunk_size=_CHUNK):
-                data = bytes(chunk)
+            if result.meta["size"] <= _CHUNK:
+                # Whole: a stream would set aside a chunk-sized buffer for every small object.
+                data = bytes(result.bytes())
                 progress.advance(nbytes=len(data))
                 yield data
+            else:
+                for chunk in result.stream(min_chunk_size=_CHUNK):
+                    data = bytes(chunk)
+                    progress.advance(nbytes=len(data))
+                    yield data
         except Exception as exc:
             raise self._translate(exc, key) from None
         progress.advance(files=1)
