@@ -234,9 +234,13 @@ class Project:
                         files.add(dep)
                 outputs.extend(o.path for o in st.outs)
                 for site in observer.code(st).sites.values():
-                    if site.file and not site.file.startswith("<"):
+                    # Relative: a project file (installed packages count by version instead).
+                    if site.file and not pathlib.PurePath(site.file).is_absolute():
                         files.add(root / site.file)
-            return watch.WatchSet(root, frozenset(files), tuple(dirs), tuple(outputs))
+            found = watch.WatchSet(root, frozenset(), tuple(dirs), tuple(outputs))
+            # An output another stage reads is written by runs: it never starts one.
+            kept = frozenset(f for f in files if not found.is_output(f))
+            return dataclasses.replace(found, files=kept)
 
     def close(self) -> None:
         self._container.shutdown_resources()

@@ -23,9 +23,12 @@ class WatchSet:
     """Stage outputs (files or directories): written by runs, never a reason to run."""
 
     def matters(self, path: pathlib.Path) -> bool:
-        if _skipped(path, self.root) or _below(path, self.outputs):
+        if _skipped(path, self.root) or self.is_output(path):
             return False
         return path in self.files or _below(path, self.dirs)
+
+    def is_output(self, path: pathlib.Path) -> bool:
+        return _below(path, self.outputs)
 
     @property
     def size(self) -> int:
