@@ -9,6 +9,8 @@ from pivot.cli import fast
         (["run"], "run"),
         (["-q", "run", "train", "-j", "2", "--explain"], "run"),
         (["status", "--json", "train@*"], "status"),
+        (["run", "--jobs=2", "--explain"], "run"),
+        (["run", "--executor=inline"], None),
         (["-v", "status"], "status"),
         (["run", "--force"], None),
         (["run", "--dry-run"], None),

@@ -44,6 +44,8 @@ def eligible(argv: Sequence[str]) -> str | None:
         elif token in _VALUED[command]:
             if next(tokens, None) is None:
                 return None
+        elif token.partition("=")[0] in _VALUED[command]:  # --jobs=2, as `run --watch` spells it
+            continue
         elif token.startswith("-"):
             return None
     return command
