@@ -8,6 +8,7 @@ import socket
 import sys
 
 from benchmarks import (
+    ab,
     cluster,
     data_diff,
     data_path,
@@ -68,6 +69,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--noop", action="store_true", help="only the no-op benchmark: full check vs snapshot"
     )
     parser.add_argument("--noop-sizes", default="176,1000,10000", help="stage counts for --noop")
+    parser.add_argument(
+        "--ab",
+        metavar="REV",
+        help="only A/B: no-op run/status of commit REV (a worktree) vs this checkout, alternating",
+    )
+    parser.add_argument("--ab-reps", type=int, default=10, help="timings per side for --ab")
+    parser.add_argument("--ab-size", type=int, default=PROFILE_SIZE, help="stages for --ab")
     parser.add_argument("--no-diff", action="store_true", help="skip the data diff measure")
     parser.add_argument("--diff-mib", type=int, default=1024, help="data diff CSV size")
     parser.add_argument("--profile", action="store_true", help="cProfile Pivot at N=176")
@@ -230,6 +238,23 @@ def noop_only(args: argparse.Namespace, out: results.Results, work: pathlib.Path
     )
 
 
+def ab_only(args: argparse.Namespace, out: results.Results, work: pathlib.Path) -> int:
+    """`just bench --ab REV`: REV against this checkout in one run, in its own report."""
+    load_at_start = load_average()
+    section = ab.measure_ab(
+        HERE.parent,
+        args.ab,
+        work,
+        n=args.ab_size,
+        reps=args.ab_reps,
+        log=lambda text: print(f"· {text}", flush=True),
+    )
+    out.meta["load"] = f"{load_at_start} at start, {load_average()} at end"
+    out.meta.pop("reps", None)
+    title = f"A/B: no-op `pivot run` and `pivot status`, N={args.ab_size}"
+    return write_report(args, out, "ab", f"## {title}\n\n{section}")
+
+
 def load_average() -> str:
     """1-minute load average: the machine is shared, so say how busy it was."""
     return f"{os.getloadavg()[0]:.1f}"
@@ -262,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
         return noop_only(args, out, work)
     if args.data_path:
         return data_path_only(args, out, work)
+    if args.ab:
+        return ab_only(args, out, work)
     out.sizes = sizes(args)
     chosen = specs(args, out, work)
     out.tools = [s.tool for s in chosen]

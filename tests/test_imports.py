@@ -106,6 +106,12 @@ def test_no_op_run_imports_neither_loky_nor_ruamel_nor_checkout(
     assert "watchfiles" not in modules
     assert "pivot.api" not in modules
     assert "pivot.ui.server" not in modules
+    # Start-up cost: no config file, no params, no .pivotignore, output to a pipe.
+    for unused in ("pydantic", "rich", "pathspec", "multiprocessing", "cloudpickle"):
+        assert unused not in modules, unused
+    # Optional dependency_injector integrations (installed in the dev environment via moto).
+    assert "werkzeug" not in modules
+    assert "yaml" not in modules
 
 
 def test_dag_imports_networkx_only_when_drawing(tmp_path: pathlib.Path) -> None:

@@ -39,3 +39,28 @@ def test_unreadable_pivotignore_is_one_clear_error(tmp_path: pathlib.Path) -> No
 
     with pytest.raises(errors.PivotError, match=r"\.pivotignore: cannot read ignore rules"):
         ignore.load(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "a",
+        "a/b",
+        ".git",
+        ".git/objects",
+        "a/.hidden",
+        "a/.hidden/b",
+        "a/__pycache__",
+        "node_modules/p/q",
+        "src/venv",
+        "venvs",
+        "my.data",
+        "a/b.c",
+    ],
+)
+def test_built_in_rules_without_pathspec_match_gitignore(tmp_path: pathlib.Path, rel: str) -> None:
+    import pathspec
+
+    spec = pathspec.GitIgnoreSpec.from_lines(ignore.BUILT_IN)
+
+    assert ignore.Ignore(tmp_path).skips(tmp_path / rel) == spec.match_file(rel + "/")

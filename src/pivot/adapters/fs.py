@@ -1,6 +1,5 @@
 import os
 import pathlib
-import secrets
 import shutil
 import stat
 import sys
@@ -10,7 +9,7 @@ from typing import Any
 
 def temp_sibling(path: pathlib.Path, tag: str = "tmp") -> pathlib.Path:
     """A fresh hidden name next to `path`, on the same filesystem so renames stay atomic."""
-    return path.with_name(f".{path.name}.pivot-{tag}-{secrets.token_hex(6)}")
+    return path.with_name(f".{path.name}.pivot-{tag}-{os.urandom(6).hex()}")
 
 
 def atomic_write_bytes(path: pathlib.Path, data: bytes) -> None:

@@ -1,5 +1,5 @@
 import json
-import secrets
+import os
 import time
 
 from pivot.domain import history
@@ -12,7 +12,7 @@ def new_id(started: float) -> str:
     """Sorts by start time (UTC, to the millisecond), unique enough: `20261202-142730.512-7f`."""
     millis = int(started * 1000) % 1000
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(started))
-    return f"{stamp}.{millis:03d}-{secrets.token_hex(1)}"
+    return f"{stamp}.{millis:03d}-{os.urandom(1).hex()}"
 
 
 class HistoryLog:

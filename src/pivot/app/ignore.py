@@ -1,8 +1,7 @@
 import os
 import pathlib
 from collections.abc import Iterator
-
-import pathspec
+from typing import Any
 
 from pivot.domain import errors, layout
 
@@ -11,18 +10,34 @@ BUILT_IN = (".*/", "__pycache__/", "node_modules/", "venv/")
 `.venv/`), bytecode, JavaScript and virtual environments. `.pivotignore` may re-include
 (`!name/`) or add more."""
 
+_BUILT_IN_NAMES = frozenset(p.rstrip("/") for p in BUILT_IN if not p.startswith("."))
+
+
+def _built_in_skips(rel: str) -> bool:
+    """`BUILT_IN` without pathspec: a directory at or under a hidden or listed one."""
+    return any(part.startswith(".") or part in _BUILT_IN_NAMES for part in rel.split("/"))
+
 
 class Ignore:
     """The one skip list of directory walks: built-in rules plus `.pivotignore` (gitignore)."""
 
     def __init__(self, root: pathlib.Path, patterns: tuple[str, ...] = ()) -> None:
         self._root = root
-        self._spec = pathspec.GitIgnoreSpec.from_lines([*BUILT_IN, *patterns])
+        self._spec: Any = None
+        if patterns:
+            # Imported only for a project with a .pivotignore (start-up cost).
+            import pathspec
+
+            self._spec = pathspec.GitIgnoreSpec.from_lines([*BUILT_IN, *patterns])
 
     def skips(self, directory: pathlib.Path) -> bool:
         """Whether a directory under the root is left out of every walk."""
         rel = pathlib.PurePath(os.path.relpath(directory, self._root)).as_posix()
-        return rel != "." and self._spec.match_file(rel + "/")
+        if rel == ".":
+            return False
+        if self._spec is None:
+            return _built_in_skips(rel)
+        return bool(self._spec.match_file(rel + "/"))
 
     def walk(
         self, top: pathlib.Path | None = None

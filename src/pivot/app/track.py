@@ -3,7 +3,6 @@ import enum
 import itertools
 import os
 import pathlib
-import secrets
 from collections.abc import Sequence
 
 from pivot.app import artifacts, digests
@@ -195,7 +194,7 @@ class TrackService:
 
 
 def _atomic_write(path: pathlib.Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.pivot-tmp-{secrets.token_hex(6)}")
+    tmp = path.with_name(f".{path.name}.pivot-tmp-{os.urandom(6).hex()}")
     try:
         tmp.write_bytes(data)
         os.replace(tmp, path)

@@ -42,7 +42,7 @@ def list_settings(
 
     files = session.container().config_files()
     if all_keys:
-        flat = config.flatten(files.load().model_dump())
+        flat = config.flatten(config.dump(files.load()))
         for key in config.all_keys():
             if not key.startswith("remotes."):
                 flat.setdefault(key, None)
@@ -62,7 +62,7 @@ def get(key: str, /, *, json_output: Json = False, session: arguments.Injected) 
     from pivot.domain import config, errors
 
     parts = config.parse_key(key)
-    value: Any = session.container().config_files().load().model_dump()
+    value: Any = config.dump(session.container().config_files().load())
     for part in parts:
         if not isinstance(value, dict) or part not in value:
             raise errors.ConfigError(f"'{key}' is not set (no remote '{parts[1]}')")

@@ -66,12 +66,14 @@ def list_remotes(
     session: arguments.Injected,
 ) -> int:
     """List remotes: name, URL, options; the default is marked with *."""
+    from pivot.domain import config
+
     settings = session.container().config_files().load()
     if json_output:
         payload = {
             "default": settings.core.remote,
             "remotes": {
-                name: remote.model_dump(exclude_none=True)
+                name: config.dump(remote, exclude_none=True)
                 for name, remote in sorted(settings.remotes.items())
             },
         }
@@ -82,7 +84,7 @@ def list_remotes(
         return 0
     for name, remote in sorted(settings.remotes.items()):
         mark = "*" if name == settings.core.remote else " "
-        extras = remote.model_dump(exclude_none=True, exclude_defaults=True, exclude={"url"})
+        extras = config.dump(remote, exclude_none=True, exclude_defaults=True, exclude={"url"})
         shown = "".join(f"  {k}={v}" for k, v in sorted(extras.items()))
         print(f"{mark} {name}\t{remote.url}{shown}")
     return 0

@@ -1,34 +1,48 @@
-import difflib
-import re
-from collections.abc import Mapping
-from typing import Any, Literal, TypeVar
+from __future__ import annotations
 
-import pydantic
+import dataclasses
+import difflib
+import functools
+import re
+import typing
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+
+if TYPE_CHECKING:
+    import annotated_types  # imported by `validate`, which resolves the annotations
 
 LinkModeName = Literal["reflink", "hardlink", "symlink", "copy"]
 
+# The settings are plain frozen dataclasses: a project without config files gets its defaults
+# without importing pydantic (start-up cost of every command). Files and environment overrides
+# are validated by pydantic (`validate`), which reads `__pydantic_config__`: unknown keys are
+# errors at every level.
+_FORBID_EXTRA: dict[str, Any] = {"extra": "forbid"}
 
-class _Section(pydantic.BaseModel):
-    # defer_build: the validator (and pydantic's plugin scan) is built on first validation, so
-    # a project without config files gets its defaults without paying for it.
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
-
-class CoreConfig(_Section):
+@dataclasses.dataclass(frozen=True)
+class CoreConfig:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
     remote: str | None = None
     """Name of the default remote (`pivot remote default NAME`)."""
 
 
-class CacheConfig(_Section):
+@dataclasses.dataclass(frozen=True)
+class CacheConfig:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
     link_modes: tuple[LinkModeName, ...] | None = None
     """Order in which checkout and run restores try to place files; None = the built-in order."""
 
 
-class FingerprintConfig(_Section):
+@dataclasses.dataclass(frozen=True)
+class FingerprintConfig:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
     ignore_package_versions: bool = False
 
 
-class RunConfig(_Section):
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
     executor: Literal["loky", "inline", "dask"] = "loky"
     scheduler: str | None = None
     """Dask scheduler address (`tcp://host:8786`) for `executor: dask`; None = a local cluster."""
@@ -39,41 +53,86 @@ class RunConfig(_Section):
     in full (as `--no-fast`)."""
 
 
-class RemoteConfig(_Section):
+@dataclasses.dataclass(frozen=True)
+class RemoteConfig:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
     url: str
     endpoint_url: str | None = None
     region: str | None = None
     allow_http: bool = False
-    jobs: int | None = pydantic.Field(default=None, ge=1)
-    timeout: float = pydantic.Field(default=30.0, gt=0)
+    jobs: Annotated[int | None, annotated_types.Ge(1)] = None
+    timeout: Annotated[float, annotated_types.Gt(0)] = 30.0
     """Seconds to wait for a connection or a single request before giving up."""
 
 
-_M = TypeVar("_M", bound=pydantic.BaseModel)
-
-
-def _unvalidated(model: type[_M]) -> _M:
-    """A section at its defaults, built without its validator (see `_Section`)."""
-    return model.model_construct()
-
-
-class Config(_Section):
+@dataclasses.dataclass(frozen=True)
+class Config:
     """Everything `.pivot/config.yaml` and `.pivot/config.local.yaml` may say (local wins)."""
 
-    # Not `default_factory=CoreConfig.model_construct`: pydantic would pass the data as its
-    # first argument.
-    core: CoreConfig = pydantic.Field(default_factory=lambda: _unvalidated(CoreConfig))
-    cache: CacheConfig = pydantic.Field(default_factory=lambda: _unvalidated(CacheConfig))
-    fingerprint: FingerprintConfig = pydantic.Field(
-        default_factory=lambda: _unvalidated(FingerprintConfig)
-    )
-    run: RunConfig = pydantic.Field(default_factory=lambda: _unvalidated(RunConfig))
-    remotes: dict[str, RemoteConfig] = {}
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
+    core: CoreConfig = dataclasses.field(default_factory=CoreConfig)
+    cache: CacheConfig = dataclasses.field(default_factory=CacheConfig)
+    fingerprint: FingerprintConfig = dataclasses.field(default_factory=FingerprintConfig)
+    run: RunConfig = dataclasses.field(default_factory=RunConfig)
+    remotes: dict[str, RemoteConfig] = dataclasses.field(default_factory=dict[str, RemoteConfig])
+
+
+@functools.cache
+def _sections() -> dict[str, type[Any]]:
+    """The sections that are one mapping of settings (`remotes` maps names to RemoteConfig)."""
+    hints = typing.get_type_hints(Config)
+    return {
+        f.name: hints[f.name]
+        for f in dataclasses.fields(Config)
+        if dataclasses.is_dataclass(hints[f.name])
+    }
 
 
 def defaults() -> Config:
-    """Every setting at its default, without building a validator (the no-op path's config)."""
-    return Config.model_construct()
+    """Every setting at its default (no pydantic: the no-op path's config)."""
+    return Config()
+
+
+def validate(data: Mapping[str, Any]) -> Config:
+    """Settings from plain data; raises pydantic.ValidationError (unknown keys included)."""
+    # RemoteConfig's constraints: pydantic resolves the annotations in this module's namespace.
+    global annotated_types  # noqa: PLW0603
+    import annotated_types
+    import pydantic
+
+    return pydantic.TypeAdapter(Config).validate_python(data)
+
+
+def dump(
+    settings: Any,
+    *,
+    exclude_none: bool = False,
+    exclude_defaults: bool = False,
+    exclude: Collection[str] = (),
+) -> dict[str, Any]:
+    """A settings dataclass as nested plain data (tuples kept)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(settings):
+        value = getattr(settings, f.name)
+        if f.name in exclude or (exclude_none and value is None):
+            continue
+        if exclude_defaults and f.default is not dataclasses.MISSING and value == f.default:
+            continue
+        if dataclasses.is_dataclass(value):
+            value = dump(value, exclude_none=exclude_none, exclude_defaults=exclude_defaults)
+        elif isinstance(value, dict):
+            value = {
+                k: dump(v, exclude_none=exclude_none, exclude_defaults=exclude_defaults)
+                if dataclasses.is_dataclass(v)
+                else v
+                for k, v in value.items()  # pyright: ignore[reportUnknownVariableType]
+            }
+        out[f.name] = value
+    return out
+
+
+def _field_names(model: type[Any]) -> list[str]:
+    return [f.name for f in dataclasses.fields(model)]
 
 
 ENVIRONMENT = {
@@ -135,18 +194,15 @@ def set_path(data: dict[str, Any], key: tuple[str, ...], value: Any) -> None:
     node[key[-1]] = value
 
 
-def _section_model(parent: tuple[str, ...]) -> type[pydantic.BaseModel] | None:
-    """The model of the mapping at `parent` (() is the whole config), None if there is none."""
+def _section_model(parent: tuple[str, ...]) -> type[Any] | None:
+    """The dataclass of the mapping at `parent` (() is the whole config), None if there is none."""
     match parent:
         case ():
             return Config
         case ("remotes", _):
             return RemoteConfig
-        case (section,) if section != "remotes":
-            field = Config.model_fields.get(section)
-            annotation = field.annotation if field is not None else None
-            if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
-                return annotation
+        case (section,):
+            return _sections().get(section)
     return None
 
 
@@ -157,7 +213,7 @@ def parse_key(dotted: str) -> tuple[str, ...]:
     key: tuple[str, ...] = tuple(dotted.split("."))
     *parent, leaf = key
     model = _section_model(tuple(parent)) if all(key) and parent else None
-    if model is not None and model is not Config and leaf in model.model_fields:
+    if model is not None and model is not Config and leaf in _field_names(model):
         return key
     known = all_keys()
     if parent and parent[0] == "remotes":
@@ -171,20 +227,20 @@ def parse_key(dotted: str) -> tuple[str, ...]:
 def all_keys() -> list[str]:
     """Every settable dotted key (remote options shown for a remote called NAME)."""
     keys: list[str] = []
-    for section in Config.model_fields:
+    for section in _field_names(Config):
         if section == "remotes":
-            keys.extend(f"remotes.NAME.{name}" for name in RemoteConfig.model_fields)
+            keys.extend(f"remotes.NAME.{name}" for name in _field_names(RemoteConfig))
             continue
         model = _section_model((section,))
         assert model is not None
-        keys.extend(f"{section}.{name}" for name in model.model_fields)
+        keys.extend(f"{section}.{name}" for name in _field_names(model))
     return keys
 
 
 def allowed_at(parent: tuple[str | int, ...]) -> list[str]:
     """Names allowed in the mapping at `parent` (for did-you-mean on an unknown key)."""
     model = _section_model(tuple(str(p) for p in parent))
-    return list(model.model_fields) if model is not None else []
+    return _field_names(model) if model is not None else []
 
 
 def suggest(word: str, known: list[str]) -> str:

@@ -5,7 +5,6 @@ import json
 import os
 import pathlib
 import re
-import secrets
 import shutil
 import stat
 import sys
@@ -90,7 +89,7 @@ class LocalContentCache:
         if os.path.exists(dest):
             return
         fan, name = dest.rsplit("/", 1)
-        tmp = f"{fan}/.{name}.pivot-tmp-{secrets.token_hex(6)}"
+        tmp = f"{fan}/.{name}.pivot-tmp-{os.urandom(6).hex()}"
         try:
             _copy_private(src, tmp)
             _publish(tmp, dest)
@@ -263,7 +262,7 @@ class LocalContentCache:
             pass
         except FileNotFoundError:
             os.makedirs(parent, exist_ok=True)
-        tmp = pathlib.Path(f"{parent}/.{digest[2:]}.pivot-recv-{secrets.token_hex(6)}")
+        tmp = pathlib.Path(f"{parent}/.{digest[2:]}.pivot-recv-{os.urandom(6).hex()}")
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _READ_ONLY)
             with os.fdopen(fd, "wb") as f:

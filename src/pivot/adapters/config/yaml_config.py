@@ -137,7 +137,7 @@ def _validate(
     import pydantic
 
     try:
-        return config.Config.model_validate(_plain(merged))
+        return config.validate(_plain(merged))
     except pydantic.ValidationError as exc:
         raise errors.ConfigError(_describe(exc.errors()[0], docs, overrides)) from None
 
@@ -151,11 +151,11 @@ def _describe(
     if var is not None and any(loc[: len(k)] == k for k in overrides):
         return f"${var}: {dotted}: {error['msg']} (got {error.get('input')!r})"
     where = _where(loc, docs)
-    if error["type"] == "extra_forbidden":
+    if error["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
         parent = ".".join(str(p) for p in loc[:-1])
         known = [f"{parent}.{name}" if parent else name for name in config.allowed_at(loc[:-1])]
         return f"{where}: unknown setting '{dotted}'{config.suggest(dotted, known)}"
-    if error["type"] == "missing":
+    if error["type"] in ("missing", "missing_argument"):
         return f"{where}: '{dotted}' is required"
     return f"{where}: {dotted}: {error['msg']} (got {error.get('input')!r})"
 

@@ -3,10 +3,7 @@ import os
 import sys
 import textwrap
 import time
-from typing import Any
-
-import rich.console
-import rich.text
+from typing import IO, Any, Protocol
 
 from pivot.domain import events
 
@@ -40,8 +37,8 @@ class ConsoleSink:
         self._explain = explain
         self._quiet = quiet
         """Only failures (on stderr) are printed."""
-        self._out = _Stdout(highlight=False, soft_wrap=True)
-        self._err = rich.console.Console(stderr=True, highlight=False, soft_wrap=True)
+        self._out = _lines(sys.stdout, stderr=False)
+        self._err = _lines(sys.stderr, stderr=True)
         self._live_wanted = live
         self._live: Any = None
         self._running = _Running()
@@ -71,34 +68,34 @@ class ConsoleSink:
     def _started(self, event: events.StageStarted) -> None:
         counter = self._running.start(event.stage)
         why = f" ({event.reasons[0].describe()})" if event.reasons else ""
-        self._print(f"[blue]▶[/] {counter} {event.stage}: running{_escape(why)}", markup=True)
+        self._print(f"{counter} {event.stage}: running{why}", mark=("▶", "blue"))
         if self._explain:
             for reason in event.reasons:
                 self._print(f"    - {reason.describe()}")
         self._start_live()
 
     def _finished(self, event: events.StageFinished) -> None:
-        mark, style = _STYLE[event.status]
-        head = f"[{style}]{mark}[/] {_escape(event.stage)}: "
+        mark = _STYLE[event.status]
+        head = f"{event.stage}: "
         match event.status:
             case Status.RAN:
                 line = f"{head}ran in {event.duration:.2f}s"
             case Status.SKIPPED:
-                line = head + "skipped " + _escape(f"({event.message or 'up to date'})")
+                line = f"{head}skipped ({event.message or 'up to date'})"
             case Status.RESTORED:
-                line = head + "restored" + (_escape(f" ({event.message})") if event.message else "")
+                line = head + "restored" + (f" ({event.message})" if event.message else "")
             case Status.WOULD_RUN:
                 why = "; ".join(r.describe() for r in event.reasons)
-                line = head + "would run " + _escape(f"({why})")
+                line = f"{head}would run ({why})"
             case Status.BLOCKED:
-                line = head + "blocked " + _escape(f"({event.message})")
+                line = f"{head}blocked ({event.message})"
             case Status.FAILED:
                 self._failures.append(_Failure(event.stage, _short(event.message), event.log))
-                self._print_err(head + "failed", markup=True)
+                self._err.line(head + "failed", mark)
                 if event.message:
-                    self._print_err(textwrap.indent(event.message, "    "))
+                    self._err.line(textwrap.indent(event.message, "    "))
                 return
-        self._print(line, markup=True)
+        self._print(line, mark=mark)
         if self._explain and event.status is Status.WOULD_RUN:
             for reason in event.reasons:
                 self._print(f"    - {reason.describe()}")
@@ -109,16 +106,13 @@ class ConsoleSink:
         for failure in self._failures:
             log = f" — log: {failure.log}" if failure.log else ""
             text = f"{failure.stage} ({failure.error}){log}"
-            self._print_err(f"[red]failed:[/] {_escape(text)}", markup=True)
+            self._err.line(text, ("failed:", "red"))
 
-    def _print(self, text: str, *, markup: bool = False) -> None:
+    def _print(self, text: str, *, mark: tuple[str, str] | None = None) -> None:
         if self._quiet:
             return
-        console = self._live.console if self._live is not None else self._out
-        console.print(text, markup=markup)
-
-    def _print_err(self, text: str, *, markup: bool = False) -> None:
-        self._err.print(text, markup=markup)
+        out = _RichLines(self._live.console) if self._live is not None else self._out
+        out.line(text, mark)
 
     def _start_live(self) -> None:
         if not self._live_wanted or self._live is not None:
@@ -128,7 +122,7 @@ class ConsoleSink:
         # Live on stderr: stdout stays a plain stream of lines even on a terminal.
         self._live = rich.live.Live(
             self._running,
-            console=self._err,
+            console=self._err.console if isinstance(self._err, _RichLines) else None,
             transient=True,
             refresh_per_second=8,
             redirect_stdout=False,
@@ -142,15 +136,74 @@ class ConsoleSink:
             self._live = None
 
 
-class _Stdout(rich.console.Console):
-    """stdout; when its reader leaves (`pivot run | head -1`) the run goes on, printing nothing."""
+class _Lines(Protocol):
+    def line(self, text: str, mark: tuple[str, str] | None = None) -> None:
+        """Print one line; `mark` is a (symbol, colour) shown before it."""
+        ...
 
-    def on_broken_pipe(self) -> None:
-        # rich's default exits the process: a run must finish its stages and write their locks.
-        self.quiet = True
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+
+def _lines(stream: IO[str], *, stderr: bool) -> _Lines:
+    """Colour (rich) on a terminal or with FORCE_COLOR; else plain text, without importing rich
+    (a no-op run in a pipe or CI prints 176 lines in a fraction of rich's import time)."""
+    try:
+        terminal = stream.isatty()
+    except ValueError:  # closed
+        terminal = False
+    if terminal or os.environ.get("FORCE_COLOR"):
+        return _RichLines.on(stream, stderr=stderr)
+    return _PlainLines(stream, stdout=not stderr)
+
+
+class _PlainLines:
+    """Lines as text; when stdout's reader leaves (`pivot run | head -1`) the run goes on."""
+
+    def __init__(self, stream: IO[str], *, stdout: bool) -> None:
+        self._stream = stream
+        self._stdout = stdout
+        self._gone = False
+
+    def line(self, text: str, mark: tuple[str, str] | None = None) -> None:
+        if self._gone:
+            return
+        try:
+            self._stream.write(f"{mark[0]} {text}\n" if mark else f"{text}\n")
+            self._stream.flush()
+        except BrokenPipeError:
+            if not self._stdout:
+                raise
+            # A run must finish its stages and write their locks: print nothing more.
+            self._gone = True
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+
+
+class _RichLines:
+    """Lines through a rich Console: NO_COLOR, FORCE_COLOR and TERM=dumb respected."""
+
+    def __init__(self, console: Any) -> None:
+        self.console = console
+
+    @classmethod
+    def on(cls, stream: IO[str], *, stderr: bool) -> "_RichLines":
+        import rich.console
+
+        class _Console(rich.console.Console):
+            def on_broken_pipe(self) -> None:
+                # rich's default exits the process: a run must finish its stages and write
+                # their locks.
+                self.quiet = True
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, stream.fileno())
+                os.close(devnull)
+
+        return cls(_Console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False))
+
+    def line(self, text: str, mark: tuple[str, str] | None = None) -> None:
+        import rich.text
+
+        parts: list[Any] = [(mark[0], mark[1]), " ", text] if mark else [text]
+        self.console.print(rich.text.Text.assemble(*parts))
 
 
 class _Running:
@@ -169,7 +222,9 @@ class _Running:
     def finish(self, stage: str) -> None:
         self._since.pop(stage, None)
 
-    def __rich__(self) -> rich.text.Text:
+    def __rich__(self) -> Any:
+        import rich.text
+
         now = time.monotonic()
         spin = _SPINNER[int(now * 8) % len(_SPINNER)]
         lines = [
@@ -177,12 +232,6 @@ class _Running:
             for stage, (n, t) in sorted(self._since.items(), key=lambda kv: kv[1][0])
         ]
         return rich.text.Text("\n".join(lines), style="bold")
-
-
-def _escape(text: str) -> str:
-    import rich.markup
-
-    return rich.markup.escape(text)
 
 
 def _short(message: str) -> str:

@@ -3,10 +3,12 @@ import os
 import pathlib
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import process
 from typing import Any, TypeVar
 
-from pivot.adapters.executor import lifeline, transfer
+from pivot.adapters.executor import lifeline
+
+# multiprocessing (concurrent.futures.process) and cloudpickle (transfer) are imported on the
+# first job: a no-op `pivot run` builds this executor but never submits to it.
 
 A = TypeVar("A")
 R = TypeVar("R")
@@ -41,6 +43,8 @@ class _JobFuture(concurrent.futures.Future[Any]):
             # The worker died or the pool broke: nothing came back to decode.
             self.set_exception(error)
             return
+        from pivot.adapters.executor import transfer
+
         transfer.settle(self, pooled.result())
 
 
@@ -75,6 +79,10 @@ class LokyExecutor:
     def _submit_pooled(
         self, blob: bytes, import_root: str, output: str | None
     ) -> concurrent.futures.Future[bytes]:
+        from concurrent.futures import process
+
+        from pivot.adapters.executor import transfer
+
         with self._lock:
             pool = self._pool or self._fresh_pool()
             try:
@@ -94,6 +102,8 @@ class LokyExecutor:
     ) -> concurrent.futures.Future[R]:
         if self._closed:
             return _failed(RuntimeError("the loky executor was shut down; no new jobs run"))
+        from pivot.adapters.executor import transfer
+
         try:
             blob = transfer.dumps_job(fn, arg)
             pooled = self._submit_pooled(
