@@ -1,4 +1,3 @@
-import hashlib
 import json
 
 from pivot.domain import change, lock, paths, specs, stage
@@ -35,6 +34,8 @@ def signature(st: stage.Stage, observation: change.Observation) -> str:
         },
     }
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    import hashlib  # OpenSSL loads only when a signature is computed (start-up cost)
+
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 

@@ -3,7 +3,6 @@ import json
 import os
 import pathlib
 import posixpath
-import shutil
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -173,6 +172,8 @@ def _metric_values(
 
 
 def _clear(path: pathlib.Path) -> None:
+    import shutil  # on first use: a no-op run never clears or copies outputs
+
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)
     else:
@@ -231,6 +232,8 @@ def _prepare_incremental(job: StageJob, out: OutJob) -> None:
 
 
 def _make_private(path: pathlib.Path) -> None:
+    import shutil
+
     fresh = path.with_name(f".{path.name}.pivot-copy")
     _clear(fresh)
     if path.is_dir():

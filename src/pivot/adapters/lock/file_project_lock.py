@@ -1,7 +1,6 @@
 import contextlib
 import os
 import pathlib
-import tempfile
 from collections.abc import Callable, Iterator
 
 import filelock
@@ -72,13 +71,13 @@ class FileProjectLock:
             return None
 
     def _write_holder(self, holder: holder_mod.Holder) -> None:
-        fd, tmp = tempfile.mkstemp(
-            dir=self._holder_path.parent, prefix=".lock.holder.", suffix=".pivot-tmp"
-        )
+        # The name tempfile.mkstemp would give, without importing tempfile (start-up cost).
+        tmp = self._holder_path.parent / f".lock.holder.{os.urandom(6).hex()}.pivot-tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             with os.fdopen(fd, "w") as f:
                 f.write(holder.to_json())
             os.replace(tmp, self._holder_path)
         except BaseException:
-            pathlib.Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
