@@ -23,7 +23,7 @@ def _record(name: str = "train") -> lock.LockRecord:
         code={"stage:train": "beef", "func:helper": "c0ffee"},
         params={"z": 1, "a": {"y": 2, "b": 3}},
         deps={"data/b.csv": "22", "data/a.csv": "11"},
-        outs={"train": lock.OutRecord(path="m.pkl", hash="33", kind="out", cached=True)},
+        outs={"train": lock.OutRecord(path="m.pkl", hash="3333", kind="out", cached=True)},
     )
 
 

@@ -7,8 +7,11 @@ from collections.abc import Iterable, Sequence
 from pivot.app import ignore
 from pivot.domain import errors, identity, paths, pipeline
 from pivot.domain import stage as stage_mod
+from pivot.ports import hasher
 
 PVT_SUFFIX = ".pvt"
+MAX_PVT_BYTES = 1 << 20
+"""A `.pvt` manifest is a few hundred bytes; anything this large is not one."""
 PVT_SCHEMA_VERSION = 1
 
 
@@ -87,10 +90,14 @@ def read_pvt(manifest: pathlib.Path) -> Tracked:
 
 def parse_pvt(manifest: pathlib.Path, data: bytes) -> Tracked:
     """A `.pvt` manifest's content (read from disk or from a git revision) as `Tracked`."""
+    if len(data) > MAX_PVT_BYTES:
+        raise _bad_pvt(manifest, f"it is too large ({len(data)} bytes) to be a manifest")
     try:
         raw = json.loads(data)
     except ValueError as exc:
         raise _bad_pvt(manifest, f"it is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise _bad_pvt(manifest, "it is nested too deeply to be a manifest") from None
     if not isinstance(raw, dict):
         raise _bad_pvt(manifest, "it is not a JSON object")
     body: dict[str, object] = raw  # pyright: ignore[reportUnknownVariableType]
@@ -100,16 +107,17 @@ def parse_pvt(manifest: pathlib.Path, data: bytes) -> Tracked:
         raise _bad_pvt(manifest, "it needs 'path' and 'hash' strings and an integer 'size'")
     if name != manifest.name[: -len(PVT_SUFFIX)] or "/" in name:
         raise _bad_pvt(manifest, f"its 'path' {name!r} does not name the file beside it")
+    if not hasher.DIGEST.fullmatch(digest):
+        raise _bad_pvt(manifest, f"its 'hash' {digest!r} is not a content digest")
     if nfiles is not None and not isinstance(nfiles, int):
         raise _bad_pvt(manifest, "'nfiles' must be an integer")
     return Tracked(manifest.with_name(name), digest, size, nfiles)
 
 
 def _bad_pvt(manifest: pathlib.Path, why: str) -> errors.TargetError:
-    return errors.TargetError(
-        f"tracking manifest {manifest} cannot be read: {why}; "
-        + f"re-create it with `pivot track {manifest.name[: -len(PVT_SUFFIX)]}`"
-    )
+    data = manifest.name[: -len(PVT_SUFFIX)]
+    fix = "delete it" if data in ("", ".", "..") else f"re-create it with `pivot track {data}`"
+    return errors.TargetError(f"tracking manifest {manifest} cannot be read: {why}; {fix}")
 
 
 def find_tracked(root: pathlib.Path) -> list[Tracked]:

@@ -3,7 +3,7 @@ import pathlib
 from collections.abc import Sequence
 
 from pivot.app import artifacts, digests
-from pivot.domain import errors, paths, pipeline
+from pivot.domain import errors, pipeline
 from pivot.ports import content_cache, lock_store, workspace_store
 from pivot.ports import hasher as hasher_port
 from pivot.ports import progress as progress_port
@@ -128,7 +128,7 @@ class CheckoutService:
             if recorded is None:
                 skipped.append(f"{label} (never run: `pivot run {st.name}`)")
                 continue
-            path = paths.normalize(recorded["path"], st.root)
+            path = out.path
             if not recorded["cached"]:
                 if self._digests.digest(path) != recorded["hash"]:
                     skipped.append(f"{label} (not cached: re-run `pivot run {st.name}`)")

@@ -4,6 +4,7 @@ import pathlib
 import stat as stat_mod
 from collections.abc import Iterator, Mapping
 
+from pivot.domain import errors
 from pivot.ports import hasher as hasher_port
 from pivot.ports import progress as progress_port
 from pivot.ports import state_store
@@ -24,9 +25,27 @@ def scan_files(root: pathlib.Path | str) -> list[tuple[str, str, os.stat_result]
                     if not entry.is_symlink():
                         pending.append((entry.path, f"{prefix}{entry.name}/"))
                     continue
-                found.append((prefix + entry.name, entry.path, entry.stat()))
+                st = entry.stat()
+                if not stat_mod.S_ISREG(st.st_mode):
+                    raise special_file(entry.path, st)
+                found.append((prefix + entry.name, entry.path, st))
     found.sort(key=_first)
     return found
+
+
+def special_file(path: pathlib.Path | str, st: os.stat_result) -> errors.SpecialFileError:
+    """Reading a FIFO would hang and a device never ends: such paths are refused by name."""
+    kind = (
+        "a FIFO (named pipe)"
+        if stat_mod.S_ISFIFO(st.st_mode)
+        else "a socket"
+        if stat_mod.S_ISSOCK(st.st_mode)
+        else "a device"
+    )
+    return errors.SpecialFileError(
+        f"'{path}' is not a regular file but {kind}; Pivot reads only files and directories: "
+        + "replace it with a regular file (or remove it)"
+    )
 
 
 def _first(entry: tuple[str, str, os.stat_result]) -> str:
@@ -67,6 +86,8 @@ class DigestService:
             return None
         if stat_mod.S_ISDIR(st.st_mode):
             return self.tree(path)[0]
+        if not stat_mod.S_ISREG(st.st_mode):
+            raise special_file(path, st)
         self._progress.add_total(files=1, nbytes=st.st_size)
         return self._file(str(path), state_store.FileStamp.of(st))
 

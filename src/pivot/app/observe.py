@@ -73,7 +73,10 @@ class Observer:
         outs = {st.record_key(o): paths.relative(o.path, st.root) for o in st.outs}
         outputs: dict[str, change.OutputObservation] = {}
         for ident, out in (record or {"outs": {}})["outs"].items():
-            now = self._digests.digest(paths.normalize(out["path"], st.root))
+            declared = st.output_path(ident)
+            if declared is None:
+                continue  # no longer an output: `outs` differ, so the stage runs
+            now = self._digests.digest(declared)
             in_cache = now != out["hash"] and out["cached"] and self._cache.has(out["hash"])
             outputs[ident] = change.OutputObservation(out["path"], now, in_cache)
         return change.Observation(

@@ -20,6 +20,7 @@ class PipelineLoader:
     def __init__(self, source: pipeline_source.PipelineSource, project_root: pathlib.Path) -> None:
         self._source = source
         self._root = project_root
+        self._real_root = project_root.resolve()
         self._loaded: dict[pathlib.Path, pipeline_mod.Pipeline] = {}
         self._graphs: dict[pathlib.Path, dag.Dag] = {}
         self._directories: list[pathlib.Path] | None = None
@@ -45,10 +46,18 @@ class PipelineLoader:
     def _check_inside_project(self, pipe: pipeline_mod.Pipeline, directory: pathlib.Path) -> None:
         for st in pipe.stages.values():
             for out in st.outs:
+                raw = paths.relative(out.path, st.root)
                 try:
-                    paths.check_inside_project(
-                        st.name, paths.relative(out.path, st.root), out.path, self._root
-                    )
+                    paths.check_inside_project(st.name, raw, out.path, self._root)
+                    # Lexically inside, but a symlinked directory on the way may lead out (a
+                    # symlink at the output path itself is replaced, never followed).
+                    real = out.path.parent.resolve() / out.path.name
+                    if not paths.is_within(real, self._real_root):
+                        raise errors.StageDefinitionError(
+                            f"stage '{st.name}': output '{raw}' leads through a symlink to "
+                            + f"'{real}', outside the project '{self._root}'; outputs must "
+                            + "stay inside the project (replace the symlink or the path)"
+                        )
                 except errors.StageDefinitionError as exc:
                     where = self._source.find(directory) or directory
                     raise errors.StageDefinitionError(f"{where}: {exc}") from None

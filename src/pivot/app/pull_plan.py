@@ -250,7 +250,9 @@ class PullPlanner:
 def _outputs(
     st: stage.Stage, recorded: Mapping[str, lock.OutRecord]
 ) -> dict[pathlib.Path, tuple[str, str]]:
-    return {
-        paths.normalize(out["path"], st.root): (ident, out["hash"])
-        for ident, out in recorded.items()
-    }
+    found: dict[pathlib.Path, tuple[str, str]] = {}
+    for ident, out in recorded.items():
+        path = st.output_path(ident)
+        if path is not None:
+            found[path] = (ident, out["hash"])
+    return found

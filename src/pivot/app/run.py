@@ -316,7 +316,9 @@ class _Scheduler:
         restored: list[str] = []
         for ident in evaluation.decision.restore:
             out = evaluation.record["outs"][ident]
-            path = paths.normalize(out["path"], st.root)
+            path = st.output_path(ident)
+            if path is None:
+                raise errors.LockFileError(f"stage '{st.name}': '{ident}' is not an output")
             self._svc._workspace.restore(path, out["hash"], self._svc._link_modes)
             restored.append(f"{ident} → {paths.relative(path, self._svc._root)}")
         self._finish(st.name, Status.SKIPPED, message="restored from cache: " + ", ".join(restored))
@@ -331,8 +333,11 @@ class _Scheduler:
             return False
         if not all(self._intact(out["hash"]) for out in outs.values()):
             return False
-        for out in outs.values():
-            path = paths.normalize(out["path"], st.root)
+        if any(st.output_path(ident) is None for ident in outs):
+            return False
+        for ident, out in outs.items():
+            path = st.output_path(ident)
+            assert path is not None
             modes = self._svc._link_modes if out["cached"] else (content_cache.LinkMode.COPY,)
             self._svc._workspace.restore(path, out["hash"], modes)
             self._remember(path, out["hash"])

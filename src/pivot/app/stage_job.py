@@ -1,3 +1,4 @@
+import contextlib
 import dataclasses
 import json
 import os
@@ -136,11 +137,12 @@ def run(job: StageJob) -> StageOutcome:
             kwargs[job.params_arg] = job.params
         result = job.func(**kwargs)
         values = _save(job, result)
-        results = tuple(_record(job, out) for out in job.outs)
+        results = tuple(_recorded(job, out) for out in job.outs)
         metrics = _metric_values(job, values)
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # a stage calling sys.exit is a stage failure too
+        _discard_partial(job)
         return StageOutcome(
             job.stage, False, error=_describe(exc), duration=time.perf_counter() - started
         )
@@ -148,6 +150,15 @@ def run(job: StageJob) -> StageOutcome:
         os.chdir(previous_cwd)
     duration = time.perf_counter() - started
     return StageOutcome(job.stage, True, results, duration=duration, metrics=metrics)
+
+
+def _discard_partial(job: StageJob) -> None:
+    """A failed stage leaves no half-written outputs (a 0-byte file after a full disk); the
+    last recorded version stays in the cache for `pivot checkout`."""
+    for out in job.outs:
+        if out.kind is not specs.OutKind.INCREMENTAL:
+            with contextlib.suppress(OSError):
+                _clear(out.path)
 
 
 def _metric_values(
@@ -350,6 +361,19 @@ def _directory_key(stage: str, identity: str, key: Any) -> str:
     raise errors.OutputError(
         f"stage '{stage}': invalid key {key!r} in DirectoryOut '{identity}': {problem}"
     )
+
+
+def _recorded(job: StageJob, out: OutJob) -> OutResult:
+    """Hash and cache an output; an OS refusal here is Pivot's, so one line, no traceback."""
+    try:
+        return _record(job, out)
+    except OSError as exc:
+        where = exc.filename or out.path
+        raise errors.OutputError(
+            f"stage '{job.stage}': cannot hash or cache output '{out.identity}': "
+            + f"{exc.strerror or exc} on {where}; check the permissions of and the free "
+            + "space on the workspace and the cache (.pivot/cache), then re-run"
+        ) from None
 
 
 def _record(job: StageJob, out: OutJob) -> OutResult:

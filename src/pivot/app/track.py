@@ -113,6 +113,13 @@ class TrackService:
             raise errors.TargetError(
                 f"cannot track '{target}': it lies outside the project root '{self._root}'"
             )
+        owned = paths.reserved_part(pathlib.PurePath(shown))
+        if owned is not None:
+            raise errors.TargetError(
+                f"cannot track '{shown}': '{owned}' is "
+                + ("git's repository" if owned == ".git" else "Pivot's own directory")
+                + "; track data files outside it"
+            )
         if any(part.startswith(".") for part in pathlib.PurePath(shown).parts[:-1]) or (
             shown.split("/")[0] == ".pivot"
         ):

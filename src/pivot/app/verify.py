@@ -3,7 +3,7 @@ import pathlib
 from collections.abc import Callable, Collection
 
 from pivot.app import artifacts, digests, status
-from pivot.domain import paths, pipeline
+from pivot.domain import pipeline
 from pivot.ports import content_cache, lock_store
 
 
@@ -72,7 +72,7 @@ class VerifyService:
                 recorded = None if record is None else record["outs"].get(out.record_key)
                 if recorded is None:
                     continue
-                path = paths.normalize(recorded["path"], out.stage.root)
+                path = out.path
                 problem = self._obtainable(
                     out.display(self._root), path, recorded["hash"], recorded["cached"]
                 )

@@ -57,9 +57,12 @@ def _launcher(
     except Exception as exc:
         from pivot.domain import errors
 
-        if debug or not isinstance(exc, errors.PivotError):
+        # An OS refusal (permissions, disk full) is the machine's answer, not a bug: one line.
+        os_refusal = isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError)
+        if debug or not (isinstance(exc, errors.PivotError) or os_refusal):
             raise
-        print(f"pivot: error: {exc}", file=sys.stderr)
+        message = output.os_error(exc) if isinstance(exc, OSError) else str(exc)
+        print(f"pivot: error: {message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         if debug:

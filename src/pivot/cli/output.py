@@ -1,5 +1,7 @@
 import contextlib
+import errno
 import os
+import re
 import sys
 import threading
 from collections.abc import Iterator
@@ -132,3 +134,29 @@ def detail(text: str) -> None:
     """A line only -v asks for."""
     if Verbosity.verbose and not Verbosity.quiet:
         print(text)
+
+
+_TEMP_NAME = re.compile(r"/\.[^/]*\.pivot-(?:tmp|new|old|recv)-[0-9a-f]+$")
+_OS_FIXES = {
+    errno.EACCES: "check its permissions (and its directory's), or run as its owner",
+    errno.EPERM: "check its permissions and attributes (chattr), or run as its owner",
+    errno.ENOSPC: "free some space there and re-run (nothing was half-written)",
+    errno.EDQUOT: "free some space within your quota and re-run",
+    errno.EFBIG: "the file exceeds the size limit of this process or file system (ulimit -f)",
+    errno.EROFS: "the file system is mounted read-only; remount it writable or work elsewhere",
+    errno.ENOTDIR: "a file stands where a directory is needed; move it away",
+    errno.EISDIR: "a directory stands where a file is needed; move it away",
+    errno.ELOOP: "a symlink loop; replace the symlink",
+}
+
+
+def os_error(exc: OSError) -> str:
+    """An operating-system refusal as one line: what, where, and what to do."""
+    name = os.fspath(exc.filename) if exc.filename else ""
+    # A Pivot temp file means nothing to a user; its directory does.
+    where = f" on {_TEMP_NAME.sub('', name)}" if name else ""
+    if exc.filename2:
+        where += f" (to {exc.filename2})"
+    what = "no space left" if exc.errno == errno.ENOSPC else exc.strerror
+    fix = _OS_FIXES.get(exc.errno or 0, "check the path and re-run")
+    return f"{what or exc}{where}; {fix}"

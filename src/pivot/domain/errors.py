@@ -88,3 +88,7 @@ class PlotError(PivotError):
 
 class LoaderError(PivotError):
     """A loader could not read a dependency or write an output."""
+
+
+class SpecialFileError(PivotError):
+    """A FIFO, socket or device where Pivot expects a file or directory."""

@@ -48,10 +48,27 @@ def check_output_path(raw: str, stage: str, root: pathlib.Path) -> pathlib.Path:
 def check_inside_project(
     stage: str, raw: str, path: pathlib.Path, project_root: pathlib.Path
 ) -> None:
-    """Reject an output outside the project (the directory holding `.pivot/`)."""
+    """Reject an output outside the project (the directory holding `.pivot/`), or inside
+    git's or Pivot's own directories (a run deletes an output before writing it)."""
     if is_within(path, project_root) and path != project_root:
-        return
+        owned = reserved_part(path.relative_to(project_root))
+        if owned is None:
+            return
+        raise errors.StageDefinitionError(
+            f"stage '{stage}': output '{raw}' is inside '{owned}', "
+            + ("git's repository" if owned == ".git" else "Pivot's own directory")
+            + ", which a run would overwrite; choose a path outside it"
+        )
     raise errors.StageDefinitionError(
         f"stage '{stage}': output '{raw}' lies outside the project '{project_root}'; "
         + "outputs must stay inside the project (the directory holding .pivot/)"
     )
+
+
+RESERVED = frozenset({".git", ".pivot"})
+"""Directories no output or tracked path may be (or be inside): git's and Pivot's own."""
+
+
+def reserved_part(relative: pathlib.PurePath) -> str | None:
+    """The reserved directory (`.git`, `.pivot`) that a project-relative path is or is in."""
+    return next((part for part in relative.parts if part in RESERVED), None)

@@ -96,6 +96,17 @@ class Stage:
         """How lock records and the run cache name an output (by the stage's home name)."""
         return str(identity.ArtifactIdentity(self.lock_name, out.key))
 
+    def output_path(self, record_key: str) -> pathlib.Path | None:
+        """Where the output a lock record names by `record_key` is declared (None: not declared).
+
+        Files are only ever touched at declared paths: the `path` inside a lock record is
+        compared, never used, so a record from an untrusted branch cannot point elsewhere.
+        """
+        for out in self.outs:
+            if self.record_key(out) == record_key:
+                return out.path
+        return None
+
     def dep_paths(self) -> list[pathlib.Path]:
         return [p for dep in self.deps for p in dep.paths]
 

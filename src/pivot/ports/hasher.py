@@ -1,4 +1,5 @@
 import pathlib
+import re
 from collections.abc import Iterable
 from typing import Protocol
 
@@ -6,6 +7,9 @@ from pivot.ports import progress as progress_port
 
 DIR_SUFFIX = ".dir"
 """Directory digests end with this, so a digest says whether it names a tree."""
+
+DIGEST = re.compile(r"[0-9a-f]{3,128}(?:\.dir)?")
+"""What a digest looks like (checked where digests come from files: lock records, .pvt)."""
 
 
 class Hasher(Protocol):

@@ -4,7 +4,6 @@ import errno
 import json
 import os
 import pathlib
-import re
 import shutil
 import stat
 import sys
@@ -17,7 +16,6 @@ from pivot.ports import content_cache
 from pivot.ports import hasher as hasher_port
 from pivot.ports import progress as progress_port
 
-_DIGEST = re.compile(r"[0-9a-f]{3,128}(?:\.dir)?")
 # Linux FICLONE ioctl request number (_IOW(0x94, 9, int)).
 _FICLONE = 0x40049409
 _READ_ONLY = 0o444
@@ -41,7 +39,7 @@ class LocalContentCache:
 
     def _object(self, digest: str) -> str:
         # Strings, not path objects: this runs once per file of a directory output.
-        if not _DIGEST.fullmatch(digest):
+        if not hasher_port.DIGEST.fullmatch(digest):
             raise ValueError(f"'{digest}' is not a content digest")
         return f"{self.root}/files/{digest[:2]}/{digest[2:]}"
 
@@ -93,6 +91,11 @@ class LocalContentCache:
         try:
             _copy_private(src, tmp)
             _publish(tmp, dest)
+        except OSError as exc:
+            if exc.filename is not None:
+                raise
+            # sendfile and friends name no file: say which copy failed.
+            raise type(exc)(exc.errno, exc.strerror, src, fan) from None
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
@@ -183,7 +186,7 @@ class LocalContentCache:
             for entry in sorted(os.scandir(fan.path), key=lambda e: e.name):
                 digest = fan.name + entry.name
                 # Temp files start with '.', which no digest does.
-                if _DIGEST.fullmatch(digest) and entry.is_file():
+                if hasher_port.DIGEST.fullmatch(digest) and entry.is_file():
                     yield digest
 
     def remove(self, digest: str) -> None:

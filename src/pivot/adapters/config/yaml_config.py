@@ -4,7 +4,7 @@ import pathlib
 from collections.abc import Mapping
 from typing import Any
 
-from pivot.adapters import fs
+from pivot.adapters import fs, yaml_text
 from pivot.domain import config, errors
 
 SHARED = "config.yaml"
@@ -105,7 +105,15 @@ def _read(path: pathlib.Path) -> Any:
     from ruamel import yaml
 
     try:
-        loaded: Any = yaml.YAML(typ="rt").load(path.read_text())
+        yaml_text.check_size(path.stat().st_size)
+        text = path.read_text(encoding="utf-8")
+        loaded: Any = yaml_text.guarded(lambda: yaml.YAML(typ="rt").load(text))
+    except UnicodeDecodeError as exc:
+        raise errors.ConfigError(
+            f"{path}: byte {exc.start + 1} is not UTF-8 ({exc.reason}); save the file as UTF-8"
+        ) from None
+    except yaml_text.YamlLimitError as exc:
+        raise errors.ConfigError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)

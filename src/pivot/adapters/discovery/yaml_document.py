@@ -4,6 +4,7 @@ import pathlib
 import re
 from typing import Any
 
+from pivot.adapters import yaml_text
 from pivot.adapters.discovery import declaration
 from pivot.domain import errors
 
@@ -93,20 +94,29 @@ def read(path: pathlib.Path) -> Document:
     from ruamel.yaml.error import YAMLError
 
     try:
+        yaml_text.check_size(path.stat().st_size)
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise errors.PipelineDefinitionError(
+            f"{display(path)}: byte {exc.start + 1} is not UTF-8 ({exc.reason}); "
+            + "save the file as UTF-8"
+        ) from None
+    except (OSError, ValueError) as exc:
         raise errors.PipelineDefinitionError(f"{display(path)}: cannot read: {exc}") from None
-    if _VERSION_DIRECTIVE.search(text) is None:
-        try:
-            # typ="safe" uses ruamel.yaml.clib's C parser: ~10x faster than round-trip.
-            parses["safe"] += 1
-            data = YAML(typ="safe").load(text)
-        except YAMLError:
-            pass  # the round-trip parse below reports it as precisely, or accepts it (custom tags)
-        else:
-            return Document(path, text, to_plain(data))
-    tree = _round_trip(path, text)
-    return Document(path, text, to_plain(tree), tree)
+    try:
+        if _VERSION_DIRECTIVE.search(text) is None:
+            try:
+                # typ="safe" uses ruamel.yaml.clib's C parser: ~10x faster than round-trip.
+                parses["safe"] += 1
+                data = yaml_text.guarded(lambda: YAML(typ="safe").load(text))
+            except YAMLError:
+                pass  # the round-trip parse reports it as precisely, or accepts it (custom tags)
+            else:
+                return Document(path, text, to_plain(data))
+        tree = _round_trip(path, text)
+        return Document(path, text, to_plain(tree), tree)
+    except yaml_text.YamlLimitError as exc:
+        raise errors.PipelineDefinitionError(f"{display(path)}: {exc}") from None
 
 
 def _round_trip(path: pathlib.Path, text: str) -> Any:
@@ -115,7 +125,7 @@ def _round_trip(path: pathlib.Path, text: str) -> Any:
 
     parses["round-trip"] += 1
     try:
-        return YAML(typ="rt").load(text)
+        return yaml_text.guarded(lambda: YAML(typ="rt").load(text))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{mark.line + 1}:{mark.column + 1}:" if mark is not None else ""

@@ -83,5 +83,5 @@ class Xxh3Hasher:
         """Digest of a directory from its (relative POSIX path, file digest) entries."""
         state = xxhash.xxh3_128()
         for relpath, digest in sorted(entries):
-            state.update(f"{relpath}\0{digest}\n".encode())
+            state.update(f"{relpath}\0{digest}\n".encode(errors="surrogateescape"))
         return state.hexdigest() + hasher.DIR_SUFFIX

@@ -78,6 +78,11 @@ class FileProjectLock:
             with os.fdopen(fd, "w") as f:
                 f.write(holder.to_json())
             os.replace(tmp, self._holder_path)
+        except OSError as exc:
+            pathlib.Path(tmp).unlink(missing_ok=True)
+            if exc.filename is not None:
+                raise
+            raise type(exc)(exc.errno, exc.strerror, str(self._holder_path)) from None
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise

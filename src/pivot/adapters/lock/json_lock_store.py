@@ -8,6 +8,7 @@ from typing import Any
 
 from pivot.adapters import fs
 from pivot.domain import errors, lock, stage
+from pivot.ports import hasher
 
 _OUT_FIELDS: dict[str, type] = {"path": str, "hash": str, "kind": str, "cached": bool}
 
@@ -28,6 +29,8 @@ def decode(data: bytes, path: pathlib.Path, st: stage.Stage) -> lock.LockRecord:
         raw = json.loads(data)
     except ValueError as exc:
         raise _invalid(path, st, f"it is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise _invalid(path, st, "it is nested too deeply to be a lock record") from None
     return _validated(raw, path, st)
 
 
@@ -47,7 +50,10 @@ class JsonLockStore:
         path = lock_path(st)
         data = (self._pending or {}).get(path, self._writing.get(path))
         if data is None:
-            data = _read_or_none(path)
+            try:
+                data = _read_or_none(path)
+            except OSError as exc:
+                raise _invalid(path, st, exc.strerror or str(exc), fix="remove it") from None
         return None if data is None else decode(data, path, st)
 
     def write(self, st: stage.Stage, record: lock.LockRecord) -> None:
@@ -138,6 +144,8 @@ def _validated(raw: Any, path: pathlib.Path, st: stage.Stage) -> lock.LockRecord
             raise _invalid(
                 path, st, f"output '{ident}' needs path, hash and kind strings and a cached flag"
             )
+        if not hasher.DIGEST.fullmatch(out["hash"]):  # pyright: ignore[reportUnknownArgumentType]
+            raise _invalid(path, st, f"output '{ident}' has {out['hash']!r}, not a content digest")
     return lock.LockRecord(
         schema_version=version,
         stage=fields["stage"],
@@ -160,8 +168,10 @@ def _str_map(value: Any) -> bool:
     )
 
 
-def _invalid(path: pathlib.Path, st: stage.Stage, why: str) -> errors.LockFileError:
+def _invalid(
+    path: pathlib.Path, st: stage.Stage, why: str, *, fix: str = "delete it"
+) -> errors.LockFileError:
     return errors.LockFileError(
         f"lock file {path} of stage '{st.name}' cannot be read: {why}; "
-        f"delete it and re-run the stage (`pivot run {st.name}`) to rewrite it"
+        f"{fix} and re-run the stage (`pivot run {st.name}`) to rewrite it"
     )

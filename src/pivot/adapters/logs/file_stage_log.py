@@ -47,10 +47,14 @@ class FileStageLog:
     def publish(self, stage: str, trailer: str = "") -> str | None:
         """Append `trailer`, then replace `<stage>.log` with this run's log in one rename."""
         running, final = self._names(stage)
-        self._dir.mkdir(parents=True, exist_ok=True)
-        with open(running, "a", encoding="utf-8") as f:
-            if trailer:
-                f.write(trailer.rstrip("\n") + "\n")
-        os.replace(running, final)
         self._offsets.pop(stage, None)
+        try:
+            self._dir.mkdir(parents=True, exist_ok=True)
+            with open(running, "a", encoding="utf-8") as f:
+                if trailer:
+                    f.write(trailer.rstrip("\n") + "\n")
+            os.replace(running, final)
+        except OSError:
+            # A full disk must not hide the stage's own outcome (reported without the log).
+            return None
         return final.relative_to(self._root).as_posix()

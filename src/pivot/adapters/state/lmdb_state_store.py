@@ -1,6 +1,7 @@
 import os
 import pathlib
 import struct
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -9,6 +10,7 @@ from typing import TypeVar
 import lmdb
 import xxhash
 
+from pivot.adapters import fs
 from pivot.ports import state_store
 
 T = TypeVar("T")
@@ -30,10 +32,11 @@ _SNAPSHOT_MAX_AGE = 0.5
 class _SharedEnv:
     """One LMDB environment per path per process, shared by every store opened on it."""
 
-    __slots__ = ("env", "lock", "max_key", "reader", "reader_born", "refs")
+    __slots__ = ("env", "env_map_size", "lock", "max_key", "reader", "reader_born", "refs")
 
     def __init__(self, env: lmdb.Environment) -> None:
         self.env = env
+        self.env_map_size = env.info()["map_size"]
         self.lock = threading.Lock()
         self.max_key = env.max_key_size()
         self.reader: lmdb.Transaction[bytes] | None = None
@@ -61,6 +64,9 @@ class _SharedEnv:
             self.reader = None
 
 
+# Errors that mean the files are damaged, not that this process misused them.
+_DAMAGE = (lmdb.CorruptedError, lmdb.PageNotFoundError, lmdb.InvalidError)
+
 _registry: dict[tuple[int, str], _SharedEnv] = {}
 _registry_lock = threading.Lock()
 
@@ -71,22 +77,55 @@ def _acquire(path: pathlib.Path, map_size: int) -> tuple[tuple[int, str], _Share
     with _registry_lock:
         shared = _registry.get(key)
         if shared is None:
-            path.mkdir(parents=True, exist_ok=True)
-            env = lmdb.open(
-                key[1],
-                map_size=map_size,
-                subdir=True,
-                writemap=False,
-                # The store is only an optimisation: a crash may lose the last writes, which
-                # costs a re-hash, while an fsync per transaction would cost every run.
-                sync=False,
-                metasync=False,
-                readahead=False,
-                max_dbs=0,
-            )
-            shared = _registry[key] = _SharedEnv(env)
+            shared = _registry[key] = _SharedEnv(_open_or_rebuild(path, map_size))
         shared.refs += 1
         return key, shared
+
+
+def _open(path: pathlib.Path, map_size: int) -> lmdb.Environment:
+    path.mkdir(parents=True, exist_ok=True)
+    env = lmdb.open(
+        str(path),
+        map_size=map_size,
+        subdir=True,
+        writemap=False,
+        # The store is only an optimisation: a crash may lose the last writes, which
+        # costs a re-hash, while an fsync per transaction would cost every run.
+        sync=False,
+        metasync=False,
+        readahead=False,
+        max_dbs=0,
+    )
+    # Pages past the end of a truncated data file would kill the process (SIGBUS) when read.
+    needed = (env.info()["last_pgno"] + 1) * env.stat()["psize"]
+    if (path / "data.mdb").stat().st_size < needed:
+        env.close()
+        raise lmdb.CorruptedError(f"{path / 'data.mdb'} is shorter than its pages")
+    return env
+
+
+def _open_or_rebuild(path: pathlib.Path, map_size: int) -> lmdb.Environment:
+    try:
+        return _open(path, map_size)
+    except (lmdb.Error, OSError) as exc:
+        _set_aside(path, exc)
+    return _open(path, map_size)
+
+
+def _set_aside(path: pathlib.Path, exc: BaseException) -> None:
+    """Move a damaged store out of the way (kept once, for inspection) and say so: it only
+    remembers hashes and past runs, so a new one costs time, never data."""
+    aside = path.with_name(path.name + ".damaged")
+    fs.remove_path(aside)
+    if os.path.lexists(path):
+        os.replace(path, aside)
+    why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    print(
+        f"pivot: warning: the state store {path} was damaged ({why}); moved it to "
+        + f"{aside.name} and started a new one (it only caches hashes and past runs: "
+        + "nothing is lost but time)",
+        file=sys.stderr,
+    )
 
 
 def _release(key: tuple[int, str], shared: _SharedEnv) -> None:
@@ -146,7 +185,18 @@ class LmdbStateStore:
     def _read(self, fn: Callable[["lmdb.Transaction[bytes]"], T]) -> T:
         shared = self._live()
         with shared.lock:
-            return fn(shared.snapshot())
+            try:
+                return fn(shared.snapshot())
+            except _DAMAGE as exc:
+                self._rebuild(shared, exc)
+                return fn(shared.snapshot())
+
+    def _rebuild(self, shared: _SharedEnv, exc: BaseException) -> None:
+        """Replace a store found damaged while in use (lock held)."""
+        shared.drop_snapshot()
+        shared.env.close()
+        _set_aside(self._path, exc)
+        shared.env = _open(self._path, shared.env_map_size)
 
     def _write(self, fn: Callable[["lmdb.Transaction[bytes]"], None]) -> None:
         shared = self._live()
@@ -155,11 +205,17 @@ class LmdbStateStore:
             # must see this write.
             shared.drop_snapshot()
             resized = 0
+            rebuilt = False
             while True:
                 try:
                     with shared.env.begin(write=True) as txn:
                         fn(txn)
                     return
+                except _DAMAGE as exc:
+                    if rebuilt:
+                        raise
+                    rebuilt = True
+                    self._rebuild(shared, exc)
                 except lmdb.MapFullError:
                     size = shared.env.info()["map_size"]
                     if size >= _MAX_MAP_SIZE:
@@ -172,7 +228,7 @@ class LmdbStateStore:
                     shared.env.set_mapsize(0)
 
     def _get(self, txn: "lmdb.Transaction[bytes]", prefix: bytes, key: str) -> bytes | None:
-        raw = prefix + key.encode()
+        raw = prefix + key.encode(errors="surrogateescape")
         if len(raw) <= self._shared.max_key:
             return txn.get(raw)
         value = txn.get(_long_key(prefix, raw))
@@ -189,7 +245,7 @@ class LmdbStateStore:
     ) -> None:
         max_key = self._shared.max_key
         for key, value in items:
-            raw = prefix + key.encode()
+            raw = prefix + key.encode(errors="surrogateescape")
             if len(raw) <= max_key:
                 txn.put(raw, value)
             else:
@@ -223,7 +279,8 @@ def _scan_keys(txn: "lmdb.Transaction[bytes]", prefix: bytes) -> list[str]:
             if rest[:1] == _LONG_KEY:
                 (length,) = _KEY_LEN.unpack_from(value)
                 rest = value[_KEY_LEN.size : _KEY_LEN.size + length][len(prefix) :]
-            found.append(rest.decode())
+            # Paths that are not UTF-8 (os.fsdecode's surrogates) round-trip unchanged.
+            found.append(rest.decode(errors="surrogateescape"))
     # Hashed stand-ins for long keys sort apart from the rest; callers get one order.
     found.sort()
     return found
