@@ -65,6 +65,10 @@ def answer(argv: Sequence[str]) -> int | None:
     root = _project_root(cwd)
     if root is None or not os.path.isdir(os.path.join(root, ".pivot", "state.lmdb")):
         return None
+    if os.path.lexists(os.path.join(root, ".pivot", "lock.holder")):
+        # A writer is running, or was killed and left temp files: the full path answers (a
+        # run sweeps them first).
+        return None
     found = _load(root, _key(argv, cwd))
     verbose = any(t in _VERBOSE for t in argv)
     if found is None:
