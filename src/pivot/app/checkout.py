@@ -23,7 +23,7 @@ class CheckoutOptions:
     verify: bool = False
     """Re-hash every object before placing it. Otherwise the cache is trusted (objects are
     verified on entry): only objects showing signs of change are re-hashed, unless a link mode
-    that shares bytes with the cache may be used (ADR 0018)."""
+    that shares bytes with the cache may be used (ADR 0021)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

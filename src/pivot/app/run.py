@@ -300,7 +300,7 @@ class _Scheduler:
     def _intact(self, digest: str) -> bool:
         """Whether the cache holds `digest` intact; quarantines it if corrupt. Objects were
         verified when they entered the cache: re-hashed again only when restores may share
-        bytes with the cache (hardlink, symlink), else the cheap check (ADR 0018)."""
+        bytes with the cache (hardlink, symlink), else the cheap check (ADR 0021)."""
         rehash = not content_cache.SHARING_LINK_MODES.isdisjoint(self._svc._link_modes)
         try:
             if self._svc._cache.verify(digest, rehash=rehash):

@@ -17,7 +17,7 @@ DEFAULT_LINK_MODES = (LinkMode.REFLINK, LinkMode.COPY)
 """Restores never share bytes with the cache unless the user opts in (ADR 0014)."""
 SHARING_LINK_MODES = frozenset({LinkMode.HARDLINK, LinkMode.SYMLINK})
 """Modes whose restored files share bytes with the cache: an edit through them (as root)
-changes the object, so restores that may use them re-hash every object first (ADR 0018)."""
+changes the object, so restores that may use them re-hash every object first (ADR 0021)."""
 
 
 class ContentCache(Protocol):
