@@ -355,3 +355,24 @@ def test_materialize_and_verify_report_progress(
     assert placed == 3
     # Identical members are one object, re-hashed once.
     assert progress.nbytes == 5
+
+
+def test_storing_reports_every_byte_stored_or_already_there(
+    cache: content_cache.ContentCache, work: pathlib.Path, progress: RecordingProgress
+) -> None:
+    big = work / "big.bin"
+    big.write_bytes(b"x" * (3 << 20))
+    members = {
+        work / "m" / f"{i}.txt": f"member {i}".encode() for i in range(100)
+    }  # above the threaded threshold
+    for path, data in members.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    batch = {str(p): HASHER.file_digest(p) for p in members}
+    cache.put_file(work / "m" / "0.txt", batch[str(work / "m" / "0.txt")])  # already there
+
+    cache.put_file(big, HASHER.file_digest(big), progress=progress)
+    cache.put_files(batch, progress)
+
+    assert progress.nbytes == (3 << 20) + sum(len(d) for d in members.values())
+    assert all(cache.has(d) for d in batch.values())

@@ -76,7 +76,10 @@ class TrackService:
         wanted = [self._check(pipe, target, cwd, existing) for target in targets]
         try:
             with self._digests.reporting(progress):
-                return [self._track_one(path, existing, links) for path in dict.fromkeys(wanted)]
+                return [
+                    self._track_one(path, existing, links, progress)
+                    for path in dict.fromkeys(wanted)
+                ]
         finally:
             self._digests.flush()
 
@@ -159,19 +162,26 @@ class TrackService:
         path: pathlib.Path,
         existing: list[artifacts.Tracked],
         links: tuple[content_cache.LinkMode, ...],
+        progress: progress_port.Progress,
     ) -> TrackResult:
         manifest: dict[str, str] | None = None
+        # The bar covers storing too: after hashing, the copy into the cache (bytes).
         if path.is_dir():
             digest, manifest, size = self._digests.tree_with_size(path)
             root = os.fspath(path)
-            self._cache.put_files({f"{root}/{rel}": member for rel, member in manifest.items()})
+            progress.add_total(nbytes=size)
+            self._cache.put_files(
+                {f"{root}/{rel}": member for rel, member in manifest.items()}, progress
+            )
             self._cache.put_tree(manifest, digest)
             tracked = artifacts.Tracked(path, digest, size, len(manifest))
         else:
             digest = self._digests.digest(path)
             assert digest is not None
-            self._cache.put_file(path, digest)
-            tracked = artifacts.Tracked(path, digest, path.stat().st_size)
+            size = path.stat().st_size
+            progress.add_total(nbytes=size)
+            self._cache.put_file(path, digest, progress=progress)
+            tracked = artifacts.Tracked(path, digest, size)
         self._link(path, digest, manifest, links)
         self._workspace.ignore(path)  # the data stays out of git; its .pvt is committed
         before = next((t for t in existing if t.path == path), None)

@@ -18,7 +18,7 @@ def track(
     """
     with (
         session.writing("pivot track", no_wait=no_wait) as container,
-        output.progress_bar("hashing") as progress,
+        output.progress_bar("hashing, storing") as progress,
     ):
         results = container.track_service().track(
             container.pipeline_if_any(),

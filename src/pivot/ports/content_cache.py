@@ -27,15 +27,26 @@ class ContentCache(Protocol):
         """True when an object with `digest` is stored."""
         ...
 
-    def put_file(self, path: pathlib.Path, digest: str, *, link: bool = False) -> None:
+    def put_file(
+        self,
+        path: pathlib.Path,
+        digest: str,
+        *,
+        link: bool = False,
+        progress: progress_port.Progress = progress_port.NULL,
+    ) -> None:
         """Store the bytes of `path` under `digest`; an existing object is never overwritten.
 
         `link`: `path` is itself read-only and immutable (another tool's cache object): share
         its bytes (hard link) where the filesystem allows instead of copying.
+        `progress` advances by the file's bytes as they are stored (all at once when the object
+        already exists); the caller announces the total.
         """
         ...
 
-    def put_files(self, files: Mapping[str, str]) -> None:
+    def put_files(
+        self, files: Mapping[str, str], progress: progress_port.Progress = progress_port.NULL
+    ) -> None:
         """Store many files (path → digest), as `put_file` does each; in parallel where the
         adapter can (the members of a directory output)."""
         ...

@@ -21,6 +21,7 @@ _FICLONE = 0x40049409
 _READ_ONLY = 0o444
 _WRITABLE = 0o644
 _SENDFILE_CHUNK = 1 << 30
+_PROGRESS_CHUNK = 64 << 20
 # Directory outputs: from this many new files on, copies run in threads.
 _PARALLEL_MIN = 64
 _THREADS = 4
@@ -47,10 +48,17 @@ class LocalContentCache:
         """True when an object with `digest` is stored."""
         return os.path.isfile(self._object(digest))
 
-    def put_file(self, path: pathlib.Path, digest: str, *, link: bool = False) -> None:
+    def put_file(
+        self,
+        path: pathlib.Path,
+        digest: str,
+        *,
+        link: bool = False,
+        progress: progress_port.Progress = progress_port.NULL,
+    ) -> None:
         """Store the bytes of `path` under `digest`; an existing object is never overwritten."""
         if not link:
-            self._put(os.fspath(path), digest)
+            self._put(os.fspath(path), digest, progress)
             return
         dest = self.object_path(digest)
         if dest.exists():
@@ -65,31 +73,41 @@ class LocalContentCache:
         finally:
             tmp.unlink(missing_ok=True)
 
-    def put_files(self, files: Mapping[str, str]) -> None:
+    def put_files(
+        self, files: Mapping[str, str], progress: progress_port.Progress = progress_port.NULL
+    ) -> None:
         """Store many files (path → digest): the copies of a large batch run in threads (the
         copy itself runs in the kernel, so they overlap)."""
-        missing = [(path, digest) for path, digest in files.items() if not self.has(digest)]
+        missing: list[tuple[str, str]] = []
+        for path, digest in files.items():
+            if not self.has(digest):
+                missing.append((path, digest))
+            elif progress is not progress_port.NULL:
+                progress.advance(nbytes=os.path.getsize(path))
         if len(missing) < _PARALLEL_MIN:
             for path, digest in missing:
-                self._put(path, digest)
+                self._put(path, digest, progress)
             return
         with concurrent.futures.ThreadPoolExecutor(_THREADS) as pool:
-            for _ in pool.map(self._put_pair, missing, chunksize=64):
+            for _ in pool.map(
+                lambda item: self._put(item[0], item[1], progress), missing, chunksize=64
+            ):
                 pass
 
-    def _put_pair(self, item: tuple[str, str]) -> None:
-        self._put(*item)
-
-    def _put(self, src: str, digest: str) -> None:
+    def _put(
+        self, src: str, digest: str, progress: progress_port.Progress = progress_port.NULL
+    ) -> None:
         """Copy `src` to a read-only temp file in the fan-out directory, then publish it:
         about ten system calls, nothing done twice."""
         dest = self._object(digest)
         if os.path.exists(dest):
+            if progress is not progress_port.NULL:
+                progress.advance(nbytes=os.path.getsize(src))
             return
         fan, name = dest.rsplit("/", 1)
         tmp = f"{fan}/.{name}.pivot-tmp-{os.urandom(6).hex()}"
         try:
-            _copy_private(src, tmp)
+            _copy_private(src, tmp, progress)
             _publish(tmp, dest)
         except OSError as exc:
             if exc.filename is not None:
@@ -311,41 +329,55 @@ class LocalContentCache:
             raise _missing(digest) from None
 
 
-def _copy_private(src: str, tmp: str) -> None:
+def _copy_private(
+    src: str, tmp: str, progress: progress_port.Progress = progress_port.NULL
+) -> None:
     """Copy `src` into the new file `tmp` (read-only), creating its directory if needed."""
     try:
-        _copy_new(src, tmp, _READ_ONLY)
+        _copy_new(src, tmp, _READ_ONLY, progress)
     except FileNotFoundError:
         if not os.path.exists(src):
             raise
         os.makedirs(os.path.dirname(tmp), exist_ok=True)
-        _copy_new(src, tmp, _READ_ONLY)
+        _copy_new(src, tmp, _READ_ONLY, progress)
 
 
-def _copy_new(src: str | pathlib.Path, dest: str | pathlib.Path, mode: int) -> None:
+def _copy_new(
+    src: str | pathlib.Path,
+    dest: str | pathlib.Path,
+    mode: int,
+    progress: progress_port.Progress = progress_port.NULL,
+) -> None:
     """Copy `src` into `dest`, which must not exist, and give it exactly `mode`."""
     with open(src, "rb", buffering=0) as source:
         fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            _copy_bytes(source, fd)
+            _copy_bytes(source, fd, progress)
             os.fchmod(fd, mode)
         finally:
             os.close(fd)
 
 
-def _copy_bytes(source: BinaryIO, fd: int) -> None:
-    """In the kernel where possible (`sendfile` between files, Linux); else through a buffer."""
+def _copy_bytes(
+    source: BinaryIO, fd: int, progress: progress_port.Progress = progress_port.NULL
+) -> None:
+    """In the kernel where possible (`sendfile` between files, Linux); else through a buffer.
+
+    With a progress, in 64 MiB steps so a bar moves while a large file is copied."""
     offset = 0
+    chunk = _SENDFILE_CHUNK if progress is progress_port.NULL else _PROGRESS_CHUNK
     if sys.platform.startswith("linux"):
         try:
-            while sent := os.sendfile(fd, source.fileno(), offset, _SENDFILE_CHUNK):
+            while sent := os.sendfile(fd, source.fileno(), offset, chunk):
                 offset += sent
+                progress.advance(nbytes=sent)
             return
         except OSError as exc:
             if offset or exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
                 raise
     with os.fdopen(os.dup(fd), "wb", closefd=True) as target:
         shutil.copyfileobj(source, target)
+        progress.advance(nbytes=target.tell())
 
 
 def _shared(src: pathlib.Path, tmp: pathlib.Path) -> bool:

@@ -25,15 +25,25 @@ class MemoryContentCache:
         """True when an object with `digest` is stored."""
         return digest in self._blobs or digest in self._trees
 
-    def put_file(self, path: pathlib.Path, digest: str, *, link: bool = False) -> None:
+    def put_file(
+        self,
+        path: pathlib.Path,
+        digest: str,
+        *,
+        link: bool = False,
+        progress: progress_port.Progress = progress_port.NULL,
+    ) -> None:
         """Store the bytes of `path` under `digest`; an existing object is never overwritten."""
-        if digest not in self._blobs:
-            self._blobs[digest] = path.read_bytes()
+        data = path.read_bytes()
+        self._blobs.setdefault(digest, data)
+        progress.advance(nbytes=len(data))
 
-    def put_files(self, files: Mapping[str, str]) -> None:
+    def put_files(
+        self, files: Mapping[str, str], progress: progress_port.Progress = progress_port.NULL
+    ) -> None:
         """Store many files (path → digest)."""
         for path, digest in files.items():
-            self.put_file(pathlib.Path(path), digest)
+            self.put_file(pathlib.Path(path), digest, progress=progress)
 
     def put_tree(self, manifest: Mapping[str, str], digest: str) -> None:
         """Store a directory manifest (relative path → file digest) under `digest`."""
