@@ -5,6 +5,7 @@ import textwrap
 import threading
 
 import lmdb
+import pytest
 
 from pivot.adapters.state import lmdb_state_store
 from pivot.ports import state_store
@@ -117,3 +118,34 @@ def test_threads_share_a_store_safely(tmp_path: pathlib.Path) -> None:
         assert failures == []
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "a file"])
+def test_a_damaged_store_is_moved_aside_and_rebuilt(
+    tmp_path: pathlib.Path, damage: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "state.lmdb"
+    store = lmdb_state_store.LmdbStateStore(path)
+    store.put_many("ns", [(f"k{i}", b"v" * 4096) for i in range(64)])
+    store.close()
+    data = path / "data.mdb"
+    match damage:
+        case "garbage":
+            data.write_bytes(b"\xff" * 65536)
+        case "truncated":
+            data.write_bytes(data.read_bytes()[: data.stat().st_size // 3])
+        case _:
+            for child in path.iterdir():
+                child.unlink()
+            path.rmdir()
+            path.write_text("not a directory")
+
+    reopened = lmdb_state_store.LmdbStateStore(path)
+    try:
+        assert reopened.get("ns", "k1") is None
+        reopened.put_many("ns", [("k1", b"new")])
+        assert reopened.get("ns", "k1") == b"new"
+    finally:
+        reopened.close()
+    assert (tmp_path / "state.lmdb.damaged").exists()
+    assert "was damaged" in capsys.readouterr().err

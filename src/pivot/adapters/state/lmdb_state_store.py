@@ -10,7 +10,6 @@ from typing import TypeVar
 import lmdb
 import xxhash
 
-from pivot.adapters import fs
 from pivot.ports import state_store
 
 T = TypeVar("T")
@@ -115,6 +114,8 @@ def _open_or_rebuild(path: pathlib.Path, map_size: int) -> lmdb.Environment:
 def _set_aside(path: pathlib.Path, exc: BaseException) -> None:
     """Move a damaged store out of the way (kept once, for inspection) and say so: it only
     remembers hashes and past runs, so a new one costs time, never data."""
+    from pivot.adapters import fs  # only on damage: the no-op fast path opens this store
+
     aside = path.with_name(path.name + ".damaged")
     fs.remove_path(aside)
     if os.path.lexists(path):
