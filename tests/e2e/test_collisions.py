@@ -14,6 +14,7 @@ from tests.e2e.conftest import Project, pivot_env
 pytestmark = pytest.mark.slow
 
 STAGES = """
+import os
 import pathlib
 import time
 from typing import Annotated
