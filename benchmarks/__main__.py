@@ -106,19 +106,31 @@ def specs(
     chosen = [tools.pivot(generate.Form.PIVOT_PYTHON)]
     if not args.no_yaml:
         chosen.append(tools.pivot(generate.Form.PIVOT_CMD))
-    if args.dvc:
-        installed = dvc_env.ensure(log=work / "dvc-install.log")
-        if isinstance(installed, str):
-            print(f"note: {installed}; DVC columns skipped", flush=True)
-            out.notes.append(f"{installed}; DVC columns skipped")
-            out.meta["dvc"] = "not installed"
-        else:
-            out.meta["dvc"] = installed.version
-            chosen.append(tools.dvc(installed, work / "dvc-site-cache"))
-    else:
-        out.meta["dvc"] = "not measured (add --dvc)"
+    installed = dvc_if_asked(args, out, work, "DVC columns")
+    if installed is not None:
+        chosen.append(tools.dvc(installed, work / "dvc-site-cache"))
     chosen.append(tools.lower_bound())
     return chosen
+
+
+def dvc_if_asked(
+    args: argparse.Namespace, out: results.Results, work: pathlib.Path, skipped: str
+) -> dvc_env.DvcEnv | None:
+    """DVC when `--dvc` asks for it and it installs; else None, with the reason in the report.
+
+    `skipped` names what the report leaves out without DVC ("DVC columns").
+    """
+    if not args.dvc:
+        out.meta["dvc"] = "not measured (add --dvc)"
+        return None
+    installed = dvc_env.ensure(log=work / "dvc-install.log")
+    if isinstance(installed, str):
+        print(f"note: {installed}; {skipped} skipped", flush=True)
+        out.notes.append(f"{installed}; {skipped} skipped")
+        out.meta["dvc"] = "not installed"
+        return None
+    out.meta["dvc"] = installed.version
+    return installed
 
 
 def profile(ctx: suite.Context, n: int) -> None:
@@ -148,10 +160,7 @@ def profile(ctx: suite.Context, n: int) -> None:
 
 
 def add_transfer(args: argparse.Namespace, out: results.Results, work: pathlib.Path) -> None:
-    installed = dvc_env.ensure(log=work / "dvc-install.log") if args.dvc else None
-    if isinstance(installed, str):
-        out.notes.append(f"{installed}; DVC transfer column skipped")
-        installed = None
+    installed = dvc_if_asked(args, out, work, "DVC transfer column")
     timings = transfer.measure(
         work,
         files=args.transfer_files,
@@ -174,7 +183,6 @@ def transfer_only(
 ) -> int:
     """`just bench --transfer-only [--dvc]`: the transfer section alone, in its own report."""
     load_at_start = load_average()
-    out.meta["dvc"] = "measured" if args.dvc else "not measured (add --dvc)"
     add_transfer(args, out, work)
     out.meta["load"] = f"{load_at_start} at start, {load_average()} at end"
     title, section = out.sections[0]
@@ -198,11 +206,7 @@ def write_report(args: argparse.Namespace, out: results.Results, kind: str, body
 def data_path_only(args: argparse.Namespace, out: results.Results, work: pathlib.Path) -> int:
     """`just bench --data-path [--dvc]`: issue 18's measures, Pivot beside DVC, own report."""
     load_at_start = load_average()
-    installed = dvc_env.ensure(log=work / "dvc-install.log") if args.dvc else None
-    if isinstance(installed, str):
-        out.notes.append(f"{installed}; DVC column skipped")
-        installed = None
-    out.meta["dvc"] = installed.version if installed else "not measured (add --dvc)"
+    installed = dvc_if_asked(args, out, work, "DVC column")
     small, large = (int(s) for s in args.data_sizes.split(","))
     settings = data_path.Settings(
         sizes=(small, large),
@@ -220,11 +224,7 @@ def data_path_only(args: argparse.Namespace, out: results.Results, work: pathlib
 def noop_only(args: argparse.Namespace, out: results.Results, work: pathlib.Path) -> int:
     """`just bench --noop [--dvc]`: no-op before (full check) → after (snapshot), own report."""
     load_at_start = load_average()
-    installed = dvc_env.ensure(log=work / "dvc-install.log") if args.dvc else None
-    if isinstance(installed, str):
-        out.notes.append(f"{installed}; DVC rows skipped")
-        installed = None
-    out.meta["dvc"] = installed.version if installed else "not measured (add --dvc)"
+    installed = dvc_if_asked(args, out, work, "DVC rows")
     chosen = sorted({int(s) for s in args.noop_sizes.split(",") if s.strip()})
     if args.quick:
         chosen = [10, 20]
