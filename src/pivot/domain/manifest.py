@@ -10,7 +10,6 @@ class EntryKind(enum.StrEnum):
     CONSTANT = "const"
     LOADER = "loader"
     PACKAGE = "pkg"
-    COMMAND = "cmd"
     SCRIPT = "script"
 
 
