@@ -1,9 +1,34 @@
 import dataclasses
+import os
 from collections.abc import Iterator
 
 import pytest
 
 from tests import s3_server
+
+FAST_PATH_ENV = {
+    "default": {},
+    # Every `pivot` the tests start checks in full: behaviour must not depend on the snapshot.
+    "off": {"PIVOT_FAST": "0"},
+    # The snapshot answers wherever it can: it trusts stamps however fresh, so a no-op that
+    # follows a test's own writes (milliseconds later) is answered from it too.
+    "eager": {"PIVOT_FAST_SETTLE_MS": "0"},
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--fast-path",
+        choices=sorted(FAST_PATH_ENV),
+        default="default",
+        help="how every `pivot` subprocess treats the no-op snapshot (issue 15): default (as a "
+        + "user gets it), off (PIVOT_FAST=0), eager (trusted however fresh its stamps are)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Subprocesses inherit the environment; tests that need one mode set it themselves.
+    os.environ.update(FAST_PATH_ENV[str(config.getoption("--fast-path"))])
 
 
 @pytest.fixture(scope="session")

@@ -59,6 +59,14 @@ def test_whole_second_mtimes_need_a_longer_settling_time():
     assert snapshot.is_settled((1, 1, now - 3_000_000_000), now)
 
 
+def test_a_settling_window_of_zero_trusts_any_stamp_older_than_the_check():
+    now = 1_000_000_000_000_000_000
+
+    assert snapshot.is_settled((1, 1, now - 1), now, window_ns=0)
+    assert not snapshot.is_settled((1, 1, now), now, window_ns=0)
+    assert snapshot.is_settled((1, 1, now - 1_000_000_000), now, window_ns=0)
+
+
 def test_changed_names_the_first_path_whose_stamp_differs(tmp_path: pathlib.Path):
     a = _old_file(tmp_path / "a.txt")
     b = _old_file(tmp_path / "b.txt")

@@ -5,10 +5,12 @@ Each test records a snapshot with a full no-op check, changes one thing, and che
 or which path sent it back to the full check ("… changed; checking in full").
 """
 
+import json
 import os
 import pathlib
 import textwrap
 import time
+from typing import Any
 
 import pytest
 
@@ -52,6 +54,13 @@ def full_because(project: Project, changed: str, *args: str) -> str:
     return done.stdout
 
 
+@pytest.fixture(autouse=True)
+def _fast_path_as_users_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever `--fast-path` the suite runs with: these tests are about the default."""
+    monkeypatch.delenv("PIVOT_FAST", raising=False)
+    monkeypatch.delenv("PIVOT_FAST_SETTLE_MS", raising=False)
+
+
 @pytest.fixture
 def ran(project: Project) -> Project:
     assert project.pivot("run").returncode == 0
@@ -79,6 +88,54 @@ def test_status_is_answered_from_its_own_snapshot(ran: Project):
     assert fast.stdout == full
     assert "All 4 stages up to date." in fast.stdout
     assert FAST not in ran.pivot("-v", "status").stderr  # another spelling: its own snapshot
+
+
+def _events(stdout: str) -> list[dict[str, Any]]:
+    """JSON Lines events, the summary's duration checked and dropped (it differs between any
+    two runs)."""
+    found = [json.loads(line) for line in stdout.splitlines()]
+    summary = found[-1]
+    assert summary["event"] == "summary"
+    assert isinstance(summary.pop("duration"), float)
+    return found
+
+
+def test_run_json_from_the_snapshot_prints_the_events_of_the_full_check(ran: Project):
+    record(ran, "run", "--json")
+
+    fast = ran.pivot("-v", "run", "--json")
+    full = ran.pivot("-v", "run", "--json", "--no-fast")
+
+    assert FAST in fast.stderr
+    assert FAST not in full.stderr
+    assert _events(fast.stdout) == _events(full.stdout)
+    assert [e["status"] for e in _events(fast.stdout)[:-1]] == ["skipped"] * 4
+
+
+def test_status_json_from_the_snapshot_prints_what_the_full_check_prints(ran: Project):
+    record(ran, "status", "--json")
+
+    fast = ran.pivot("-v", "status", "--json")
+    full = ran.pivot("-v", "status", "--json", "--no-fast")
+
+    assert FAST in fast.stderr
+    assert FAST not in full.stderr
+    assert fast.stdout == full.stdout
+    assert [s["state"] for s in json.loads(fast.stdout)["stages"]] == ["up_to_date"] * 4
+
+
+def test_the_settling_window_decides_which_stamps_a_snapshot_trusts(
+    ran: Project, monkeypatch: pytest.MonkeyPatch
+):
+    settle(ran.root)  # every project file 30 s old
+    monkeypatch.setenv("PIVOT_FAST_SETTLE_MS", "60000")
+    assert FAST not in ran.pivot("-v", "run").stderr
+
+    assert FAST not in ran.pivot("-v", "run").stderr  # nothing recorded: all too fresh
+    monkeypatch.setenv("PIVOT_FAST_SETTLE_MS", "0")  # what the suite's --fast-path=eager sets
+    assert FAST not in ran.pivot("-v", "run").stderr
+    assert FAST in ran.pivot("-v", "run").stderr
+    assert ran.calls() == []
 
 
 def test_snapshot_is_per_target_set(ran: Project):

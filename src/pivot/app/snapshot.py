@@ -7,7 +7,7 @@ from typing import NamedTuple
 from pivot.ports import state_store
 
 NAMESPACE = "snapshot"
-_FORMAT = 1
+_FORMAT = 2
 """Bump when the encoded layout changes: older entries then read as absent."""
 
 Stamp = tuple[int, int, int] | None
@@ -29,13 +29,15 @@ def stamp(path: str) -> Stamp:
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def is_settled(found: Stamp, started_ns: int) -> bool:
-    """Whether `found` was already in place well before `started_ns`."""
+def is_settled(found: Stamp, started_ns: int, window_ns: int | None = None) -> bool:
+    """Whether `found` was already in place well before `started_ns` (`window_ns` before it;
+    default: SETTLE_NS, COARSE_SETTLE_NS for a whole-second mtime)."""
     if found is None:
         return True
     mtime = found[2]
-    window = COARSE_SETTLE_NS if mtime % 1_000_000_000 == 0 else SETTLE_NS
-    return mtime < started_ns - window
+    if window_ns is None:
+        window_ns = COARSE_SETTLE_NS if mtime % 1_000_000_000 == 0 else SETTLE_NS
+    return mtime < started_ns - window_ns
 
 
 def key(parts: Iterable[str]) -> str:
@@ -56,6 +58,8 @@ class Snapshot(NamedTuple):
     exit_code: int
     duration_text: str = ""
     """The elapsed time as printed (`in 0.31s`), replaced by the replay's own on replay."""
+    duration_format: str = ""
+    """How the replay prints its own elapsed seconds (default `in {:.2f}s`)."""
 
     def changed(self) -> str | None:
         """The first path whose stamp differs now, or None when every one matches."""
@@ -68,31 +72,47 @@ class Snapshot(NamedTuple):
         if not self.duration_text:
             return self.stdout
         head, found, tail = self.stdout.rpartition(self.duration_text)
-        return head + f"in {seconds:.2f}s" + tail if found else self.stdout
+        if not found:
+            return self.stdout
+        return head + (self.duration_format or "in {:.2f}s").format(seconds) + tail
 
     def to_bytes(self) -> bytes:
         stamps = dict(self.stamps)
-        body = (_FORMAT, stamps, self.stdout, self.stderr, self.exit_code, self.duration_text)
+        body = (
+            _FORMAT,
+            stamps,
+            self.stdout,
+            self.stderr,
+            self.exit_code,
+            self.duration_text,
+            self.duration_format,
+        )
         return marshal.dumps(body)
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> "Snapshot | None":
         """The decoded snapshot; None for a damaged or foreign entry (only a miss)."""
         try:
-            fmt, stamps, stdout, stderr, exit_code, duration_text = marshal.loads(raw)
+            fmt, stamps, stdout, stderr, exit_code, duration_text, duration_format = marshal.loads(
+                raw
+            )
         except (ValueError, EOFError, TypeError):
             return None
         if fmt != _FORMAT or not isinstance(stamps, dict):
             return None
-        return cls(stamps, stdout, stderr, exit_code, duration_text)  # pyright: ignore[reportUnknownArgumentType]
+        return cls(stamps, stdout, stderr, exit_code, duration_text, duration_format)  # pyright: ignore[reportUnknownArgumentType]
 
 
 def settle(
-    used: Mapping[str, Stamp], seen: Iterable[str], started_ns: int
+    used: Mapping[str, Stamp],
+    seen: Iterable[str],
+    started_ns: int,
+    window_ns: int | None = None,
 ) -> tuple[dict[str, Stamp], str | None]:
     """Stamps to record: `used` paths (stamp as the check used it, None: found absent) and
     `seen` paths (stamp unknown: opened, listed, imported); and the first path that cannot be
-    trusted — changed since it was used, or too fresh when the check started."""
+    trusted — changed since it was used, or too fresh when the check started (see
+    `is_settled` for `window_ns`)."""
     stamps: dict[str, Stamp] = {}
     for path in seen:
         stamps[path] = stamp(path)
@@ -102,7 +122,7 @@ def settle(
             return {}, path
         stamps[path] = now
     for path, now in stamps.items():
-        if not is_settled(now, started_ns):
+        if not is_settled(now, started_ns, window_ns):
             return {}, path
     return stamps, None
 

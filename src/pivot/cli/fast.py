@@ -2,17 +2,19 @@ import os
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 if TYPE_CHECKING:
     from pivot import container as container_mod
     from pivot.app import snapshot as snapshot_mod
 
 # Only these spellings are answered from a snapshot; anything else (--force, --dry-run,
-# --json events on a duplicated stdout, remotes, executors) always takes the full path.
+# remotes, executors) always takes the full path.
 _GLOBAL_FLAGS = frozenset({"-q", "--quiet", "-v", "--verbose", "--debug"})
 _FLAGS = {
-    "run": frozenset({"--explain", "-k", "--keep-going", "-s", "--single-stage", "--all"}),
+    "run": frozenset(
+        {"--explain", "-k", "--keep-going", "-s", "--single-stage", "--all", "--json"}
+    ),
     "status": frozenset({"--explain", "--json", "--all"}),
 }
 _VALUED = {"run": frozenset({"-j", "--jobs"}), "status": frozenset[str]()}
@@ -104,15 +106,29 @@ def start(argv: Sequence[str]) -> "Recorder | None":
     return recorder
 
 
-def note_noop(container: "container_mod.Container", duration_text: str = "") -> None:
-    """The command found nothing to do: its answer may be replayed while nothing changes."""
+def note_noop(
+    container: "container_mod.Container", duration_text: str = "", duration_format: str = ""
+) -> None:
+    """The command found nothing to do: its answer may be replayed while nothing changes.
+
+    `duration_text`: the elapsed time as printed (last occurrence in stdout), rewritten on
+    replay as `duration_format.format(seconds)`."""
     if not _RECORDERS or not container.settings().run.fast:
         return
     observed = {**container.digests().observed(), **container.fingerprinter().inputs()}
     _RECORDERS[0].noted(
         {path: tuple(s) if s is not None else None for path, s in observed.items()},
         duration_text,
+        duration_format,
     )
+
+
+def recorded(stream: TextIO) -> TextIO:
+    """`stream` as the command's stdout while it is recorded: `run --json` writes its events
+    to a private copy of stdout (fd 1 itself is pointed at stderr for the stages)."""
+    if not _RECORDERS:
+        return stream
+    return _RECORDERS[0].stdout_copy(stream)
 
 
 class _Tee:
@@ -149,6 +165,7 @@ class Recorder:
         self._paths: set[str] = set()
         self._observed: dict[str, snapshot_mod.Stamp] | None = None
         self._duration_text = ""
+        self._duration_format = ""
         self._active = True
         self._out, self._err = _Tee(sys.stdout), _Tee(sys.stderr)
         sys.stdout, sys.stderr = self._out, self._err  # pyright: ignore[reportAttributeAccessIssue]
@@ -175,9 +192,20 @@ class Recorder:
             case _:
                 pass
 
-    def noted(self, observed: Mapping[str, "snapshot_mod.Stamp"], duration_text: str) -> None:
+    def noted(
+        self,
+        observed: Mapping[str, "snapshot_mod.Stamp"],
+        duration_text: str,
+        duration_format: str,
+    ) -> None:
         self._observed = dict(observed)
         self._duration_text = duration_text
+        self._duration_format = duration_format
+
+    def stdout_copy(self, stream: TextIO) -> TextIO:
+        tee = _Tee(stream)
+        tee.parts = self._out.parts
+        return cast("TextIO", tee)
 
     def finish(self, exit_code: object) -> None:
         """Stop watching; store the snapshot if the check found nothing to do."""
@@ -205,7 +233,9 @@ class Recorder:
             directory = os.path.dirname(directory)
         seen.update(os.path.join(self._pivot_dir, n) for n in ("config.yaml", "config.local.yaml"))
         seen = {p for p in seen if self._relevant(p)}
-        stamps, unsettled = snapshot.settle(self._observed, seen, self._started_ns)
+        stamps, unsettled = snapshot.settle(
+            self._observed, seen, self._started_ns, _settle_window_ns()
+        )
         if unsettled is not None:
             if self._verbose:
                 print(
@@ -219,6 +249,7 @@ class Recorder:
             "".join(self._err.parts),
             0,
             self._duration_text,
+            self._duration_format,
         )
         _store(self._root, self._key, recorded)
 
@@ -229,6 +260,17 @@ class Recorder:
         if sys.pycache_prefix and path.startswith(sys.pycache_prefix):
             return False
         return path != self._pivot_dir and not path.startswith(self._skip)
+
+
+def _settle_window_ns() -> int | None:
+    """PIVOT_FAST_SETTLE_MS: how long before the check a path must have been written for its
+    stamp to be trusted (default 100 ms, 2 s for whole-second mtimes). The test suite's
+    `--fast-path=eager` sets 0, so that no-ops milliseconds after a test's writes are answered
+    from the snapshot too; a user has no reason to change it."""
+    value = os.environ.get("PIVOT_FAST_SETTLE_MS", "").strip()
+    if not value.isdigit():
+        return None
+    return int(value) * 1_000_000
 
 
 def _key(argv: Sequence[str], cwd: str) -> str:

@@ -1,5 +1,6 @@
 import contextlib
 import importlib
+import json as json_mod
 import os
 import sys
 import threading
@@ -178,10 +179,15 @@ def run(
         if not summary.ok:
             return 1
         skipped = summary.counts.get(events.StageStatus.SKIPPED, 0)
-        if not (dry_run or force or no_commit or json or pull or push) and skipped == sum(
+        if not (dry_run or force or no_commit or pull or push) and skipped == sum(
             summary.counts.values()
         ):
-            fast.note_noop(container, f"in {summary.duration:.2f}s")
+            if json:
+                # As the JSON Lines sink writes it; the replay's value has the same precision.
+                took = json_mod.dumps(round(summary.duration, 6))
+                fast.note_noop(container, f'"duration": {took}', '"duration": {:.6f}')
+            else:
+                fast.note_noop(container, f"in {summary.duration:.2f}s")
         if push and not dry_run:
             return _push(container, pipe, options, scope)
     return 0
@@ -287,8 +293,10 @@ def _stdout_for_events(reserve: bool) -> Iterator[TextIO | None]:
     if not reserve:
         yield None
         return
+    from pivot.cli import fast
+
     sys.stdout.flush()
-    events = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+    events = fast.recorded(os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8"))
     saved_fd, saved_stdout = os.dup(1), sys.stdout
     os.dup2(2, 1)
     sys.stdout = sys.stderr
