@@ -72,3 +72,15 @@ def reads_config(
 
 def returns_a_set() -> Annotated[object, outputs.Out("out.json", loaders.JSON())]:
     return {1, 2}
+
+
+def first() -> Annotated[str, outputs.Out("first.txt", loaders.Text())]:
+    return "1"
+
+
+def second() -> Annotated[str, outputs.Out("second.txt", loaders.Text())]:
+    return "2"
+
+
+def third() -> Annotated[str, outputs.Out("third.txt", loaders.Text())]:
+    return "3"
