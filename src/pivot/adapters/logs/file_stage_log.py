@@ -13,21 +13,33 @@ class FileStageLog:
         self._root = project_root
         self._dir = project_root / LOGS_DIR
         self._offsets: dict[str, int] = {}
+        self._ready = False
 
     def _names(self, stage: str) -> tuple[pathlib.Path, pathlib.Path]:
         safe = _UNSAFE.sub("_", stage)
         return self._dir / f".{safe}.log.running", self._dir / f"{safe}.log"
 
     def start(self, stage: str) -> pathlib.Path | None:
-        """Begin an empty log for a run of `stage`: the file its job appends to."""
+        """Begin an empty log for a run of `stage`: the file its job appends to.
+
+        The job creates the file: the scheduler creates nothing per stage. Only a killed run
+        leaves `.running` files behind, so the first call of a run removes them all."""
+        if not self._ready:
+            self._prepare()
+        running, _ = self._names(stage)
+        self._offsets[stage] = 0
+        return running
+
+    def _prepare(self) -> None:
         if not self._dir.is_dir():
             self._dir.mkdir(parents=True, exist_ok=True)
             # Logs are local, like the cache: keep them out of git even in older projects.
             (self._dir / ".gitignore").write_text("*\n")
-        running, _ = self._names(stage)
-        running.write_bytes(b"")
-        self._offsets[stage] = 0
-        return running
+        with os.scandir(self._dir) as entries:
+            for entry in entries:
+                if entry.name.startswith(".") and entry.name.endswith(".log.running"):
+                    os.unlink(entry.path)
+        self._ready = True
 
     def read_new(self, stage: str, *, final: bool = False) -> list[str]:
         """Lines written since the last call, without newlines; `final` adds a partial last line."""
