@@ -16,6 +16,7 @@ def test_a_log_holds_this_runs_output_not_a_killed_runs_leftover(tmp_path: pathl
 
     logs = file_stage_log.FileStageLog(tmp_path)
     running = logs.start("train")
+    assert running is not None
     _job_writes(running, "epoch 1\npartial")
 
     assert logs.read_new("train") == ["epoch 1"]
