@@ -1,4 +1,5 @@
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -112,6 +113,45 @@ def test_no_op_run_imports_neither_loky_nor_ruamel_nor_checkout(
     # Optional dependency_injector integrations (installed in the dev environment via moto).
     assert "werkzeug" not in modules
     assert "yaml" not in modules
+
+
+@pytest.mark.parametrize("command", ["run", "status"])
+def test_a_no_op_answered_from_the_snapshot_imports_only_the_state_store(
+    tmp_path: pathlib.Path, command: str
+) -> None:
+    (tmp_path / ".pivot").mkdir()
+    (tmp_path / "pipeline.py").write_text(PIPELINE)
+    subprocess.run([sys.executable, "-m", "pivot", "run"], cwd=tmp_path, check=True)
+    code = f"""
+    import sys
+    from pivot.cli import entry
+    sys.argv = ["pivot", "-v", "{command}"]
+    try:
+        entry.main()
+    except SystemExit:
+        pass
+    """
+    script = textwrap.dedent(code) + "\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))\n"
+    # Stamps however fresh are trusted, so the second check is answered from the snapshot.
+    env = {**os.environ, "PIVOT_FAST_SETTLE_MS": "0"}
+    done = [
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=tmp_path,
+            env=env,
+        )
+        for _ in range(2)
+    ]
+    assert "nothing changed (" in done[1].stderr, done[1].stderr
+    modules = set(json.loads(done[1].stdout.splitlines()[-1]))
+
+    assert "pivot.adapters.state.lmdb_state_store" in modules
+    for unused in ("pathlib", "hashlib", "dataclasses", "inspect", "cyclopts", "pivot.container"):
+        assert unused not in modules, unused
+    assert _heavy(modules) == ["lmdb"]
 
 
 def test_dag_imports_networkx_only_when_drawing(tmp_path: pathlib.Path) -> None:

@@ -86,7 +86,7 @@ def answer(argv: Sequence[str]) -> int | None:
     sys.stderr.write(found.stderr)
     if verbose:
         print(
-            f"pivot: nothing changed ({len(found.stamps)} paths compared by stamp; "
+            f"pivot: nothing changed ({found.size()} paths compared by stamp; "
             + "--no-fast checks in full)",
             file=sys.stderr,
         )
@@ -243,13 +243,13 @@ class Recorder:
                     file=sys.stderr,
                 )
             return
-        recorded = snapshot.Snapshot(
+        recorded = snapshot.Snapshot.of(
             stamps,
             "".join(self._out.parts),
             "".join(self._err.parts),
             0,
-            self._duration_text,
-            self._duration_format,
+            duration_text=self._duration_text,
+            duration_format=self._duration_format,
         )
         _store(self._root, self._key, recorded)
 
@@ -312,11 +312,9 @@ def _project_root(cwd: str) -> str | None:
 def _open_state(root: str) -> Any:
     # Named here, not through the container: importing the container (dependency-injector)
     # costs more than the whole answer. This is the one adapter the fast path uses.
-    import pathlib
-
     from pivot.adapters.state import lmdb_state_store
 
-    return lmdb_state_store.LmdbStateStore(pathlib.Path(root, ".pivot", "state.lmdb"))
+    return lmdb_state_store.LmdbStateStore(os.path.join(root, ".pivot", "state.lmdb"))
 
 
 def _load(root: str, key: str) -> "snapshot_mod.Snapshot | None":

@@ -1,5 +1,4 @@
 import os
-import pathlib
 import struct
 import sys
 import threading
@@ -70,9 +69,9 @@ _registry: dict[tuple[int, str], _SharedEnv] = {}
 _registry_lock = threading.Lock()
 
 
-def _acquire(path: pathlib.Path, map_size: int) -> tuple[tuple[int, str], _SharedEnv]:
+def _acquire(path: str, map_size: int) -> tuple[tuple[int, str], _SharedEnv]:
     # The pid is part of the key: an environment inherited through fork must not be reused.
-    key = (os.getpid(), str(path.resolve()))
+    key = (os.getpid(), os.path.realpath(path))
     with _registry_lock:
         shared = _registry.get(key)
         if shared is None:
@@ -81,10 +80,10 @@ def _acquire(path: pathlib.Path, map_size: int) -> tuple[tuple[int, str], _Share
         return key, shared
 
 
-def _open(path: pathlib.Path, map_size: int) -> lmdb.Environment:
-    path.mkdir(parents=True, exist_ok=True)
+def _open(path: str, map_size: int) -> lmdb.Environment:
+    os.makedirs(path, exist_ok=True)
     env = lmdb.open(
-        str(path),
+        path,
         map_size=map_size,
         subdir=True,
         writemap=False,
@@ -97,13 +96,14 @@ def _open(path: pathlib.Path, map_size: int) -> lmdb.Environment:
     )
     # Pages past the end of a truncated data file would kill the process (SIGBUS) when read.
     needed = (env.info()["last_pgno"] + 1) * env.stat()["psize"]
-    if (path / "data.mdb").stat().st_size < needed:
+    data = os.path.join(path, "data.mdb")
+    if os.stat(data).st_size < needed:
         env.close()
-        raise lmdb.CorruptedError(f"{path / 'data.mdb'} is shorter than its pages")
+        raise lmdb.CorruptedError(f"{data} is shorter than its pages")
     return env
 
 
-def _open_or_rebuild(path: pathlib.Path, map_size: int) -> lmdb.Environment:
+def _open_or_rebuild(path: str, map_size: int) -> lmdb.Environment:
     try:
         return _open(path, map_size)
     except (lmdb.Error, OSError) as exc:
@@ -111,19 +111,21 @@ def _open_or_rebuild(path: pathlib.Path, map_size: int) -> lmdb.Environment:
     return _open(path, map_size)
 
 
-def _set_aside(path: pathlib.Path, exc: BaseException) -> None:
+def _set_aside(path: str, exc: BaseException) -> None:
     """Move a damaged store out of the way (kept once, for inspection) and say so: it only
     remembers hashes and past runs, so a new one costs time, never data."""
-    from pivot.adapters import fs  # only on damage: the no-op fast path opens this store
+    import pathlib  # only on damage: the no-op fast path opens this store
 
-    aside = path.with_name(path.name + ".damaged")
-    fs.remove_path(aside)
+    from pivot.adapters import fs
+
+    aside = path.rstrip(os.sep) + ".damaged"
+    fs.remove_path(pathlib.Path(aside))
     if os.path.lexists(path):
         os.replace(path, aside)
     why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     print(
         f"pivot: warning: the state store {path} was damaged ({why}); moved it to "
-        + f"{aside.name} and started a new one (it only caches hashes and past runs: "
+        + f"{os.path.basename(aside)} and started a new one (it only caches hashes and past runs: "
         + "nothing is lost but time)",
         file=sys.stderr,
     )
@@ -143,9 +145,13 @@ def _release(key: tuple[int, str], shared: _SharedEnv) -> None:
 class LmdbStateStore:
     """State store in an LMDB environment at `<project>/.pivot/state.lmdb`."""
 
-    def __init__(self, path: pathlib.Path, *, map_size: int = _DEFAULT_MAP_SIZE) -> None:
-        self._path = path
-        self._key, self._shared = _acquire(path, map_size)
+    def __init__(
+        self, path: "str | os.PathLike[str]", *, map_size: int = _DEFAULT_MAP_SIZE
+    ) -> None:
+        # A string, not a pathlib.Path: the no-op fast path opens this store and never
+        # imports pathlib (3 ms with urllib.parse and ipaddress).
+        self._path = os.fspath(path)
+        self._key, self._shared = _acquire(self._path, map_size)
         self._closed = False
 
     def lookup_hash(self, path: str, stamp: state_store.FileStamp) -> str | None:
