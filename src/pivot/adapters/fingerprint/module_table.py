@@ -85,7 +85,8 @@ def build(tree: ast.Module) -> Table:
     names: dict[str, list[Binding]] = {}
     stars: list[tuple[str, int]] = []
     plain_imports: list[tuple[str, str, int]] = []
-    for name, binding, node, _ in _bindings(tree.body):
+    read, has_global = _facts(tree)
+    for name, binding, node, _ in _bindings(tree.body, has_global):
         if name == "*" and isinstance(node, ast.ImportFrom):
             stars.append((node.module or "", node.level))
             continue
@@ -96,7 +97,6 @@ def build(tree: ast.Module) -> Table:
                 for alias in node.names
                 if (alias.asname or alias.name.partition(".")[0]) == name
             )
-    read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     unused = tuple((module, line) for name, module, line in plain_imports if name not in read)
     return Table({name: tuple(b) for name, b in names.items()}, tuple(stars), unused)
 
@@ -114,9 +114,33 @@ _TOP_LEVEL: "weakref.WeakKeyDictionary[ast.Module, dict[str, list[Statement]]]" 
 )
 
 
-def _local_index(body: Sequence[ast.stmt]) -> dict[str, list[Statement]]:
+# Per parsed module, from one walk: the names it reads anywhere, and whether it has a
+# `global` statement at all (without one, no definition can assign a module-level name, and
+# walking every function of a module with a thousand stage functions for one costs more than
+# everything else the table needs).
+_FACTS: "weakref.WeakKeyDictionary[ast.Module, tuple[frozenset[str], bool]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _facts(tree: ast.Module) -> tuple[frozenset[str], bool]:
+    found = _FACTS.get(tree)
+    if found is None:
+        read: set[str] = set()
+        has_global = False
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name):
+                if isinstance(node.ctx, ast.Load):
+                    read.add(node.id)
+            elif isinstance(node, ast.Global):
+                has_global = True
+        found = _FACTS[tree] = (frozenset(read), has_global)
+    return found
+
+
+def _local_index(body: Sequence[ast.stmt], has_global: bool) -> dict[str, list[Statement]]:
     index: dict[str, list[Statement]] = {}
-    for name, binding, node, guards in _bindings(body):
+    for name, binding, node, guards in _bindings(body, has_global):
         if binding.kind in LOCAL_KINDS or binding.guarded:
             index.setdefault(name, []).append((node, guards))
     return index
@@ -127,16 +151,19 @@ def statements(tree: ast.Module, qualname: str) -> list[Statement]:
     with the headers of the module-level `if`/`for`/`with`/`try` blocks it sits in."""
     top = _TOP_LEVEL.get(tree)
     if top is None:
-        top = _TOP_LEVEL[tree] = _local_index(tree.body)
+        top = _TOP_LEVEL[tree] = _local_index(tree.body, _facts(tree)[1])
     first, *rest = qualname.split(".")
     found = list(top.get(first, ()))
     for part in rest:
         body = [stmt for node, _ in found if isinstance(node, ast.ClassDef) for stmt in node.body]
-        found = list(_local_index(body).get(part, ()))
+        found = list(_local_index(body, _facts(tree)[1]).get(part, ()))
     return found
 
 
-def _bindings(body: Sequence[ast.stmt]) -> Iterator[tuple[str, Binding, ast.stmt, Guards]]:
+def _bindings(
+    body: Sequence[ast.stmt], has_global: bool
+) -> Iterator[tuple[str, Binding, ast.stmt, Guards]]:
+    """`has_global`: the module has a `global` statement somewhere (see `_facts`)."""
     assigned: set[str] = set()
     mutations: list[tuple[str, ast.stmt, Guards]] = []
     for node, guards in _flatten(body, ()):
@@ -146,10 +173,12 @@ def _bindings(body: Sequence[ast.stmt]) -> Iterator[tuple[str, Binding, ast.stmt
         match node:
             case ast.FunctionDef(name=name) | ast.AsyncFunctionDef(name=name):
                 found.append((name, Binding(BindingKind.DEF, line, guarded=guarded)))
-                found.extend(_globals_set(node, line, guarded))
+                if has_global:
+                    found.extend(_globals_set(node, line, guarded))
             case ast.ClassDef(name=name):
                 found.append((name, Binding(BindingKind.CLASS, line, guarded=guarded)))
-                found.extend(_globals_set(node, line, guarded))
+                if has_global:
+                    found.extend(_globals_set(node, line, guarded))
             case ast.Import(names=aliases):
                 for alias in aliases:
                     top = alias.name.partition(".")[0]
