@@ -180,7 +180,7 @@ def _detacher(
         remote=factory(),
         open_remote=factory,
         make_cache=functools.partial(local_content_cache.LocalContentCache, hasher=hasher),
-        restore=workspace.restore,
+        workspace=workspace,
         modes=link_modes,
     )
 
@@ -378,7 +378,9 @@ class Container(containers.DeclarativeContainer):
     )
 
     # Use cases
-    digests = providers.Singleton(_lazy("pivot.app.digests", "DigestService"), state_store, hasher)
+    digests = providers.Singleton(
+        _lazy("pivot.app.digests", "DigestService"), state_store, hasher, workspace
+    )
     observer = providers.Singleton(
         _lazy("pivot.app.observe", "Observer"),
         locks=locks,

@@ -166,3 +166,32 @@ def test_remove_file_directory_and_absent(
     assert not directory.exists()
     assert not file.exists()
     assert cache.verify(tree)
+
+
+def _files(root: pathlib.Path, files: dict[str, bytes]) -> None:
+    for rel, data in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def test_scan_lists_files_sorted_with_one_stat_each_and_skips_linked_dirs(
+    tmp_path: pathlib.Path, cache: local_content_cache.LocalContentCache
+) -> None:
+    root = tmp_path / "data"
+    _files(root, {"b.txt": b"bb", "a/z.txt": b"z", "a.txt": b"a", "a/b/c.txt": b"ccc"})
+    os.symlink(root / "a", root / "linked-dir")
+    os.symlink(root / "b.txt", root / "linked-file")
+
+    found = file_workspace_store.FileWorkspaceStore(cache).scan(root)
+
+    assert [rel for rel, _, _ in found] == [
+        "a.txt",
+        "a/b/c.txt",
+        "a/z.txt",
+        "b.txt",
+        "linked-file",
+    ]
+    for rel, path, st in found:
+        assert path == os.path.join(root, *rel.split("/"))
+        assert st.st_size == os.stat(path).st_size

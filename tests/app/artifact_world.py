@@ -49,7 +49,7 @@ class World:
 
     def digests(self) -> digests.DigestService:
         # A fresh memo per service call: tests rewrite files faster than mtime moves.
-        return digests.DigestService(state_store.MemoryStateStore(), self.hasher)
+        return digests.DigestService(state_store.MemoryStateStore(), self.hasher, self.workspace)
 
     def checkout(
         self, *targets: str, progress: Any = progress_port.NULL, **options: object

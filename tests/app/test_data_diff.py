@@ -9,6 +9,7 @@ from pivot.adapters.hashing import xxh3_hasher
 from pivot.adapters.lock import json_lock_store
 from pivot.adapters.memory import content_cache, state_store, vcs
 from pivot.adapters.tables import streaming_differ
+from pivot.adapters.workspace import file_workspace_store
 from pivot.app import data_diff, digests
 from pivot.domain import errors, paths
 from pivot.pipeline import Pipeline
@@ -31,7 +32,11 @@ class World:
             cwd=root,
             repo=self.repo,
             cache=self.cache,
-            digest_service=digests.DigestService(state_store.MemoryStateStore(), self.hasher),
+            digest_service=digests.DigestService(
+                state_store.MemoryStateStore(),
+                self.hasher,
+                file_workspace_store.FileWorkspaceStore(self.cache),
+            ),
             differ=streaming_differ.StreamingDiffer(),
             lock_path_of=json_lock_store.lock_path,
         )

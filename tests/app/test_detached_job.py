@@ -34,7 +34,7 @@ def _detacher(root: pathlib.Path, remote: memory_remote.MemoryRemote) -> detache
         remote=remote,
         open_remote=lambda: remote,
         make_cache=functools.partial(local_content_cache.LocalContentCache, hasher=hasher),
-        restore=workspace.restore,
+        workspace=workspace,
     )
 
 
@@ -45,7 +45,7 @@ def test_a_detached_stage_runs_in_scratch_and_returns_through_the_remote(
     st = _project(root).get("summarize")
     remote = memory_remote.MemoryRemote()
     detacher = _detacher(root, remote)
-    job = stage_job.job_for(st, detacher.cache, detacher.hasher)
+    job = stage_job.job_for(st, detacher.cache, detacher.hasher, detacher.workspace)
 
     detached = detacher.prepare(job)
     outcome = detached_job.run(detached)
@@ -75,5 +75,5 @@ def test_a_missing_dependency_is_named_before_anything_is_sent(tmp_path: pathlib
     detacher = _detacher(root, remote)
 
     with pytest.raises(errors.PivotError, match=r"data/in\.txt"):
-        detacher.prepare(stage_job.job_for(st, detacher.cache, detacher.hasher))
+        detacher.prepare(stage_job.job_for(st, detacher.cache, detacher.hasher, detacher.workspace))
     assert remote.objects == {}

@@ -31,10 +31,13 @@ class World:
         self.state = state_store.MemoryStateStore()
         """The run cache's store."""
         self.fingerprinter = fakes.FakeFingerprinter()
+        self.workspace = file_workspace_store.FileWorkspaceStore(self.cache)
         hasher = xxh3_hasher.Xxh3Hasher()
         self.observer = observe.Observer(
             locks=self.locks,
-            digest_service=digests.DigestService(state_store.MemoryStateStore(), hasher),
+            digest_service=digests.DigestService(
+                state_store.MemoryStateStore(), hasher, self.workspace
+            ),
             cache=self.cache,
             fingerprinter=self.fingerprinter,
         )
@@ -67,7 +70,7 @@ class World:
             locks=self.locks,
             cache=self.cache,
             hasher_=self.hasher,
-            workspace=file_workspace_store.FileWorkspaceStore(self.cache),
+            workspace=self.workspace,
             executor_=inline_executor.InlineExecutor(),
             sink=sink,
             state=self.state,

@@ -1,14 +1,12 @@
 import dataclasses
-import os
 import pathlib
-import shutil
-import tempfile
+import stat
 from collections.abc import Callable
 
-from pivot.app import digests, stage_job, transfer
+from pivot.app import stage_job, transfer
 from pivot.domain import errors
 from pivot.domain import stage as stage_mod
-from pivot.ports import content_cache, state_store
+from pivot.ports import content_cache, state_store, workspace_store
 from pivot.ports import hasher as hasher_port
 from pivot.ports import remote as remote_port
 
@@ -41,8 +39,7 @@ class Detacher:
     remote: remote_port.Remote
     open_remote: Callable[[], remote_port.Remote]
     make_cache: Callable[[pathlib.Path], content_cache.ContentCache]
-    restore: Callable[[pathlib.Path, str, tuple[content_cache.LinkMode, ...]], object]
-    """Places a cached object at a workspace path atomically (the workspace port's restore)."""
+    workspace: workspace_store.WorkspaceStore
     modes: tuple[content_cache.LinkMode, ...] = (content_cache.LinkMode.COPY,)
 
     def prepare(self, job: stage_job.StageJob) -> DetachedJob:
@@ -65,17 +62,21 @@ class Detacher:
         by_identity = {o.identity: o for o in job.outs}
         for result in outcome.outputs:
             path = by_identity[result.identity].path
-            self.restore(path, result.digest, self.modes)
+            self.workspace.restore(path, result.digest, self.modes)
             placed.append(dataclasses.replace(result, stamps=self._stamps(path, result.digest)))
         return dataclasses.replace(outcome, outputs=tuple(placed))
 
     def _store(self, stage: str, path: pathlib.Path) -> str:
-        if path.is_dir():
-            manifest = {rel: self._put(p) for rel, p in digests.walk_files(path)}
+        try:
+            mode = self.workspace.stat(path).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            mode = 0
+        if stat.S_ISDIR(mode):
+            manifest = {rel: self._put(pathlib.Path(p)) for rel, p, _ in self.workspace.scan(path)}
             digest = self.hasher.tree_digest(sorted(manifest.items()))
             self.cache.put_tree(manifest, digest)
             return digest
-        if not path.is_file():
+        if not stat.S_ISREG(mode):
             raise errors.PivotError(
                 f"stage '{stage}': dependency '{path}' is missing; it cannot be sent to a worker"
             )
@@ -90,19 +91,19 @@ class Detacher:
         self, path: pathlib.Path, digest: str
     ) -> tuple[tuple[str, state_store.FileStamp, str], ...]:
         if not digest.endswith(hasher_port.DIR_SUFFIX):
-            return ((str(path), state_store.FileStamp.of(os.stat(path)), digest),)
+            return ((str(path), state_store.FileStamp.of(self.workspace.stat(path)), digest),)
         manifest = self.cache.read_tree(digest)
         return tuple(
-            (str(file), state_store.FileStamp.of(os.stat(file)), manifest[rel])
-            for rel, file in digests.walk_files(path)
+            (file, state_store.FileStamp.of(st), manifest[rel])
+            for rel, file, st in self.workspace.scan(path)
             if rel in manifest
         )
 
 
 def run(detached: DetachedJob) -> stage_job.StageOutcome:
     """Worker side: fetch inputs into a scratch copy of the project, run, upload outputs."""
-    scratch = pathlib.Path(tempfile.mkdtemp(prefix="pivot-stage-"))
-    try:
+    workspace = detached.job.workspace
+    with workspace.temporary_directory() as scratch:
         cache = detached.make_cache(scratch / ".pivot-scratch-cache")
         shared = detached.open_remote()
         previous = [o.previous for o in detached.job.outs if o.previous]
@@ -113,11 +114,11 @@ def run(detached: DetachedJob) -> stage_job.StageOutcome:
 
         for path, digest in detached.inputs:
             dest = moved(path)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            if not dest.exists():
+            workspace.make_dirs(dest.parent)
+            if not workspace.exists(dest):
                 cache.materialize(digest, dest, (content_cache.LinkMode.COPY,))
         job = _relocated(detached.job, moved, cache)
-        job.root.mkdir(parents=True, exist_ok=True)
+        workspace.make_dirs(job.root)
         outcome = stage_job.run(job)
         if outcome.ok:
             transfer.send_objects(cache, shared, [o.digest for o in outcome.outputs])
@@ -125,8 +126,6 @@ def run(detached: DetachedJob) -> stage_job.StageOutcome:
         return dataclasses.replace(
             outcome, outputs=tuple(dataclasses.replace(o, stamps=()) for o in outcome.outputs)
         )
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _relocated(

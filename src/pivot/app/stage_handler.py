@@ -131,6 +131,7 @@ class StageHandler:
             st,
             self._cache,
             self._hasher,
+            self._workspace,
             store_outputs=not self._policy.no_commit,
             store_uncached=self._run_cache_enabled(st),
             previous=_previous_versions(st, evaluation),
@@ -265,7 +266,7 @@ class StageHandler:
 
     def _remember(self, path: pathlib.Path, digest: str) -> None:
         """Memoise restored files' digests so the next run does not re-read them."""
-        manifest = self._cache.read_tree(digest) if path.is_dir() else None
+        manifest = self._cache.read_tree(digest) if self._workspace.is_dir(path) else None
         self._observer.digests.remember_restored(path, digest, manifest)
 
 

@@ -4,15 +4,16 @@ import json
 import os
 import pathlib
 import posixpath
+import stat
 import time
 import traceback
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pivot.app import digests, run_cache
+from pivot.app import run_cache
 from pivot.domain import errors, history, loader, specs
 from pivot.domain import stage as stage_mod
-from pivot.ports import content_cache, hasher, state_store
+from pivot.ports import content_cache, hasher, state_store, workspace_store
 
 if TYPE_CHECKING:
     from pivot.domain import params
@@ -45,6 +46,8 @@ class StageJob:
     params_arg: str | None
     cache: content_cache.ContentCache
     hasher: hasher.Hasher
+    workspace: workspace_store.WorkspaceStore
+    """Every file operation of the job (clearing, writing, hashing outputs) goes through it."""
     incremental: tuple[tuple[str, str], ...] = ()
     """(argument, output identity) pairs: the argument receives the output's previous value."""
 
@@ -72,6 +75,7 @@ def job_for(
     st: stage_mod.Stage,
     cache: content_cache.ContentCache,
     hasher_: hasher.Hasher,
+    workspace: workspace_store.WorkspaceStore,
     *,
     store_outputs: bool = True,
     store_uncached: bool = False,
@@ -102,6 +106,7 @@ def job_for(
         params_arg=st.params_arg,
         cache=cache,
         hasher=hasher_,
+        workspace=workspace,
         incremental=incremental_pairs(st),
     )
 
@@ -124,15 +129,15 @@ def run(job: StageJob) -> StageOutcome:
     try:
         os.chdir(job.root)
         for out in job.outs:
-            out.path.parent.mkdir(parents=True, exist_ok=True)
+            job.workspace.make_dirs(out.path.parent)
             if out.kind is specs.OutKind.INCREMENTAL:
                 _prepare_incremental(job, out)
             else:
-                _clear(out.path)
+                job.workspace.remove(out.path)
         kwargs: dict[str, Any] = {dep.name: _load(job.stage, dep) for dep in job.deps}
         by_identity = {out.identity: out for out in job.outs}
         for arg, ident in job.incremental:
-            kwargs[arg] = _previous_value(job.stage, by_identity[ident])
+            kwargs[arg] = _previous_value(job, by_identity[ident])
         if job.params_arg is not None:
             kwargs[job.params_arg] = job.params
         result = job.func(**kwargs)
@@ -158,7 +163,7 @@ def _discard_partial(job: StageJob) -> None:
     for out in job.outs:
         if out.kind is not specs.OutKind.INCREMENTAL:
             with contextlib.suppress(OSError):
-                _clear(out.path)
+                job.workspace.remove(out.path)
 
 
 def _metric_values(
@@ -171,24 +176,15 @@ def _metric_values(
         if out.kind is not specs.OutKind.METRIC:
             continue
         value = values.get(out.identity)
-        if not isinstance(value, Mapping) and out.path.suffix == ".json" and out.path.is_file():
+        if not isinstance(value, Mapping) and out.path.suffix == ".json":
             try:
-                value = json.loads(out.path.read_text())
-            except ValueError:
+                value = json.loads(job.workspace.read_bytes(out.path))
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError, ValueError):
                 continue
         flat = history.flatten(value) if isinstance(value, Mapping) else {}
         if flat:
             found[pathlib.Path(os.path.relpath(out.path, job.root)).as_posix()] = flat
     return found
-
-
-def _clear(path: pathlib.Path) -> None:
-    import shutil  # on first use: a no-op run never clears or copies outputs
-
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    else:
-        path.unlink(missing_ok=True)
 
 
 def _load(stage: str, dep: stage_mod.DepBinding) -> Any:
@@ -234,32 +230,27 @@ def _shown(path: pathlib.Path) -> str:
 def _prepare_incremental(job: StageJob, out: OutJob) -> None:
     """Put the previous version at the output path as a private, writable copy."""
     if out.previous is not None and job.cache.has(out.previous):
-        _clear(out.path)
+        job.workspace.remove(out.path)
         job.cache.materialize(out.previous, out.path, (content_cache.LinkMode.COPY,))
-    elif out.path.exists():
+    elif _found(job.workspace, out.path):
         # Not in the cache (e.g. after --no-commit): keep the workspace version, but never
         # append to a file that is a hardlink into the cache.
-        _make_private(out.path)
+        job.workspace.make_private(out.path)
 
 
-def _make_private(path: pathlib.Path) -> None:
-    import shutil
-
-    fresh = path.with_name(f".{path.name}.pivot-copy")
-    _clear(fresh)
-    if path.is_dir():
-        shutil.copytree(path, fresh, copy_function=shutil.copyfile)
-        shutil.rmtree(path)
-        fresh.rename(path)
-        return
-    shutil.copyfile(path, fresh)
-    os.replace(fresh, path)
+def _found(workspace: workspace_store.WorkspaceStore, path: pathlib.Path) -> bool:
+    """Whether a file or directory is at `path` (links followed, as `Path.exists`)."""
+    try:
+        workspace.stat(path)
+    except OSError:
+        return False
+    return True
 
 
-def _previous_value(stage: str, out: OutJob) -> Any:
-    if out.path.exists() or isinstance(out.loader, loader.PathOnly):
+def _previous_value(job: StageJob, out: OutJob) -> Any:
+    if _found(job.workspace, out.path) or isinstance(out.loader, loader.PathOnly):
         return _with_loader(
-            stage, "load the previous output", out.identity, out.path, out.loader.load, out.path
+            job.stage, "load the previous output", out.identity, out.path, out.loader.load, out.path
         )
     return out.loader.empty()
 
@@ -303,11 +294,11 @@ def _save(job: StageJob, result: Any) -> dict[str, Any]:
                 out.path,
             )
             continue
-        _clear(out.path)
-        out.path.mkdir(parents=True)
+        job.workspace.remove(out.path)
+        job.workspace.make_dirs(out.path)
         for rel, value in entries[out.identity]:
             target = out.path.joinpath(*rel.split("/"))
-            target.parent.mkdir(parents=True, exist_ok=True)
+            job.workspace.make_dirs(target.parent)
             _with_loader(
                 job.stage, "save output", out.identity, target, out.loader.save, value, target
             )
@@ -377,12 +368,14 @@ def _recorded(job: StageJob, out: OutJob) -> OutResult:
 
 
 def _record(job: StageJob, out: OutJob) -> OutResult:
-    if not out.path.exists():
+    try:
+        st = job.workspace.stat(out.path)
+    except (FileNotFoundError, NotADirectoryError):
         raise errors.OutputError(
             f"stage '{job.stage}' did not create its output '{out.identity}' at '{out.path}'"
-        )
-    if out.path.is_dir():
-        entries = digests.scan_files(out.path)
+        ) from None
+    if stat.S_ISDIR(st.st_mode):
+        entries = job.workspace.scan(out.path)
         stamps = tuple(
             (path, state_store.FileStamp.of(st), job.hasher.file_digest(path))
             for _, path, st in entries
@@ -395,17 +388,10 @@ def _record(job: StageJob, out: OutJob) -> OutResult:
             job.cache.put_files({path: file_digest for path, _, file_digest in stamps})
             job.cache.put_tree(manifest, digest)
         return OutResult(out.identity, digest, stamps)
-    entry = _hash_file(job.hasher, out.path)
+    entry = (str(out.path), state_store.FileStamp.of(st), job.hasher.file_digest(out.path))
     if out.store:
         job.cache.put_file(out.path, entry[2])
     return OutResult(out.identity, entry[2], (entry,))
-
-
-def _hash_file(
-    hasher_: hasher.Hasher, path: pathlib.Path
-) -> tuple[str, state_store.FileStamp, str]:
-    stamp = state_store.FileStamp.of(os.stat(path))
-    return str(path), stamp, hasher_.file_digest(path)
 
 
 def _describe(exc: BaseException) -> str:

@@ -1,3 +1,6 @@
+import stat
+
+
 class PivotError(Exception):
     """Base of every error Pivot reports to a user as one clear message."""
 
@@ -92,3 +95,18 @@ class LoaderError(PivotError):
 
 class SpecialFileError(PivotError):
     """A FIFO, socket or device where Pivot expects a file or directory."""
+
+    @classmethod
+    def at(cls, path: object, mode: int) -> "SpecialFileError":
+        """Reading a FIFO would hang and a device never ends: such paths are refused by name."""
+        kind = (
+            "a FIFO (named pipe)"
+            if stat.S_ISFIFO(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "a device"
+        )
+        return cls(
+            f"'{path}' is not a regular file but {kind}; Pivot reads only files and directories: "
+            + "replace it with a regular file (or remove it)"
+        )

@@ -1,15 +1,24 @@
+import contextlib
 import os
 import pathlib
 import stat
+from collections.abc import Iterator
 
 from pivot.adapters import fs
 from pivot.adapters.workspace import gitignore
-from pivot.ports import content_cache
+from pivot.domain import errors
+from pivot.ports import content_cache, workspace_store
 from pivot.ports import progress as progress_port
 
 
 class FileWorkspaceStore:
-    """Stage outputs as files and directories in the workspace, restored from the cache."""
+    """The workspace as files and directories on the local disk."""
+
+    # Per-file hot paths (digest memo lookups, snapshot stamps): the bare OS calls, so going
+    # through the port costs an attribute lookup, not a Python frame.
+    stat = staticmethod(os.stat)
+    exists = staticmethod(os.path.lexists)
+    is_dir = staticmethod(os.path.isdir)
 
     def __init__(
         self,
@@ -43,8 +52,78 @@ class FileWorkspaceStore:
         gitignore.ignore(*paths)
 
     def remove(self, path: pathlib.Path) -> None:
-        """Delete a file or directory output before its stage runs (no error if absent)."""
+        """Delete a file, link or directory tree, read-only entries too (no error if absent)."""
         fs.remove_path(path)
+
+    def scan(self, root: workspace_store.StrPath) -> list[workspace_store.ScanEntry]:
+        """Every file under directory `root` as (relative POSIX path, path, stat), sorted.
+
+        One `scandir` per directory and one `stat` per file, strings throughout (no path object
+        per file). Symlinked directories are not followed, as `os.walk` does not follow them."""
+        found: list[workspace_store.ScanEntry] = []
+        pending = [(os.fspath(root), "")]
+        while pending:
+            directory, prefix = pending.pop()
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    if entry.is_dir():
+                        if not entry.is_symlink():
+                            pending.append((entry.path, f"{prefix}{entry.name}/"))
+                        continue
+                    st = entry.stat()
+                    if not stat.S_ISREG(st.st_mode):
+                        raise errors.SpecialFileError.at(entry.path, st.st_mode)
+                    found.append((prefix + entry.name, entry.path, st))
+        found.sort(key=_first)
+        return found
+
+    def walk(self, top: workspace_store.StrPath) -> Iterator[tuple[str, list[str], list[str]]]:
+        """Top-down (directory, subdirectory names, file names), as `os.walk`."""
+        return os.walk(top)
+
+    def read_bytes(self, path: workspace_store.StrPath) -> bytes:
+        """The content of a file; FileNotFoundError when absent."""
+        with open(path, "rb") as f:
+            return f.read()
+
+    def write_atomic(self, path: pathlib.Path, data: bytes) -> None:
+        """Write a file (parents created) so readers see the old or the new content."""
+        fs.atomic_write_bytes(path, data)
+
+    def make_dirs(self, path: pathlib.Path) -> None:
+        """Create a directory and its parents (no error if it exists)."""
+        path.mkdir(parents=True, exist_ok=True)
+
+    def make_private(self, path: pathlib.Path) -> None:
+        """Replace a file or tree that may be a hardlink into the cache by a private copy."""
+        import shutil  # on first use: a no-op run never copies outputs
+
+        fresh = fs.temp_sibling(path, "copy")
+        try:
+            if stat.S_ISDIR(path.lstat().st_mode):
+                shutil.copytree(path, fresh, copy_function=shutil.copyfile)
+            else:
+                shutil.copyfile(path, fresh)
+            _swap_in(fresh, path)
+        except BaseException:
+            fs.remove_path(fresh)
+            raise
+
+    @contextlib.contextmanager
+    def temporary_directory(self) -> Iterator[pathlib.Path]:
+        """A fresh empty directory outside the project, deleted with its content on exit."""
+        import tempfile
+
+        scratch = pathlib.Path(tempfile.mkdtemp(prefix="pivot-"))
+        try:
+            yield scratch
+        finally:
+            with contextlib.suppress(OSError):
+                fs.remove_path(scratch)
+
+
+def _first(entry: workspace_store.ScanEntry) -> str:
+    return entry[0]
 
 
 def _swap_in(fresh: pathlib.Path, path: pathlib.Path) -> None:
