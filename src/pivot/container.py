@@ -412,6 +412,7 @@ class Container(containers.DeclarativeContainer):
         locks=locks,
         cache=cache,
         state=state_store,
+        workspace=workspace,
     )
     track_service = providers.Factory(
         _lazy("pivot.app.track", "TrackService"),
@@ -489,6 +490,7 @@ class Container(containers.DeclarativeContainer):
         pipe=pipeline_if_any,
         open_snapshot=providers.Callable(_snapshot_opener, project_root, vcs, cache),
         cache=cache,
+        workspace=workspace,
         open_remote=remote.provider,
     )
     fsck_service = providers.Factory(

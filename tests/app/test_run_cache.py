@@ -25,6 +25,7 @@ def _committer(world: World) -> commit.CommitService:
         locks=world.locks,
         cache=world.cache,
         state=world.state,
+        workspace=world.workspace,
     )
 
 

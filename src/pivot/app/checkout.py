@@ -155,7 +155,9 @@ class CheckoutService:
 
     def _only_lost_files(self, item: Item) -> bool:
         """A directory that lost files but holds nothing new or edited: restoring loses nothing."""
-        if not item.digest.endswith(hasher_port.DIR_SUFFIX) or not item.path.is_dir():
+        if not item.digest.endswith(hasher_port.DIR_SUFFIX) or not self._workspace.is_dir(
+            item.path
+        ):
             return False
         try:
             recorded = self._cache.read_tree(item.digest)

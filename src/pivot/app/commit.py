@@ -1,11 +1,10 @@
 import dataclasses
-import os
 import pathlib
 from collections.abc import Sequence
 
 from pivot.app import observe, run_cache, targets
 from pivot.domain import change, dag, errors, paths, pipeline, stage
-from pivot.ports import content_cache, lock_store, state_store
+from pivot.ports import content_cache, lock_store, state_store, workspace_store
 from pivot.ports import progress as progress_port
 
 
@@ -34,11 +33,13 @@ class CommitService:
         locks: lock_store.LockStore,
         cache: content_cache.ContentCache,
         state: state_store.StateStore,
+        workspace: workspace_store.WorkspaceStore,
     ) -> None:
         self._root = project_root
         self._observer = observer
         self._locks = locks
         self._cache = cache
+        self._workspace = workspace
         self._run_cache = run_cache.RunCache(state)
 
     def commit(
@@ -113,10 +114,10 @@ class CommitService:
     def _store(self, path: pathlib.Path, digest: str) -> None:
         if self._cache.has(digest):
             return
-        if not path.is_dir():
+        if not self._workspace.is_dir(path):
             self._cache.put_file(path, digest)
             return
         tree_digest, manifest = self._observer.digests.tree(path)
-        root = os.fspath(path)
+        root = str(path)
         self._cache.put_files({f"{root}/{rel}": member for rel, member in manifest.items()})
         self._cache.put_tree(manifest, tree_digest)

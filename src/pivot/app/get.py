@@ -1,12 +1,10 @@
 import dataclasses
-import os
 import pathlib
-import tempfile
 from collections.abc import Callable
 
 from pivot.app import artifacts, transfer
 from pivot.domain import errors, paths, pipeline
-from pivot.ports import content_cache, remote, vcs
+from pivot.ports import content_cache, remote, vcs, workspace_store
 
 DEFAULT_MODES = (content_cache.LinkMode.COPY,)
 
@@ -32,6 +30,7 @@ class GetService:
         *,
         open_snapshot: Callable[[str | None], vcs.Snapshot],
         cache: content_cache.ContentCache,
+        workspace: workspace_store.WorkspaceStore,
         open_remote: Callable[[], remote.Remote],
     ) -> None:
         self._root = project_root
@@ -39,6 +38,7 @@ class GetService:
         self._pipe = pipe
         self._open = open_snapshot
         self._cache = cache
+        self._workspace = workspace
         self._open_remote = open_remote
 
     def get(self, target: str, rev: str, dest: pathlib.Path | None, *, force: bool) -> Got:
@@ -73,11 +73,13 @@ class GetService:
             cached, source = not missing, "remote"
         if cached and digest is not None:
             out = self._destination(dest, relative, force)
-            self._place(out, force, lambda tmp: self._cache.materialize(digest, tmp, DEFAULT_MODES))
+            self._workspace.restore(out, digest, DEFAULT_MODES)
             return Got(shown, out, source, digest)
         if committed is not None:
             out = self._destination(dest, relative, force)
-            self._place(out, force, lambda tmp: tmp.write_bytes(committed))
+            if self._workspace.is_dir(out):  # --force: a file replaces a directory
+                self._workspace.remove(out)
+            self._workspace.write_atomic(out, committed)
             return Got(shown, out, "git", digest)
         if digest is not None:
             raise errors.CacheMissError(
@@ -124,26 +126,9 @@ class GetService:
 
     def _destination(self, dest: pathlib.Path | None, relative: str, force: bool) -> pathlib.Path:
         out = paths.normalize(dest or pathlib.PurePosixPath(relative).name, self._cwd)
-        if os.path.lexists(out) and not force:
+        if self._workspace.exists(out) and not force:
             raise errors.PivotError(
                 f"'{paths.relative(out, self._cwd)}' already exists: choose another path with "
                 + "-o, or pass --force to replace it"
             )
         return out
-
-    def _place(
-        self, out: pathlib.Path, force: bool, write: Callable[[pathlib.Path], object]
-    ) -> None:
-        """Build the result beside `out`, then swap it in, so nothing is left half-written."""
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=out.parent, prefix=".pivot-get-") as tmp:
-            staged = pathlib.Path(tmp) / "item"
-            write(staged)
-            if force and os.path.lexists(out):
-                if out.is_dir() and not out.is_symlink():
-                    import shutil
-
-                    shutil.rmtree(out)
-                else:
-                    out.unlink()
-            os.replace(staged, out)

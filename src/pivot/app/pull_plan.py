@@ -221,7 +221,7 @@ class PullPlanner:
                 if producer is not None and producer.stage in judged:
                     todo.append(producer.stage)
                     continue
-                if dep.exists():
+                if self._workspace.exists(dep):
                     continue
                 if known is None:
                     known = artifacts.find_tracked(self._root)

@@ -1,7 +1,6 @@
 import dataclasses
 import enum
 import itertools
-import os
 import pathlib
 from collections.abc import Sequence
 
@@ -127,7 +126,7 @@ class TrackService:
             shown.split("/")[0] == ".pivot"
         ):
             raise errors.TargetError(f"cannot track '{shown}': it is inside a hidden directory")
-        if not os.path.lexists(path):
+        if not self._workspace.exists(path):
             raise errors.TargetError(f"cannot track '{shown}': no such file or directory")
         if pipe is not None:
             found = artifacts.output_at(pipe, path)
@@ -166,9 +165,9 @@ class TrackService:
     ) -> TrackResult:
         manifest: dict[str, str] | None = None
         # The bar covers storing too: after hashing, the copy into the cache (bytes).
-        if path.is_dir():
+        if self._workspace.is_dir(path):
             digest, manifest, size = self._digests.tree_with_size(path)
-            root = os.fspath(path)
+            root = str(path)
             progress.add_total(nbytes=size)
             self._cache.put_files(
                 {f"{root}/{rel}": member for rel, member in manifest.items()}, progress
@@ -178,7 +177,7 @@ class TrackService:
         else:
             digest = self._digests.digest(path)
             assert digest is not None
-            size = path.stat().st_size
+            size = self._workspace.stat(path).st_size
             progress.add_total(nbytes=size)
             self._cache.put_file(path, digest, progress=progress)
             tracked = artifacts.Tracked(path, digest, size)
@@ -187,7 +186,7 @@ class TrackService:
         before = next((t for t in existing if t.path == path), None)
         if before == tracked:
             return TrackResult(tracked, TrackAction.UNCHANGED)
-        _atomic_write(tracked.manifest_path, tracked.encode())
+        self._workspace.write_atomic(tracked.manifest_path, tracked.encode())
         action = TrackAction.TRACKED if before is None else TrackAction.UPDATED
         return TrackResult(tracked, action)
 
@@ -208,12 +207,3 @@ class TrackService:
             # workspace keeps its own copy, exactly as with `copy` — nothing is lost.
             return
         self._digests.remember_restored(path, digest, manifest)
-
-
-def _atomic_write(path: pathlib.Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.pivot-tmp-{os.urandom(6).hex()}")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
