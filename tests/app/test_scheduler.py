@@ -25,19 +25,20 @@ def _run_pipeline(
     graph = dag.build(pipe.stages, root)
     locks = lock_store.MemoryLockStore()
     cache = content_cache.MemoryContentCache()
+    workspace = file_workspace_store.FileWorkspaceStore(cache)
     hasher = xxh3_hasher.Xxh3Hasher()
     handler = stage_handler.StageHandler(
         project_root=root,
         observer=observe.Observer(
             locks=locks,
-            digest_service=digests.DigestService(state_store.MemoryStateStore(), hasher),
+            digest_service=digests.DigestService(state_store.MemoryStateStore(), hasher, workspace),
             cache=cache,
             fingerprinter=fakes.FakeFingerprinter(),
         ),
         locks=locks,
         cache=cache,
         hasher_=hasher,
-        workspace=file_workspace_store.FileWorkspaceStore(cache),
+        workspace=workspace,
         runs=run_cache.RunCache(state_store.MemoryStateStore()),
     )
     sink = fakes.RecordingSink()

@@ -21,12 +21,15 @@ class Handlers:
         self.root = root
         self.locks = lock_store.MemoryLockStore()
         self.cache = content_cache.MemoryContentCache()
+        self.workspace = file_workspace_store.FileWorkspaceStore(self.cache)
         self.runs = run_cache.RunCache(state_store.MemoryStateStore())
         self.fingerprinter = fakes.FakeFingerprinter()
         self.hasher = xxh3_hasher.Xxh3Hasher()
         self.observer = observe.Observer(
             locks=self.locks,
-            digest_service=digests.DigestService(state_store.MemoryStateStore(), self.hasher),
+            digest_service=digests.DigestService(
+                state_store.MemoryStateStore(), self.hasher, self.workspace
+            ),
             cache=self.cache,
             fingerprinter=self.fingerprinter,
         )
@@ -38,7 +41,7 @@ class Handlers:
             locks=self.locks,
             cache=self.cache,
             hasher_=self.hasher,
-            workspace=file_workspace_store.FileWorkspaceStore(self.cache),
+            workspace=self.workspace,
             runs=self.runs,
             policy=stage_handler.Policy(**policy),
         )
