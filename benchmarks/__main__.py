@@ -60,6 +60,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="only the data-path measures of issue 18 (cold runs at 1,000 and 3,000 stages, "
         + "a 20,000-file output, track/re-track/checkout, a 2 GiB file), own report",
     )
+    parser.add_argument(
+        "--data-cold-only",
+        action="store_true",
+        help="with --data-path: only the cold runs (per-stage overhead, scheduler CPU, linearity)",
+    )
     parser.add_argument("--data-files", type=int, default=20_000, help="files (data path)")
     parser.add_argument("--data-big-mib", type=int, default=2048, help="big file (data path)")
     parser.add_argument(
@@ -214,6 +219,7 @@ def data_path_only(args: argparse.Namespace, out: results.Results, work: pathlib
         big_mib=args.data_big_mib,
         reps=args.reps,
         dvc_stages=min(100, small),
+        cold_only=args.data_cold_only,
     )
     report = data_path.run(work, settings, installed, lambda text: print(f"· {text}", flush=True))
     report.notes.extend(out.notes)

@@ -48,3 +48,15 @@ def test_render_counts_targets_and_lists_measures() -> None:
     assert "| rss ≤ 150 MiB | 200 MiB | **missed** |" in text
     assert "| re-track ≥ 5× | DVC not measured | not measured |" in text
     assert "| checkout | 1.00 s | 4.00 s | DVC ÷ Pivot 4.0× |" in text
+
+
+def test_cold_only_measures_the_cold_runs_and_nothing_else(tmp_path: pathlib.Path) -> None:
+    settings = data_path.Settings(sizes=(4, 8), reps=2, cold_only=True)
+
+    report = data_path.run(tmp_path, settings, None, lambda _: None)
+
+    assert [r.what.split(":")[0] for r in report.rows] == ["cold run, N=4", "cold run, N=8"]
+    assert all("median of 2" in r.note for r in report.rows)
+    assert len(report.targets) == 3
+    assert all(t.met is not None for t in report.targets)
+    assert report.notes == []
