@@ -10,6 +10,7 @@ import sys
 from benchmarks import (
     ab,
     cluster,
+    cold_ab,
     data_diff,
     data_path,
     dvc_env,
@@ -78,6 +79,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--ab",
         metavar="REV",
         help="only A/B: no-op run/status of commit REV (a worktree) vs this checkout, alternating",
+    )
+    parser.add_argument(
+        "--cold-ab",
+        metavar="REV",
+        help="only A/B of cold runs (N=--ab-size, default 1000 here) and a one-stage cold run "
+        + "vs its no-op: commit REV vs this checkout, alternating",
     )
     parser.add_argument("--ab-reps", type=int, default=10, help="timings per side for --ab")
     parser.add_argument("--ab-size", type=int, default=PROFILE_SIZE, help="stages for --ab")
@@ -261,6 +268,22 @@ def ab_only(args: argparse.Namespace, out: results.Results, work: pathlib.Path) 
     return write_report(args, out, "ab", f"## {title}\n\n{section}")
 
 
+def cold_ab_only(args: argparse.Namespace, out: results.Results, work: pathlib.Path) -> int:
+    """`just bench --cold-ab REV`: cold runs of REV and this checkout, alternating."""
+    load_at_start = load_average()
+    n = 1000 if args.ab_size == PROFILE_SIZE else args.ab_size
+    section = cold_ab.measure_cold_ab(
+        HERE.parent,
+        args.cold_ab,
+        work,
+        n=n,
+        reps=args.reps,
+        log=lambda text: print(f"· {text}", flush=True),
+    )
+    out.meta["load"] = f"{load_at_start} at start, {load_average()} at end"
+    return write_report(args, out, "cold-ab", f"## A/B: cold runs\n\n{section}")
+
+
 def load_average() -> str:
     """1-minute load average: the machine is shared, so say how busy it was."""
     return f"{os.getloadavg()[0]:.1f}"
@@ -295,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
         return data_path_only(args, out, work)
     if args.ab:
         return ab_only(args, out, work)
+    if args.cold_ab:
+        return cold_ab_only(args, out, work)
     out.sizes = sizes(args)
     chosen = specs(args, out, work)
     out.tools = [s.tool for s in chosen]
