@@ -306,24 +306,29 @@ class Container(containers.DeclarativeContainer):
     sweep_leftovers = providers.Callable(
         _lazy("pivot.adapters.workspace.leftovers", "sweep"), project_root
     )
-    pipeline_source = providers.Singleton(_pipeline_source)
-    found_pipeline = providers.Singleton(
-        project.find_pipeline, pipeline_source, config.cwd, project_root, config.all_pipelines
-    )
-    pipeline = providers.Callable(
-        project.require_pipeline, found_pipeline, config.cwd, project_root
-    )
-    pipeline_if_any = providers.Callable(project.pipeline_or_empty, found_pipeline, project_root)
-    pipeline_or_tracked = providers.Callable(
-        project.pipeline_or_tracked, found_pipeline, config.cwd, project_root
-    )
-    fingerprinter = providers.Singleton(_fingerprinter, state_store, project_root, settings)
     link_modes = providers.Singleton(_link_modes, settings)
     workspace = providers.Singleton(
         _lazy("pivot.adapters.workspace.file_workspace_store", "FileWorkspaceStore"),
         cache,
         link_modes,
     )
+    pipeline_source = providers.Singleton(_pipeline_source)
+    found_pipeline = providers.Singleton(
+        project.find_pipeline,
+        pipeline_source,
+        config.cwd,
+        project_root,
+        workspace,
+        config.all_pipelines,
+    )
+    pipeline = providers.Callable(
+        project.require_pipeline, found_pipeline, config.cwd, project_root
+    )
+    pipeline_if_any = providers.Callable(project.pipeline_or_empty, found_pipeline, project_root)
+    pipeline_or_tracked = providers.Callable(
+        project.pipeline_or_tracked, found_pipeline, config.cwd, project_root, workspace
+    )
+    fingerprinter = providers.Singleton(_fingerprinter, state_store, project_root, settings)
     display_sink = providers.Selector(
         config.output,
         console=providers.Singleton(
@@ -436,9 +441,14 @@ class Container(containers.DeclarativeContainer):
         locks=locks,
         digest_service=digests,
         cache=cache,
+        workspace=workspace,
     )
     gc_service = providers.Factory(
-        _lazy("pivot.app.gc", "GcService"), project_root=project_root, locks=locks, cache=cache
+        _lazy("pivot.app.gc", "GcService"),
+        project_root=project_root,
+        locks=locks,
+        cache=cache,
+        workspace=workspace,
     )
     data_diff_service = providers.Factory(
         _lazy("pivot.app.data_diff", "DataDiffService"),
@@ -449,6 +459,7 @@ class Container(containers.DeclarativeContainer):
         digest_service=digests,
         differ=table_differ,
         lock_path_of=providers.Callable(_lock_path_of),
+        workspace=workspace,
     )
     history_log = providers.Factory(_lazy("pivot.app.history_log", "HistoryLog"), state_store)
     dvc_import = providers.Callable(_lazy("pivot.adapters.dvc.importer", "import_pipeline"))
@@ -463,6 +474,7 @@ class Container(containers.DeclarativeContainer):
         state=state_store,
         remote_=remote,
         remote_name=providers.Callable(lambda choice: choice[0], remote_choice),
+        workspace=workspace,
     )
     pull_planner = providers.Factory(
         _lazy("pivot.app.pull_plan", "PullPlanner"),

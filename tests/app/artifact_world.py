@@ -76,7 +76,9 @@ class World:
         return self.track_service().track(self.pipe, targets, cwd=self.root, progress=progress)
 
     def gc(self) -> gc.GcService:
-        return gc.GcService(project_root=self.root, locks=self.locks, cache=self.cache)
+        return gc.GcService(
+            project_root=self.root, locks=self.locks, cache=self.cache, workspace=self.workspace
+        )
 
     def write(self, rel: str, text: str) -> pathlib.Path:
         path = self.root / rel

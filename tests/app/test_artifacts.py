@@ -18,7 +18,7 @@ def _resolve(world: artifact_world.World, *targets: str) -> artifacts.Selection:
         targets,
         cwd=world.root,
         project_root=world.root,
-        tracked=artifacts.find_tracked(world.root),
+        tracked=artifacts.find_tracked(world.root, world.workspace),
     )
 
 
@@ -82,8 +82,10 @@ def test_find_tracked_reads_manifests_and_rejects_broken_ones(
     world.track("a/b.txt")
     world.write(".hidden/c.txt.pvt", "not json")
 
-    assert [t.display(world.root) for t in artifacts.find_tracked(world.root)] == ["a/b.txt"]
+    assert [t.display(world.root) for t in artifacts.find_tracked(world.root, world.workspace)] == [
+        "a/b.txt"
+    ]
 
     world.write("a/b.txt.pvt", "{}")
     with pytest.raises(errors.TargetError, match="a/b.txt.pvt cannot be read"):
-        artifacts.find_tracked(world.root)
+        artifacts.find_tracked(world.root, world.workspace)

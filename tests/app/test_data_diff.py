@@ -39,6 +39,7 @@ class World:
             ),
             differ=streaming_differ.StreamingDiffer(),
             lock_path_of=json_lock_store.lock_path,
+            workspace=file_workspace_store.FileWorkspaceStore(self.cache),
         )
 
     def commit_table(self, text: str, *, cached: bool = True) -> str:

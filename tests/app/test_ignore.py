@@ -2,8 +2,12 @@ import pathlib
 
 import pytest
 
+from pivot.adapters.memory import content_cache as memory_cache
+from pivot.adapters.workspace import file_workspace_store
 from pivot.app import ignore
 from pivot.domain import errors
+
+WORKSPACE = file_workspace_store.FileWorkspaceStore(memory_cache.MemoryContentCache())
 
 
 def _dirs(root: pathlib.Path, *names: str) -> None:
@@ -18,14 +22,14 @@ def _walked(rules: ignore.Ignore, root: pathlib.Path) -> list[str]:
 def test_built_in_rules_skip_hidden_bytecode_and_environments(tmp_path: pathlib.Path) -> None:
     _dirs(tmp_path, ".git/x", ".pivot/cache", "a/__pycache__", "node_modules/p", "venv/lib", "a/b")
 
-    assert _walked(ignore.load(tmp_path), tmp_path) == [".", "a", "a/b"]
+    assert _walked(ignore.load(tmp_path, WORKSPACE), tmp_path) == [".", "a", "a/b"]
 
 
 def test_pivotignore_adds_and_reincludes_with_gitignore_syntax(tmp_path: pathlib.Path) -> None:
     _dirs(tmp_path, "archive/old", "data/raw/x", "data/clean", ".config/pipes")
     (tmp_path / ".pivotignore").write_text("# old runs\narchive/\ndata/raw/\n!.config/\n")
 
-    assert _walked(ignore.load(tmp_path), tmp_path) == [
+    assert _walked(ignore.load(tmp_path, WORKSPACE), tmp_path) == [
         ".",
         ".config",
         ".config/pipes",
@@ -38,7 +42,7 @@ def test_unreadable_pivotignore_is_one_clear_error(tmp_path: pathlib.Path) -> No
     (tmp_path / ".pivotignore").write_bytes(b"\xff\xfe bad")
 
     with pytest.raises(errors.PivotError, match=r"\.pivotignore: cannot read ignore rules"):
-        ignore.load(tmp_path)
+        ignore.load(tmp_path, WORKSPACE)
 
 
 @pytest.mark.parametrize(
@@ -63,4 +67,4 @@ def test_built_in_rules_without_pathspec_match_gitignore(tmp_path: pathlib.Path,
 
     spec = pathspec.GitIgnoreSpec.from_lines(ignore.BUILT_IN)
 
-    assert ignore.Ignore(tmp_path).skips(tmp_path / rel) == spec.match_file(rel + "/")
+    assert ignore.Ignore(tmp_path, WORKSPACE).skips(tmp_path / rel) == spec.match_file(rel + "/")

@@ -21,6 +21,7 @@ def _transfer(world: World, shared: remote.MemoryRemote) -> transfer.TransferSer
         state=world.state,
         remote_=shared,
         remote_name="origin",
+        workspace=world.workspace,
     )
 
 

@@ -6,8 +6,12 @@ from collections.abc import Iterator
 import pytest
 
 from pivot.adapters.discovery import python_source
+from pivot.adapters.memory import content_cache as memory_cache
+from pivot.adapters.workspace import file_workspace_store
 from pivot.app import pipelines, project
 from pivot.domain import errors, pipeline
+
+WORKSPACE = file_workspace_store.FileWorkspaceStore(memory_cache.MemoryContentCache())
 
 HEADER = """
 import pathlib
@@ -75,7 +79,7 @@ def _load(
     root: pathlib.Path, start: pathlib.Path, *, all_pipelines: bool = False
 ) -> pipeline.Pipeline:
     found = project.find_pipeline(
-        python_source.PythonPipelineSource(), start, root, all_pipelines=all_pipelines
+        python_source.PythonPipelineSource(), start, root, WORKSPACE, all_pipelines=all_pipelines
     )
     return project.require_pipeline(found, start, root)
 
@@ -210,7 +214,7 @@ def test_project_walk_skips_tool_and_environment_directories(root: pathlib.Path)
     _write_pipeline(root / "A", "A", [("make", None, "a.txt")])
     for skipped in (".venv", "node_modules", ".git"):
         _write_pipeline(root / skipped / "x", skipped, [("hidden", None, "h.txt")])
-    loader = pipelines.PipelineLoader(python_source.PythonPipelineSource(), root)
+    loader = pipelines.PipelineLoader(python_source.PythonPipelineSource(), root, WORKSPACE)
 
     assert loader.project_directories() == [root / "A"]
 
@@ -226,7 +230,9 @@ def test_yaml_pipeline_resolves_producer_from_python_pipeline(root: pathlib.Path
     )
 
     pipe = project.require_pipeline(
-        project.find_pipeline(composite_source.default(), root / "B", root), root / "B", root
+        project.find_pipeline(composite_source.default(), root / "B", root, WORKSPACE),
+        root / "B",
+        root,
     )
 
     assert {n: pipe.get(n).pipeline for n in pipe.list_stages()} == {"consume": "B", "make": "A"}

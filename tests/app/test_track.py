@@ -47,7 +47,7 @@ def test_retracking_updates_only_when_changed(world: artifact_world.World) -> No
     (result,) = world.track("raw/data.txt")
 
     assert result.action is track.TrackAction.UPDATED
-    assert artifacts.read_pvt(world.root / "raw/data.txt.pvt").size == 12
+    assert artifacts.read_pvt(world.root / "raw/data.txt.pvt", world.workspace).size == 12
 
 
 def test_status_reports_clean_modified_missing(world: artifact_world.World) -> None:

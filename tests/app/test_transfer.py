@@ -60,6 +60,7 @@ def _service(
         state=state or state_store.MemoryStateStore(),
         remote_=rem,
         remote_name="origin",
+        workspace=world.workspace,
     )
 
 
@@ -154,7 +155,7 @@ def test_directory_manifest_goes_up_after_its_files_and_comes_back_verified(
     world.write("images/a.png", "a")
     world.write("images/sub/b.png", "b")
     [tracked] = world.track("images")
-    digest = artifacts.read_pvt(world.root / "images.pvt").digest
+    digest = artifacts.read_pvt(world.root / "images.pvt", world.workspace).digest
     _service(world, shared).push(world.pipe, _opts("images"), cwd=world.root)
     _fresh_cache(world)
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from pivot.app import ignore
 from pivot.domain import errors, identity, paths, pipeline
 from pivot.domain import stage as stage_mod
-from pivot.ports import hasher
+from pivot.ports import hasher, workspace_store
 
 PVT_SUFFIX = ".pvt"
 MAX_PVT_BYTES = 1 << 20
@@ -83,9 +83,9 @@ def pvt_path(path: pathlib.Path) -> pathlib.Path:
     return path.with_name(path.name + PVT_SUFFIX)
 
 
-def read_pvt(manifest: pathlib.Path) -> Tracked:
+def read_pvt(manifest: pathlib.Path, workspace: workspace_store.WorkspaceStore) -> Tracked:
     """Parse one `.pvt` manifest; a malformed one is an error naming the file and the fix."""
-    return parse_pvt(manifest, manifest.read_bytes())
+    return parse_pvt(manifest, workspace.read_bytes(manifest))
 
 
 def parse_pvt(manifest: pathlib.Path, data: bytes) -> Tracked:
@@ -120,15 +120,15 @@ def _bad_pvt(manifest: pathlib.Path, why: str) -> errors.TargetError:
     return errors.TargetError(f"tracking manifest {manifest} cannot be read: {why}; {fix}")
 
 
-def find_tracked(root: pathlib.Path) -> list[Tracked]:
+def find_tracked(root: pathlib.Path, workspace: workspace_store.WorkspaceStore) -> list[Tracked]:
     """Every `.pvt`-tracked path under `root` (ignored directories skipped), sorted by path."""
     found: list[Tracked] = []
-    for here, dirnames, filenames in ignore.load(root).walk():
+    for here, dirnames, filenames in ignore.load(root, workspace).walk():
         manifests = [n for n in filenames if n.endswith(PVT_SUFFIX) and len(n) > len(PVT_SUFFIX)]
         inside = {n[: -len(PVT_SUFFIX)] for n in manifests}
         # A tracked directory holds data, not further manifests: do not descend into it.
         dirnames[:] = [d for d in dirnames if d not in inside]
-        found.extend(read_pvt(here / n) for n in manifests)
+        found.extend(read_pvt(here / n, workspace) for n in manifests)
     return sorted(found, key=lambda t: t.path)
 
 

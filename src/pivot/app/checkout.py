@@ -82,7 +82,7 @@ class CheckoutService:
             options.targets,
             cwd=cwd,
             project_root=self._root,
-            tracked=artifacts.find_tracked(self._root),
+            tracked=artifacts.find_tracked(self._root, self._workspace),
         )
         items, skipped = self._items(selection)
         try:

@@ -1,12 +1,11 @@
 import dataclasses
 import json
 import pathlib
-import tempfile
 from collections.abc import Callable, Sequence
 
 from pivot.app import artifacts, digests
 from pivot.domain import data_diff, errors, paths, pipeline, specs, stage
-from pivot.ports import content_cache, table_differ, vcs
+from pivot.ports import content_cache, table_differ, vcs, workspace_store
 
 LockPathOf = Callable[[stage.Stage], pathlib.Path]
 """Where a stage's lock file lives (the lock store's layout)."""
@@ -54,7 +53,9 @@ class DataDiffService:
         digest_service: digests.DigestService,
         differ: table_differ.TableDiffer,
         lock_path_of: LockPathOf,
+        workspace: workspace_store.WorkspaceStore,
     ) -> None:
+        self._workspace = workspace
         self._root = project_root
         self._cwd = cwd
         self._repo = repo
@@ -85,7 +86,7 @@ class DataDiffService:
             by_path,
             cwd=self._cwd,
             project_root=self._root,
-            tracked=artifacts.find_tracked(self._root),
+            tracked=artifacts.find_tracked(self._root, self._workspace),
         )
         found: list[Target] = []
         for out in selection.outputs:
@@ -158,8 +159,8 @@ class DataDiffService:
                 f"'{target.name}' at {rev}: its cache object {old} is not in the local cache; "
                 + "fetch it from a remote (`pivot pull`) or re-run the pipeline at that revision"
             )
-        with tempfile.TemporaryDirectory(prefix="pivot-diff-") as tmp:
-            copy = pathlib.Path(tmp) / target.path.name
+        with self._workspace.temporary_directory() as tmp:
+            copy = tmp / target.path.name
             self._cache.materialize(
                 old, copy, (content_cache.LinkMode.SYMLINK, content_cache.LinkMode.COPY)
             )

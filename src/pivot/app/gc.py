@@ -1,4 +1,5 @@
 import dataclasses
+import itertools
 import json
 import pathlib
 import subprocess
@@ -7,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from pivot.app import artifacts, ignore
 from pivot.domain import errors, layout, pipeline
-from pivot.ports import content_cache, lock_store
+from pivot.ports import content_cache, lock_store, workspace_store
 from pivot.ports import hasher as hasher_port
 from pivot.ports import progress as progress_port
 
@@ -38,10 +39,12 @@ class GcService:
         project_root: pathlib.Path,
         locks: lock_store.LockStore,
         cache: content_cache.ContentCache,
+        workspace: workspace_store.WorkspaceStore,
     ) -> None:
         self._root = project_root
         self._locks = locks
         self._cache = cache
+        self._workspace = workspace
 
     def referenced(self, pipe: pipeline.Pipeline) -> set[str]:
         """Digests named by the pipeline's lock records, every lock file and `.pvt` manifest."""
@@ -50,7 +53,7 @@ class GcService:
             record = self._locks.read(st)
             if record is not None:
                 found.update(out["hash"] for out in record["outs"].values())
-        for data in _workspace_records(self._root):
+        for data in _workspace_records(self._root, self._workspace):
             found.update(digests_in(data))
         return found
 
@@ -154,18 +157,21 @@ def digests_in(data: bytes) -> set[str]:
     return found
 
 
-def _workspace_records(root: pathlib.Path) -> Iterator[bytes]:
+def _workspace_records(
+    root: pathlib.Path, workspace: workspace_store.WorkspaceStore
+) -> Iterator[bytes]:
     # Every pipeline's lock files count, not only the loaded pipeline's: gc must never delete
     # what another pipeline of the project recorded.
-    for here, _dirnames, filenames in ignore.load(root).walk():
+    for here, _dirnames, filenames in ignore.load(root, workspace).walk():
         stages_dir = layout.stage_locks_dir(here)
-        if stages_dir.is_dir():
-            for lock in sorted(stages_dir.iterdir()):
-                if lock.name.endswith(_LOCK_SUFFIX) and lock.is_file():
-                    yield lock.read_bytes()
+        for _, locks, lock_names in itertools.islice(workspace.walk(stages_dir), 1):
+            locks.clear()
+            for name in sorted(lock_names):
+                if name.endswith(_LOCK_SUFFIX):
+                    yield workspace.read_bytes(stages_dir / name)
         for name in filenames:
             if name.endswith(artifacts.PVT_SUFFIX):
-                yield (here / name).read_bytes()
+                yield workspace.read_bytes(here / name)
 
 
 def git_referenced(root: pathlib.Path) -> tuple[int, set[str]]:

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pivot.domain import errors, layout
+from pivot.ports import workspace_store
 
 BUILT_IN = (".*/", "__pycache__/", "node_modules/", "venv/")
 """Never searched for pipelines or `.pvt` files: hidden directories (`.pivot/`, `.git/`,
@@ -21,8 +22,14 @@ def _built_in_skips(rel: str) -> bool:
 class Ignore:
     """The one skip list of directory walks: built-in rules plus `.pivotignore` (gitignore)."""
 
-    def __init__(self, root: pathlib.Path, patterns: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        root: pathlib.Path,
+        workspace: workspace_store.WorkspaceStore,
+        patterns: tuple[str, ...] = (),
+    ) -> None:
         self._root = root
+        self._workspace = workspace
         self._spec: Any = None
         if patterns:
             # Imported only for a project with a .pivotignore (start-up cost).
@@ -42,23 +49,23 @@ class Ignore:
     def walk(
         self, top: pathlib.Path | None = None
     ) -> Iterator[tuple[pathlib.Path, list[str], list[str]]]:
-        """`os.walk` of `top` (default: the root), sorted, without ignored directories.
+        """The workspace's walk of `top` (default: the root), sorted, without ignored directories.
 
         Callers may prune the yielded directory names further, as with `os.walk`.
         """
-        for current, dirnames, filenames in os.walk(top or self._root):
+        for current, dirnames, filenames in self._workspace.walk(top or self._root):
             here = pathlib.Path(current)
             dirnames[:] = sorted(d for d in dirnames if not self.skips(here / d))
             yield here, dirnames, filenames
 
 
-def load(root: pathlib.Path) -> Ignore:
+def load(root: pathlib.Path, workspace: workspace_store.WorkspaceStore) -> Ignore:
     """The project's rules: built-in plus `<root>/.pivotignore` when it exists."""
     path = layout.ignore_file(root)
     try:
-        text = path.read_text()
+        text = workspace.read_bytes(path).decode()
     except FileNotFoundError:
-        return Ignore(root)
+        return Ignore(root, workspace)
     except (OSError, UnicodeDecodeError) as exc:
         raise errors.PivotError(f"{path}: cannot read ignore rules: {exc}") from None
-    return Ignore(root, tuple(text.splitlines()))
+    return Ignore(root, workspace, tuple(text.splitlines()))

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pivot.app import ignore
 from pivot.domain import dag, errors, paths, placement, stage
 from pivot.domain import pipeline as pipeline_mod
-from pivot.ports import pipeline_source
+from pivot.ports import pipeline_source, workspace_store
 
 ALL_PIPELINES = "all"
 
@@ -17,9 +17,15 @@ ALL_PIPELINES = "all"
 class PipelineLoader:
     """Loads each pipeline directory at most once per invocation."""
 
-    def __init__(self, source: pipeline_source.PipelineSource, project_root: pathlib.Path) -> None:
+    def __init__(
+        self,
+        source: pipeline_source.PipelineSource,
+        project_root: pathlib.Path,
+        workspace: workspace_store.WorkspaceStore,
+    ) -> None:
         self._source = source
         self._root = project_root
+        self.workspace = workspace
         self._real_root = project_root.resolve()
         self._loaded: dict[pathlib.Path, pipeline_mod.Pipeline] = {}
         self._graphs: dict[pathlib.Path, dag.Dag] = {}
@@ -37,7 +43,11 @@ class PipelineLoader:
         directory = directory.resolve()
         found = self._loaded.get(directory)
         if found is None:
-            with _isolated_modules(directory) if isolated else contextlib.nullcontext():
+            with (
+                _isolated_modules(directory, self.workspace)
+                if isolated
+                else contextlib.nullcontext()
+            ):
                 found = self._source.load(directory)
             self._check_inside_project(found, directory)
             self._loaded[directory] = found
@@ -75,7 +85,7 @@ class PipelineLoader:
         """Every directory of the project that defines a pipeline, parents first, sorted."""
         if self._directories is None:
             found: list[pathlib.Path] = []
-            for directory, _dirs, _files in ignore.load(self._root).walk():
+            for directory, _dirs, _files in ignore.load(self._root, self.workspace).walk():
                 if self.defines_pipeline(directory):
                     found.append(directory.resolve())
             self._directories = found
@@ -103,7 +113,7 @@ def with_producers(
     todo = [(p, st) for st in result.stages.values() for p in st.dep_paths()]
     while todo:
         path, consumer = todo.pop(0)
-        if _is_produced(path, produced) or _is_plain_input(path):
+        if _is_produced(path, produced) or _is_plain_input(path, loader.workspace):
             continue
         found = _find_producer(path, consumer, loader, searched)
         if found is None:
@@ -123,9 +133,18 @@ def _is_produced(path: pathlib.Path, produced: set[pathlib.Path]) -> bool:
     return any(candidate in produced for candidate in (path, *path.parents))
 
 
-def _is_plain_input(path: pathlib.Path) -> bool:
+def _is_plain_input(path: pathlib.Path, workspace: workspace_store.WorkspaceStore) -> bool:
     # Files on disk and `.pvt`-tracked data are inputs: only missing paths need a producer.
-    return path.exists() or path.with_name(f"{path.name}.pvt").exists()
+    return any(_found(workspace, p) for p in (path, path.with_name(f"{path.name}.pvt")))
+
+
+def _found(workspace: workspace_store.WorkspaceStore, path: pathlib.Path) -> bool:
+    """Whether a file or directory is at `path` (links followed, as `Path.exists`)."""
+    try:
+        workspace.stat(path)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _find_producer(
@@ -215,12 +234,14 @@ def _is_local(name: str, module: types.ModuleType, directory: pathlib.Path) -> b
     return first in ((f"{top}.py",), (top,))
 
 
-def _is_package(path: str) -> bool:
-    return os.path.isfile(os.path.join(path, "__init__.py"))
+def _is_package(workspace: workspace_store.WorkspaceStore, path: str) -> bool:
+    return _found(workspace, pathlib.Path(path, "__init__.py"))
 
 
 @contextlib.contextmanager
-def _isolated_modules(directory: pathlib.Path) -> Iterator[None]:
+def _isolated_modules(
+    directory: pathlib.Path, workspace: workspace_store.WorkspaceStore
+) -> Iterator[None]:
     """Load a pipeline without letting its modules shadow same-named ones of other pipelines.
 
     Same-named modules imported from elsewhere (another pipeline's `stages`) step aside while
@@ -228,10 +249,9 @@ def _isolated_modules(directory: pathlib.Path) -> Iterator[None]:
     from `sys.modules`, so their functions travel to workers by value and never collide.
     """
     saved_path = list(sys.path)
-    local_names = {
-        entry.name.removesuffix(".py")
-        for entry in os.scandir(directory)
-        if entry.name.endswith(".py") or (entry.is_dir() and _is_package(entry.path))
+    _, dirnames, filenames = next(iter(workspace.walk(directory)), ("", [], []))
+    local_names = {name.removesuffix(".py") for name in filenames if name.endswith(".py")} | {
+        name for name in dirnames if _is_package(workspace, os.path.join(directory, name))
     }
     stepped_aside = {
         name: module

@@ -2,7 +2,7 @@ import pathlib
 
 from pivot.app import artifacts, pipelines
 from pivot.domain import errors, layout, pipeline
-from pivot.ports import pipeline_source
+from pivot.ports import pipeline_source, workspace_store
 
 DVC_PIPELINE = "dvc.yaml"
 
@@ -51,6 +51,7 @@ def find_pipeline(
     source: pipeline_source.PipelineSource,
     start: pathlib.Path,
     project_root: pathlib.Path,
+    workspace: workspace_store.WorkspaceStore,
     all_pipelines: bool = False,
 ) -> pipeline.Pipeline | None:
     """The pipeline of `start` (or its nearest parent) plus the producers it needs elsewhere.
@@ -58,7 +59,7 @@ def find_pipeline(
     With `all_pipelines`, every pipeline of the project merged into one named `all`. None when
     no pipeline is defined yet.
     """
-    loader = pipelines.PipelineLoader(source, project_root)
+    loader = pipelines.PipelineLoader(source, project_root, workspace)
     if all_pipelines:
         return pipelines.merge_all(loader, start)
     directory = pipelines.nearest_pipeline_directory(loader, start)
@@ -84,13 +85,16 @@ def require_pipeline(
 
 
 def pipeline_or_tracked(
-    found: pipeline.Pipeline | None, start: pathlib.Path, project_root: pathlib.Path
+    found: pipeline.Pipeline | None,
+    start: pathlib.Path,
+    project_root: pathlib.Path,
+    workspace: workspace_store.WorkspaceStore,
 ) -> pipeline.Pipeline:
     """`status` and `verify`: a data-only project (tracked files, no stages) has an empty pipeline.
 
     With neither stages nor tracked data, say how to start instead.
     """
-    if found is None and not artifacts.find_tracked(project_root):
+    if found is None and not artifacts.find_tracked(project_root, workspace):
         return require_pipeline(found, start, project_root)
     return pipeline_or_empty(found, project_root)
 

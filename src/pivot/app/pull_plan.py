@@ -85,7 +85,7 @@ class PullPlanner:
         """Each stage the options select, judged in order without moving anything."""
         graph = dag.build(pipe.stages, self._root)
         considered = targets.select(graph, options.stages, single_stage=options.single_stage)
-        tracked = {t.path: t for t in artifacts.find_tracked(self._root)}
+        tracked = {t.path: t for t in artifacts.find_tracked(self._root, self._workspace)}
         judged: dict[str, Judged] = {}
         try:
             for name in graph.ordered(considered):
@@ -224,7 +224,7 @@ class PullPlanner:
                 if self._workspace.exists(dep):
                     continue
                 if known is None:
-                    known = artifacts.find_tracked(self._root)
+                    known = artifacts.find_tracked(self._root, self._workspace)
                 owner = next(
                     (t for t in known if t.path == dep or artifacts.path_inside(dep, t.path)), None
                 )

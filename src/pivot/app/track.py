@@ -71,7 +71,7 @@ class TrackService:
         )
         if not targets:
             raise errors.TargetError("nothing to track: name one or more files or directories")
-        existing = artifacts.find_tracked(self._root)
+        existing = artifacts.find_tracked(self._root, self._workspace)
         wanted = [self._check(pipe, target, cwd, existing) for target in targets]
         try:
             with self._digests.reporting(progress):
@@ -86,7 +86,7 @@ class TrackService:
         """Every tracked path: clean, modified since tracked, or missing from the workspace."""
         try:
             found: list[TrackedStatus] = []
-            for tracked in artifacts.find_tracked(self._root):
+            for tracked in artifacts.find_tracked(self._root, self._workspace):
                 now = self._digests.digest(tracked.path)
                 state = (
                     TrackedState.MISSING

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from pivot.app import artifacts, run_cache
 from pivot.domain import errors, lock, paths, pipeline
-from pivot.ports import content_cache, lock_store, remote, state_store
+from pivot.ports import content_cache, lock_store, remote, state_store, workspace_store
 from pivot.ports import hasher as hasher_port
 from pivot.ports import progress as progress_port
 
@@ -146,7 +146,9 @@ class TransferService:
         state: state_store.StateStore,
         remote_: remote.Remote,
         remote_name: str,
+        workspace: workspace_store.WorkspaceStore,
     ) -> None:
+        self._workspace = workspace
         self._root = project_root
         self._locks = locks
         self._cache = cache
@@ -363,7 +365,7 @@ class TransferService:
             options.targets,
             cwd=cwd,
             project_root=self._root,
-            tracked=artifacts.find_tracked(self._root),
+            tracked=artifacts.find_tracked(self._root, self._workspace),
         )
         labels: dict[str, str] = {}
         optional: set[str] = set()

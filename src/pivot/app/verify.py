@@ -4,7 +4,7 @@ from collections.abc import Callable, Collection
 
 from pivot.app import artifacts, digests, status
 from pivot.domain import pipeline
-from pivot.ports import content_cache, lock_store
+from pivot.ports import content_cache, lock_store, workspace_store
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -41,7 +41,9 @@ class VerifyService:
         locks: lock_store.LockStore,
         digest_service: digests.DigestService,
         cache: content_cache.ContentCache,
+        workspace: workspace_store.WorkspaceStore,
     ) -> None:
+        self._workspace = workspace
         self._root = project_root
         self._status = status_service
         self._locks = locks
@@ -78,7 +80,7 @@ class VerifyService:
                 )
                 if problem is not None:
                     missing.append((recorded["hash"], problem))
-            tracked = artifacts.find_tracked(self._root)
+            tracked = artifacts.find_tracked(self._root, self._workspace)
             for item in tracked:
                 label = item.display(self._root)
                 problem = self._obtainable(label, item.path, item.digest, cached=True)
