@@ -128,6 +128,47 @@ def test_large_directory_is_placed_whole_in_every_mode(
         assert all(_mode(tmp_path / "out" / rel) == 0o644 for rel in files)
 
 
+@pytest.mark.parametrize("mode", [LinkMode.COPY, LinkMode.HARDLINK, LinkMode.SYMLINK])
+@pytest.mark.parametrize("flat", [True, False], ids=["one-directory", "nested"])
+def test_large_directory_with_a_lost_member_is_a_cache_miss_and_leaves_nothing(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path, mode: LinkMode, flat: bool
+) -> None:
+    files = {
+        (f"f{i}.txt" if flat else f"d{i % 9}/f{i}.txt"): f"file {i}".encode() for i in range(300)
+    }
+    manifest = {rel: _put(cache, tmp_path / "src" / rel, data) for rel, data in files.items()}
+    digest = HASHER.tree_digest(manifest.items())
+    cache.put_tree(manifest, digest)
+    lost = manifest[sorted(files)[211]]
+    cache.remove(lost)
+
+    with pytest.raises(errors.CacheMissError, match=lost):
+        cache.materialize(digest, tmp_path / "out", (mode,))
+
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("umask", [0o077, 0o022, 0o000])
+def test_copies_are_writable_by_their_owner_and_readable_whatever_the_umask(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path, umask: int
+) -> None:
+    files = {f"d{i % 3}/f{i}.txt": f"file {i}".encode() for i in range(100)}
+    manifest = {rel: _put(cache, tmp_path / "src" / rel, data) for rel, data in files.items()}
+    digest = HASHER.tree_digest(manifest.items())
+    cache.put_tree(manifest, digest)
+    single = manifest["d0/f0.txt"]
+
+    previous = os.umask(umask)
+    try:
+        cache.materialize(digest, tmp_path / "tree", (LinkMode.COPY,))
+        cache.materialize(single, tmp_path / "single", (LinkMode.COPY,))
+    finally:
+        os.umask(previous)
+
+    assert {_mode(tmp_path / "tree" / rel) for rel in files} == {0o644}
+    assert _mode(tmp_path / "single") == 0o644
+
+
 def test_directory_round_trip_with_hardlinks(
     cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
 ) -> None:

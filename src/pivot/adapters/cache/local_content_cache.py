@@ -7,8 +7,8 @@ import pathlib
 import shutil
 import stat
 import sys
-from collections.abc import Iterable, Iterator, Mapping
-from typing import BinaryIO
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import BinaryIO, TypeVar
 
 from pivot.adapters import fs
 from pivot.domain import errors
@@ -25,6 +25,12 @@ _PROGRESS_CHUNK = 64 << 20
 # Directory outputs: from this many new files on, copies run in threads.
 _PARALLEL_MIN = 64
 _THREADS = 4
+# Files placed between two progress reports of a directory batch.
+_PROGRESS_FILES = 64
+_BUFFER = 1 << 20
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 
 class LocalContentCache:
@@ -77,25 +83,31 @@ class LocalContentCache:
         self, files: Mapping[str, str], progress: progress_port.Progress = progress_port.NULL
     ) -> None:
         """Store many files (path → digest): the copies of a large batch run in threads (the
-        copy itself runs in the kernel, so they overlap)."""
-        missing: list[tuple[str, str]] = []
+        copy itself runs in the kernel, so they overlap), one batch per fan-out directory (a
+        directory is locked while a file is created in it)."""
+        missing: dict[str, list[tuple[str, str]]] = {}
+        count = 0
         for path, digest in files.items():
             if not self.has(digest):
-                missing.append((path, digest))
+                missing.setdefault(digest[:2], []).append((path, digest))
+                count += 1
             elif progress is not progress_port.NULL:
                 progress.advance(nbytes=os.path.getsize(path))
-        if len(missing) < _PARALLEL_MIN:
-            for path, digest in missing:
-                self._put(path, digest, progress)
-            return
-        with concurrent.futures.ThreadPoolExecutor(_THREADS) as pool:
-            for _ in pool.map(
-                lambda item: self._put(item[0], item[1], progress), missing, chunksize=64
-            ):
-                pass
+        umask = _process_umask() if count >= _PARALLEL_MIN else None
+
+        def put(batch: Sequence[tuple[str, str]]) -> None:
+            for path, digest in batch:
+                self._put(path, digest, progress, umask)
+
+        for _ in _each_batch(list(missing.values()), put, threads=count >= _PARALLEL_MIN):
+            pass
 
     def _put(
-        self, src: str, digest: str, progress: progress_port.Progress = progress_port.NULL
+        self,
+        src: str,
+        digest: str,
+        progress: progress_port.Progress = progress_port.NULL,
+        umask: int | None = None,
     ) -> None:
         """Copy `src` to a read-only temp file in the fan-out directory, then publish it:
         about ten system calls, nothing done twice."""
@@ -107,7 +119,7 @@ class LocalContentCache:
         fan, name = dest.rsplit("/", 1)
         tmp = f"{fan}/.{name}.pivot-tmp-{os.urandom(6).hex()}"
         try:
-            _copy_private(src, tmp, progress)
+            _copy_private(src, tmp, progress, umask)
             _publish(tmp, dest)
         except OSError as exc:
             if exc.filename is not None:
@@ -181,17 +193,25 @@ class LocalContentCache:
             return placed
         manifest = self.read_tree(digest)
         sources = {rel: self._object(member) for rel, member in manifest.items()}
-        for member, src in zip(manifest.values(), sources.values(), strict=True):
-            if not os.path.isfile(src):
-                raise _missing(member, within=digest)
+        if content_cache.LinkMode.SYMLINK in modes:
+            # A symlink to a lost object would be created without complaint: look first.
+            self._require_members(manifest, digest)
         dest.mkdir()
         try:
             used = _place_all(sources, os.fspath(dest), list(modes), progress)
-        except BaseException:
+        except BaseException as exc:
             fs.remove_path(dest)
+            if isinstance(exc, FileNotFoundError):
+                # Placing a lost member fails on opening or linking it; name it.
+                self._require_members(manifest, digest)
             raise
         # Report the weakest mode any member needed.
         return max(used, key=modes.index, default=modes[0])
+
+    def _require_members(self, manifest: Mapping[str, str], digest: str) -> None:
+        for member in manifest.values():
+            if not os.path.isfile(self._object(member)):
+                raise _missing(member, within=digest)
 
     def iter_digests(self) -> Iterator[str]:
         """Every stored digest."""
@@ -239,7 +259,7 @@ class LocalContentCache:
 
     def _intact(self, digest: str, progress: progress_port.Progress, rehash: bool) -> bool | None:
         """Whether the object holds its digest's bytes; None when it is absent."""
-        path = self.object_path(digest)
+        path = self._object(digest)
         try:
             st = os.stat(path)
         except (FileNotFoundError, NotADirectoryError):
@@ -330,16 +350,19 @@ class LocalContentCache:
 
 
 def _copy_private(
-    src: str, tmp: str, progress: progress_port.Progress = progress_port.NULL
+    src: str,
+    tmp: str,
+    progress: progress_port.Progress = progress_port.NULL,
+    umask: int | None = None,
 ) -> None:
     """Copy `src` into the new file `tmp` (read-only), creating its directory if needed."""
     try:
-        _copy_new(src, tmp, _READ_ONLY, progress)
+        _copy_new(src, tmp, _READ_ONLY, progress, umask)
     except FileNotFoundError:
         if not os.path.exists(src):
             raise
         os.makedirs(os.path.dirname(tmp), exist_ok=True)
-        _copy_new(src, tmp, _READ_ONLY, progress)
+        _copy_new(src, tmp, _READ_ONLY, progress, umask)
 
 
 def _copy_new(
@@ -347,19 +370,28 @@ def _copy_new(
     dest: str | pathlib.Path,
     mode: int,
     progress: progress_port.Progress = progress_port.NULL,
+    umask: int | None = None,
 ) -> None:
-    """Copy `src` into `dest`, which must not exist, and give it exactly `mode`."""
-    with open(src, "rb", buffering=0) as source:
-        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    """Copy `src` into `dest`, which must not exist, and give it exactly `mode`.
+
+    With the process `umask` known and leaving `mode` whole, the file is created with it;
+    otherwise it is created private and changed after: one system call more."""
+    source = os.open(src, os.O_RDONLY)
+    try:
+        exact = umask is not None and not mode & umask
+        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode if exact else 0o600)
         try:
             _copy_bytes(source, fd, progress)
-            os.fchmod(fd, mode)
+            if not exact:
+                os.fchmod(fd, mode)
         finally:
             os.close(fd)
+    finally:
+        os.close(source)
 
 
 def _copy_bytes(
-    source: BinaryIO, fd: int, progress: progress_port.Progress = progress_port.NULL
+    source: int, fd: int, progress: progress_port.Progress = progress_port.NULL
 ) -> None:
     """In the kernel where possible (`sendfile` between files, Linux); else through a buffer.
 
@@ -368,16 +400,30 @@ def _copy_bytes(
     chunk = _SENDFILE_CHUNK if progress is progress_port.NULL else _PROGRESS_CHUNK
     if sys.platform.startswith("linux"):
         try:
-            while sent := os.sendfile(fd, source.fileno(), offset, chunk):
+            while sent := os.sendfile(fd, source, offset, chunk):
                 offset += sent
                 progress.advance(nbytes=sent)
             return
         except OSError as exc:
             if offset or exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
                 raise
-    with os.fdopen(os.dup(fd), "wb", closefd=True) as target:
-        shutil.copyfileobj(source, target)
-        progress.advance(nbytes=target.tell())
+    while data := os.read(source, _BUFFER):
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        progress.advance(nbytes=len(data))
+
+
+def _process_umask() -> int | None:
+    """The process's umask, read without changing it (Linux); None where that is not possible."""
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass  # the caller then sets each mode explicitly
+    return None
 
 
 def _shared(src: pathlib.Path, tmp: pathlib.Path) -> bool:
@@ -409,47 +455,78 @@ def _place_all(
 ) -> set[content_cache.LinkMode]:
     """Place every member (relative path → object) under `root`; returns the modes used.
 
-    The first file settles which mode works; the rest are placed in threads (the work is
-    system calls, which overlap), each falling back on its own."""
-    made = {root}
-    pairs: list[tuple[str, str]] = []
+    The first file settles which mode works. The rest go in batches, one per directory, in
+    threads when there are many: creating a file locks its directory, so threads in one
+    directory only wait for each other (Linux even spins on that lock), while threads in
+    different directories overlap their system calls. One batch is one task, so there is no
+    per-file scheduling; each file falls back to the next mode on its own."""
+    batches: dict[str, list[tuple[str, str]]] = {}
     for rel in sorted(sources):
         target = f"{root}/{rel}"
-        parent = target.rsplit("/", 1)[0]
-        if parent not in made:
-            os.makedirs(parent, exist_ok=True)
-            made.add(parent)
-        pairs.append((sources[rel], target))
-    if not pairs:
+        parent = target.rpartition("/")[0]
+        batch = batches.get(parent)
+        if batch is None:
+            batch = batches[parent] = []
+            if parent != root:
+                os.makedirs(parent, exist_ok=True)
+        batch.append((sources[rel], target))
+    if not batches:
         return set()
-    used = {_place(*pairs[0], modes)}
+    umask = _process_umask() if content_cache.LinkMode.COPY in modes else None
+    first = next(iter(batches.values()))
+    used = {_place(*first.pop(0), modes, umask)}
     progress.advance(files=1)
-    rest = pairs[1:]
+    # Largest first, so one long directory does not start last.
+    todo = sorted((b for b in batches.values() if b), key=len, reverse=True)
 
-    def place(pair: tuple[str, str]) -> content_cache.LinkMode:
-        return _place(*pair, list(modes))
+    def place(batch: Sequence[tuple[str, str]]) -> set[content_cache.LinkMode]:
+        own = list(modes)
+        done: set[content_cache.LinkMode] = set()
+        count = 0
+        for src, dest in batch:
+            done.add(_place(src, dest, own, umask))
+            count += 1
+            if count == _PROGRESS_FILES:
+                progress.advance(files=count)
+                count = 0
+        if count:
+            progress.advance(files=count)
+        return done
 
-    if len(rest) < _PARALLEL_MIN:
-        placed = map(place, rest)
-        for mode in placed:
-            used.add(mode)
-            progress.advance(files=1)
-        return used
-    with concurrent.futures.ThreadPoolExecutor(_THREADS) as pool:
-        for mode in pool.map(place, rest, chunksize=64):
-            used.add(mode)
-            progress.advance(files=1)
+    for done in _each_batch(todo, place, threads=len(sources) >= _PARALLEL_MIN):
+        used |= done
     return used
 
 
+def _each_batch(
+    batches: Sequence[Sequence[_T]], work: Callable[[Sequence[_T]], _R], *, threads: bool
+) -> Iterator[_R]:
+    """`work` on each batch, in threads when asked and there is more than one batch; the first
+    failure stops the rest (batches not started are dropped) and is raised."""
+    if not threads or len(batches) < 2:
+        yield from map(work, batches)
+        return
+    pool = concurrent.futures.ThreadPoolExecutor(min(_THREADS, len(batches)))
+    try:
+        for future in concurrent.futures.as_completed([pool.submit(work, b) for b in batches]):
+            yield future.result()
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
 def _place(
-    src: str | pathlib.Path, dest: str | pathlib.Path, modes: list[content_cache.LinkMode]
+    src: str | pathlib.Path,
+    dest: str | pathlib.Path,
+    modes: list[content_cache.LinkMode],
+    umask: int | None = None,
 ) -> content_cache.LinkMode:
     """Create `dest` from `src` with the first mode that works; drop modes that fail for good."""
     last_error: OSError | None = None
     for mode in list(modes):
         try:
-            _link(mode, src, dest)
+            _link(mode, src, dest, umask)
         except OSError as exc:
             last_error = exc
             fs.remove_path(pathlib.Path(dest))
@@ -463,14 +540,19 @@ def _place(
     raise last_error
 
 
-def _link(mode: content_cache.LinkMode, src: str | pathlib.Path, dest: str | pathlib.Path) -> None:
+def _link(
+    mode: content_cache.LinkMode,
+    src: str | pathlib.Path,
+    dest: str | pathlib.Path,
+    umask: int | None = None,
+) -> None:
     match mode:
         case content_cache.LinkMode.HARDLINK:
             os.link(src, dest)
         case content_cache.LinkMode.SYMLINK:
             os.symlink(os.path.abspath(src), dest)
         case content_cache.LinkMode.COPY:
-            _copy_new(src, dest, _WRITABLE)
+            _copy_new(src, dest, _WRITABLE, umask=umask)
         case content_cache.LinkMode.REFLINK:
             _reflink(src, dest)
 
