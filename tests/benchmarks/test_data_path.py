@@ -60,3 +60,41 @@ def test_cold_only_measures_the_cold_runs_and_nothing_else(tmp_path: pathlib.Pat
     assert len(report.targets) == 3
     assert all(t.met is not None for t in report.targets)
     assert report.notes == []
+
+
+def _recording_driver(
+    tool: str, root: pathlib.Path, calls: list[tuple[str, str, bool]]
+) -> data_path.Driver:
+    def project(name: str) -> pathlib.Path:
+        path = root / f"{tool}-{name}"
+        path.mkdir(parents=True)
+        return path
+
+    def run(args: object, cwd: pathlib.Path) -> data_path.Cost:
+        step = "checkout" if args == ("checkout",) else "add"
+        calls.append((tool, step, (cwd / "data").exists()))
+        if step == "checkout":
+            (cwd / "data").mkdir()
+        return data_path.Cost(1.0, 0.0, 0.0, 0)
+
+    return data_path.Driver(project, run, "", "", (), ("add",), ("checkout",))
+
+
+def test_tracked_steps_alternate_the_tools_rep_by_rep(tmp_path: pathlib.Path) -> None:
+    source = tmp_path / "source"
+    (source / "d").mkdir(parents=True)
+    (source / "d" / "f").write_text("x")
+    calls: list[tuple[str, str, bool]] = []
+    drivers = {t: _recording_driver(t, tmp_path / "projects", calls) for t in ("A", "B")}
+    bench = data_path.Bench(tmp_path, data_path.Settings(reps=3), None, lambda _: None)
+
+    steps = bench.tracked_all(drivers, source, 3)
+
+    checkouts = [(tool, had_data) for tool, step, had_data in calls if step == "checkout"]
+    assert checkouts == [(t, False) for t in "ABBAAB"]
+    adds = [tool for tool, step, _ in calls if step == "add"]
+    assert adds == ["A", "B", *"ABBAAB"]  # the first track, then the re-tracks alternating
+    assert {tool: {s: len(v) for s, v in done.items()} for tool, done in steps.items()} == {
+        t: {"track": 1, "retrack": 3, "checkout": 3} for t in "AB"
+    }
+    assert not (tmp_path / "projects" / "A-tracked").exists()
