@@ -268,6 +268,26 @@ def test_manifest_tampered_to_escape_is_not_materialized(
     assert not (tmp_path / "escape").exists()
 
 
+def test_manifest_read_again_reflects_the_object_as_it_is_now(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    member = _put(cache, tmp_path / "a", b"A")
+    digest = HASHER.tree_digest([("ok", member)])
+    cache.put_tree({"ok": member}, digest)
+    first = cache.read_tree(digest)
+    first["changed by the caller"] = member
+    assert cache.read_tree(digest) == {"ok": member}
+
+    obj = cache.object_path(digest)
+    obj.chmod(0o644)
+    obj.write_text(f'{{"../../escape": "{member}", "x": "{member}"}}')
+    with pytest.raises(errors.CacheCorruptError):
+        cache.read_tree(digest)
+    cache.remove(digest)
+    with pytest.raises(errors.CacheMissError):
+        cache.read_tree(digest)
+
+
 def test_temp_files_are_not_listed_or_left_behind(
     cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
 ) -> None:

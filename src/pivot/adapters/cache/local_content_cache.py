@@ -28,6 +28,8 @@ _THREADS = 4
 # Files placed between two progress reports of a directory batch.
 _PROGRESS_FILES = 64
 _BUFFER = 1 << 20
+# Parsed manifests kept by one cache instance.
+_TREES_KEPT = 8
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -39,6 +41,15 @@ class LocalContentCache:
     def __init__(self, root: pathlib.Path, hasher: hasher_port.Hasher) -> None:
         self.root = root
         self.hasher = hasher
+        # Manifests parsed and checked, by digest, with the object's stamp when read: one
+        # checkout reads the same tree to count, verify and place it.
+        self._trees: dict[str, tuple[tuple[int, int, int], dict[str, str]]] = {}
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"root": self.root, "hasher": self.hasher}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__init__(state["root"], state["hasher"])  # pyright: ignore[reportArgumentType]
 
     def object_path(self, digest: str) -> pathlib.Path:
         """Where the object for `digest` lives (whether or not it exists)."""
@@ -154,9 +165,16 @@ class LocalContentCache:
     def read_tree(self, digest: str) -> dict[str, str]:
         """The manifest stored under a directory digest."""
         try:
-            data = self.object_path(digest).read_bytes()
+            fd = os.open(self._object(digest), os.O_RDONLY)
         except FileNotFoundError:
             raise _missing(digest) from None
+        with open(fd, "rb") as f:
+            st = os.fstat(fd)
+            stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+            known = self._trees.get(digest)
+            if known is not None and known[0] == stamp:
+                return dict(known[1])
+            data = f.read()
         try:
             manifest = json.loads(data)
         except ValueError as exc:
@@ -169,7 +187,10 @@ class LocalContentCache:
         result: dict[str, str] = manifest  # pyright: ignore[reportUnknownVariableType]
         for relpath in result:
             _check_relpath(relpath, digest)
-        return result
+        if len(self._trees) >= _TREES_KEPT:
+            self._trees.clear()
+        self._trees[digest] = (stamp, result)
+        return dict(result)
 
     def materialize(
         self,
