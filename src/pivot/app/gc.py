@@ -15,7 +15,9 @@ from pivot.ports import progress as progress_port
 if TYPE_CHECKING:
     from pivot.app import transfer
 
-_LOCK_SUFFIX = ".lock"
+_LOCK_SUFFIX = layout.LOCK_SUFFIX.encode()
+_LOCKS_DIR = f"/{layout.STATE_DIR}/{layout.STAGE_LOCKS}/".encode()
+"""How a lock record's path in a git tree looks (bytes, as `git ls-tree` prints it)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -167,7 +169,7 @@ def _workspace_records(
         for _, locks, lock_names in itertools.islice(workspace.walk(stages_dir), 1):
             locks.clear()
             for name in sorted(lock_names):
-                if name.endswith(_LOCK_SUFFIX):
+                if name.endswith(layout.LOCK_SUFFIX):
                     yield workspace.read_bytes(stages_dir / name)
         for name in filenames:
             if name.endswith(artifacts.PVT_SUFFIX):
@@ -192,7 +194,7 @@ def git_referenced(root: pathlib.Path) -> tuple[int, set[str]]:
             parts = meta.split()
             if len(parts) != 3 or parts[1] != b"blob":
                 continue
-            is_lock = name.endswith(b".lock") and b".pivot/stages/" in b"/" + name
+            is_lock = name.endswith(_LOCK_SUFFIX) and _LOCKS_DIR in b"/" + name
             if is_lock or name.endswith(artifacts.PVT_SUFFIX.encode()):
                 blobs.add(parts[2])
     found: set[str] = set()

@@ -41,7 +41,7 @@ def init(directory: pathlib.Path) -> bool:
     state = layout.state_dir(directory)
     existed = state.is_dir()
     state.mkdir(parents=True, exist_ok=True)
-    gitignore = state / ".gitignore"
+    gitignore = layout.state_gitignore(directory)
     if not gitignore.exists():
         gitignore.write_text(layout.GITIGNORE)
     return not existed

@@ -9,6 +9,15 @@ GITIGNORE = (
 )
 """`.pivot/.gitignore`: what in `.pivot/` stays out of git."""
 
+STAGE_LOCKS = "stages"
+"""`.pivot/stages/` of a pipeline directory: one lock record per stage."""
+
+LOCK_SUFFIX = ".lock"
+"""A stage's lock record is `<quoted stage name>.lock` in `STAGE_LOCKS`."""
+
+LOGS = "logs"
+"""`.pivot/logs/`: each stage's last-run log and the run's events."""
+
 IGNORE_FILE = ".pivotignore"
 """Gitignore-syntax patterns (in the project root) that directory walks and discovery skip."""
 
@@ -32,9 +41,19 @@ def config_file(project_root: pathlib.Path) -> pathlib.Path:
     return project_root / STATE_DIR / "config.yaml"
 
 
+def state_gitignore(directory: pathlib.Path) -> pathlib.Path:
+    """`.pivot/.gitignore` (its text: `GITIGNORE`)."""
+    return directory / STATE_DIR / ".gitignore"
+
+
 def stage_locks_dir(directory: pathlib.Path) -> pathlib.Path:
     """Lock records of the stages of the pipeline in `directory`."""
-    return directory / STATE_DIR / "stages"
+    return directory / STATE_DIR / STAGE_LOCKS
+
+
+def logs_dir(project_root: pathlib.Path) -> pathlib.Path:
+    """Stage logs (`<stage>.log`, last run) and the events of the current or last run."""
+    return project_root / STATE_DIR / LOGS
 
 
 def project_lock(project_root: pathlib.Path) -> pathlib.Path:
@@ -54,4 +73,4 @@ def ignore_file(project_root: pathlib.Path) -> pathlib.Path:
 def events_log(project_root: pathlib.Path) -> pathlib.Path:
     """JSON Lines events of the current (or last) run, read live by `pivot ui`; beside the
     stage logs, so the same `logs/.gitignore` keeps it out of git."""
-    return project_root / STATE_DIR / "logs" / "events.jsonl"
+    return logs_dir(project_root) / "events.jsonl"

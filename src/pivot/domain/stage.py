@@ -3,7 +3,7 @@ import pathlib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pivot.domain import identity, specs
+from pivot.domain import identity, layout, specs
 from pivot.domain import loader as loader_mod
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ class Stage:
     @property
     def state_dir(self) -> pathlib.Path:
         """Where this stage's lock file lives: its own pipeline's `.pivot/`."""
-        return self.state_dir_override or self.root / ".pivot"
+        return self.state_dir_override or layout.state_dir(self.root)
 
     def out_identity(self, out: OutBinding) -> identity.ArtifactIdentity:
         return identity.ArtifactIdentity(self.name, out.key)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pivot.adapters import fs
-from pivot.domain import errors, lock, stage
+from pivot.domain import errors, layout, lock, stage
 from pivot.ports import hasher
 
 _OUT_FIELDS: dict[str, type] = {"path": str, "hash": str, "kind": str, "cached": bool}
@@ -15,7 +15,8 @@ _OUT_FIELDS: dict[str, type] = {"path": str, "hash": str, "kind": str, "cached":
 
 def lock_path(st: stage.Stage) -> pathlib.Path:
     """The stage's lock file; the name is quoted so `a/b` and `x@y` stay one safe file name."""
-    return st.state_dir / "stages" / f"{urllib.parse.quote(st.lock_name, safe='')}.lock"
+    name = urllib.parse.quote(st.lock_name, safe="")
+    return st.state_dir / layout.STAGE_LOCKS / f"{name}{layout.LOCK_SUFFIX}"
 
 
 def encode(record: lock.LockRecord) -> bytes:

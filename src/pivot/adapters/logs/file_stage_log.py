@@ -2,7 +2,8 @@ import os
 import pathlib
 import re
 
-LOGS_DIR = pathlib.PurePosixPath(".pivot/logs")
+from pivot.domain import layout
+
 _UNSAFE = re.compile(r"[^\w@.+=-]")
 
 
@@ -11,7 +12,7 @@ class FileStageLog:
 
     def __init__(self, project_root: pathlib.Path) -> None:
         self._root = project_root
-        self._dir = project_root / LOGS_DIR
+        self._dir = layout.logs_dir(project_root)
         self._offsets: dict[str, int] = {}
         self._ready = False
 

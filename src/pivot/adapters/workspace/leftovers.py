@@ -5,7 +5,8 @@ import re
 from pivot.adapters import fs
 
 # Every temp name Pivot writes: `.NAME.pivot-tmp-<hex>` (fs.temp_sibling, track),
-# `.NAME.pivot-copy` (IncrementalOut), `.lock.holder.<random>.pivot-tmp` (project lock).
+# `.NAME.pivot-copy-<hex>` (IncrementalOut, make_private), `.lock.holder.<random>.pivot-tmp`
+# (project lock).
 _TEMP = re.compile(r"\..+\.pivot-(?:tmp|new|old|copy|recv)(?:-[0-9a-f]+)?")
 _NEVER_ENTERED = frozenset({".git", "state.lmdb"})
 
