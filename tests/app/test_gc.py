@@ -1,4 +1,6 @@
+import json
 import pathlib
+import subprocess
 
 import pytest
 
@@ -80,3 +82,42 @@ def test_fsck_quarantines_corrupt_blobs(world: artifact_world.World) -> None:
     assert report.corrupt == (digests["train:model"],)
     assert not world.cache.has(digests["train:model"])
     assert digests["train:model"] in world.cache.quarantined
+
+
+def _git(root: pathlib.Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_all_commits_reads_lock_records_and_manifests_of_every_commit(
+    tmp_path: pathlib.Path,
+) -> None:
+    def lock(digest: str) -> str:
+        return json.dumps({"outs": {"train": {"hash": digest}}})
+
+    files = {
+        "sub/.pivot/stages/train.lock": lock("a" * 32),
+        ".pivot/stages/top.lock": lock("b" * 32),
+        "data.csv.pvt": json.dumps({"path": "data.csv", "hash": "c" * 32, "size": 1}),
+        # Not lock records: outside a `.pivot/stages/` directory, or not `.lock`.
+        "x.pivot/stages/fake.lock": lock("d" * 32),
+        "notes/stages/other.lock": lock("e" * 32),
+        ".pivot/stages/train.json": lock("f" * 32),
+    }
+    _git(tmp_path, "init", "-q")
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-qm", "first")
+    (tmp_path / ".pivot/stages/top.lock").write_text(lock("9" * 32))
+    _git(tmp_path, "commit", "-qam", "second")
+
+    commits, found = gc.git_referenced(tmp_path)
+
+    assert commits == 2
+    assert found == {"a" * 32, "b" * 32, "9" * 32, "c" * 32}
