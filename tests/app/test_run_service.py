@@ -13,7 +13,9 @@ from pivot.domain import errors, events
 from pivot.pipeline import Pipeline
 from pivot.ports import content_cache as content_cache_port
 from pivot.ports import stage_log
-from tests.app import artifact_funcs, fakes, stage_funcs
+from tests.app import artifact_funcs, stage_funcs
+from tests.fakes import code_fingerprinter as fake_fingerprinter
+from tests.fakes import event_sink as fake_sink
 
 
 class World:
@@ -30,7 +32,7 @@ class World:
         self.cache = cache or content_cache.MemoryContentCache()
         self.state = state_store.MemoryStateStore()
         """The run cache's store."""
-        self.fingerprinter = fakes.FakeFingerprinter()
+        self.fingerprinter = fake_fingerprinter.FakeFingerprinter()
         self.workspace = file_workspace_store.FileWorkspaceStore(self.cache)
         hasher = xxh3_hasher.Xxh3Hasher()
         self.observer = observe.Observer(
@@ -62,8 +64,8 @@ class World:
         logs: stage_log.StageLog = stage_log.NONE,
         scope: run.Scope | None = None,
         **options: object,
-    ) -> fakes.RecordingSink:
-        sink = fakes.RecordingSink()
+    ) -> fake_sink.RecordingSink:
+        sink = fake_sink.RecordingSink()
         service = run.RunService(
             project_root=self.root,
             observer=self.observer,
@@ -307,7 +309,7 @@ def test_run_announces_its_size_and_whether_stages_overlap(world: World) -> None
     assert world.run(pipe, jobs=1).events[0] == events.RunStarted(stages=2, parallel=False)
 
 
-def _failure(sink: fakes.RecordingSink) -> str:
+def _failure(sink: fake_sink.RecordingSink) -> str:
     (failed,) = [
         e for e in sink.events if isinstance(e, events.StageFinished) and e.status == "failed"
     ]

@@ -7,12 +7,15 @@ from pivot.adapters.workspace import file_workspace_store
 from pivot.app import digests, observe, run_cache, scheduler, stage_handler
 from pivot.domain import dag, events
 from pivot.pipeline import Pipeline
-from tests.app import fakes, stage_funcs
+from tests.app import stage_funcs
+from tests.fakes import code_fingerprinter as fake_fingerprinter
+from tests.fakes import event_sink as fake_sink
+from tests.fakes import executor as fake_executor
 
 
 def _run(
-    root: pathlib.Path, executor: fakes.GatedExecutor, *funcs: object, jobs: int
-) -> fakes.RecordingSink:
+    root: pathlib.Path, executor: fake_executor.GatedExecutor, *funcs: object, jobs: int
+) -> fake_sink.RecordingSink:
     pipe = Pipeline("t", root=root)
     for func in funcs:
         pipe.register(func)  # pyright: ignore[reportArgumentType]
@@ -20,8 +23,8 @@ def _run(
 
 
 def _run_pipeline(
-    root: pathlib.Path, executor: fakes.GatedExecutor, pipe: Pipeline, *, jobs: int
-) -> fakes.RecordingSink:
+    root: pathlib.Path, executor: fake_executor.GatedExecutor, pipe: Pipeline, *, jobs: int
+) -> fake_sink.RecordingSink:
     graph = dag.build(pipe.stages, root)
     locks = lock_store.MemoryLockStore()
     cache = content_cache.MemoryContentCache()
@@ -33,7 +36,7 @@ def _run_pipeline(
             locks=locks,
             digest_service=digests.DigestService(state_store.MemoryStateStore(), hasher, workspace),
             cache=cache,
-            fingerprinter=fakes.FakeFingerprinter(),
+            fingerprinter=fake_fingerprinter.FakeFingerprinter(),
         ),
         locks=locks,
         cache=cache,
@@ -41,7 +44,7 @@ def _run_pipeline(
         workspace=workspace,
         runs=run_cache.RunCache(state_store.MemoryStateStore()),
     )
-    sink = fakes.RecordingSink()
+    sink = fake_sink.RecordingSink()
     loop = scheduler.Scheduler(
         graph,
         graph.order,
@@ -58,7 +61,7 @@ def _run_pipeline(
     return sink
 
 
-def _most_started_at_once(sink: fakes.RecordingSink) -> int:
+def _most_started_at_once(sink: fake_sink.RecordingSink) -> int:
     running: set[str] = set()
     most = 0
     for event in sink.events:
@@ -74,7 +77,7 @@ def test_a_job_per_worker_waits_queued_but_only_jobs_stages_are_announced_runnin
     tmp_path: pathlib.Path,
 ) -> None:
     (tmp_path / "input.txt").write_text("hi")
-    executor = fakes.GatedExecutor(max_workers=2, gate=4)
+    executor = fake_executor.GatedExecutor(max_workers=2, gate=4)
     try:
         sink = _run(
             tmp_path,
@@ -95,7 +98,7 @@ def test_a_job_per_worker_waits_queued_but_only_jobs_stages_are_announced_runnin
 
 def test_without_a_worker_per_job_nothing_is_submitted_ahead(tmp_path: pathlib.Path) -> None:
     (tmp_path / "input.txt").write_text("hi")
-    executor = fakes.GatedExecutor(max_workers=4, gate=2)
+    executor = fake_executor.GatedExecutor(max_workers=4, gate=2)
     try:
         sink = _run(
             tmp_path,
@@ -126,7 +129,7 @@ def test_a_failure_blocks_a_chain_longer_than_the_recursion_limit(
             dep_path_overrides={"a": f"c{i - 1}.txt"},
             out_path_overrides={f"use{i}": f"c{i}.txt"},
         )
-    executor = fakes.GatedExecutor(max_workers=1, gate=1)
+    executor = fake_executor.GatedExecutor(max_workers=1, gate=1)
     try:
         sink = _run_pipeline(tmp_path, executor, pipe, jobs=1)
     finally:

@@ -9,7 +9,8 @@ from pivot.adapters.workspace import file_workspace_store
 from pivot.app import digests, observe, run_cache, stage_handler, stage_job
 from pivot.domain import change, events, stage
 from pivot.pipeline import Pipeline
-from tests.app import artifact_funcs, fakes, stage_funcs
+from tests.app import artifact_funcs, stage_funcs
+from tests.fakes import code_fingerprinter as fake_fingerprinter
 
 Status = events.StageStatus
 
@@ -23,7 +24,7 @@ class Handlers:
         self.cache = content_cache.MemoryContentCache()
         self.workspace = file_workspace_store.FileWorkspaceStore(self.cache)
         self.runs = run_cache.RunCache(state_store.MemoryStateStore())
-        self.fingerprinter = fakes.FakeFingerprinter()
+        self.fingerprinter = fake_fingerprinter.FakeFingerprinter()
         self.hasher = xxh3_hasher.Xxh3Hasher()
         self.observer = observe.Observer(
             locks=self.locks,
