@@ -334,6 +334,8 @@ def test_receive_rejects_bytes_that_do_not_match(cache: content_cache.ContentCac
 
     with pytest.raises(errors.CacheCorruptError, match=digest):
         cache.receive(digest, [b"flipped bytes"])
+    with pytest.raises(errors.CacheCorruptError, match=digest):
+        cache.receive(digest, [b"the real", b" content, and more"])
     with pytest.raises(errors.CacheCorruptError, match="not stored"):
         cache.receive(tree, [b'{"a.txt":"0000"}'])
 

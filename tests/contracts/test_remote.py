@@ -7,7 +7,7 @@ import pytest
 from tests import s3_server
 
 from pivot.adapters.memory import remote as memory_remote
-from pivot.adapters.remote import obstore_remote
+from pivot.adapters.remote import directory_remote, obstore_remote
 from pivot.domain import errors
 from pivot.ports import remote as remote_port
 
@@ -22,6 +22,10 @@ def _local(tmp_path: pathlib.Path, request: pytest.FixtureRequest) -> remote_por
     return obstore_remote.ObstoreRemote(str(tmp_path / "remote"))
 
 
+def _directory(tmp_path: pathlib.Path, request: pytest.FixtureRequest) -> remote_port.Remote:
+    return directory_remote.DirectoryRemote(str(tmp_path / "remote"))
+
+
 def _s3(tmp_path: pathlib.Path, request: pytest.FixtureRequest) -> remote_port.Remote:
     endpoint: str = request.getfixturevalue("s3_endpoint")
     bucket = f"contract-{next(_buckets)}"
@@ -31,7 +35,10 @@ def _s3(tmp_path: pathlib.Path, request: pytest.FixtureRequest) -> remote_port.R
     )
 
 
-@pytest.fixture(params=[_memory, _local, _s3], ids=["memory", "local-dir", "s3-moto"])
+@pytest.fixture(
+    params=[_memory, _directory, _local, _s3],
+    ids=["memory", "directory", "obstore-local-dir", "s3-moto"],
+)
 def remote(request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> remote_port.Remote:
     factory: Callable[[pathlib.Path, pytest.FixtureRequest], remote_port.Remote] = request.param
     return factory(tmp_path, request)
@@ -104,3 +111,28 @@ def test_put_overwrites_and_delete_ignores_absent_keys(remote: remote_port.Remot
 
 def test_url_names_the_remote(remote: remote_port.Remote) -> None:
     assert remote.url
+
+
+class _FailingSource(io.RawIOBase):
+    """Gives some bytes, then fails as a disk or network read would."""
+
+    def __init__(self) -> None:
+        self._served = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: "bytearray | memoryview") -> int:  # pyright: ignore[reportIncompatibleMethodOverride]
+        if self._served:
+            raise OSError(5, "Input/output error")
+        self._served = True
+        buffer[:4] = b"part"
+        return 4
+
+
+def test_a_failed_put_leaves_no_object_visible(remote: remote_port.Remote) -> None:
+    with pytest.raises((OSError, errors.PivotError)):
+        remote.put("files/ab/broken", io.BufferedReader(_FailingSource()), 1 << 20)
+
+    assert remote.exists(["files/ab/broken"]) == set()
+    assert list(remote.list("files/")) == []

@@ -17,7 +17,9 @@ RemoteName = Annotated[
 Jobs = Annotated[
     int | None,
     cyclopts.Parameter(
-        name=["--jobs", "-j"], help="Concurrent transfers; default: remotes.NAME.jobs or 4×CPUs."
+        name=["--jobs", "-j"],
+        help="Concurrent transfers; default: remotes.NAME.jobs, else CPUs (directory remote) or "
+        + "4×CPUs (object stores).",
     ),
 ]
 WithDeps = Annotated[

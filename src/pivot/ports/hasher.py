@@ -25,6 +25,11 @@ class Hasher(Protocol):
         """Digest of in-memory bytes; equal to `file_digest` of a file holding them."""
         ...
 
+    def stream_digest(self, chunks: Iterable[bytes]) -> str:
+        """Digest of bytes arriving in pieces (consumed once); equal to `bytes_digest` of their
+        concatenation."""
+        ...
+
     def tree_digest(self, entries: Iterable[tuple[str, str]]) -> str:
         """Digest of a directory from its sorted (relative POSIX path, file digest) entries."""
         ...

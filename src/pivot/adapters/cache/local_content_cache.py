@@ -1,6 +1,7 @@
 import concurrent.futures
 import contextlib
 import errno
+import itertools
 import json
 import os
 import pathlib
@@ -10,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import BinaryIO, TypeVar
 
-from pivot.adapters import fs
+from pivot.adapters import fs, whole_file
 from pivot.domain import errors
 from pivot.ports import content_cache
 from pivot.ports import hasher as hasher_port
@@ -312,38 +313,31 @@ class LocalContentCache:
         stream = iter(chunks)
         first = next(stream, b"")
         second = next(stream, None)
-        # An object that arrives in one piece (every small one) is checked before it touches
-        # the disk; a longer stream is written aside, then re-read.
-        whole = second is None and not digest.endswith(hasher_port.DIR_SUFFIX)
-        if whole and self.hasher.bytes_digest(first) != digest:
-            raise _arrived_different(digest)
-        parent = os.path.dirname(dest)
-        try:
-            os.mkdir(parent)
-        except FileExistsError:
-            pass
-        except FileNotFoundError:
-            os.makedirs(parent, exist_ok=True)
-        tmp = pathlib.Path(f"{parent}/.{digest[2:]}.pivot-recv-{os.urandom(6).hex()}")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _READ_ONLY)
-            with os.fdopen(fd, "wb") as f:
-                f.write(first)
-                if second is not None:
-                    f.write(second)
-                    for chunk in stream:
-                        f.write(chunk)
-            if not whole and not self._matches(tmp, digest):
+        if second is None or digest.endswith(hasher_port.DIR_SUFFIX):
+            # Whole (every small object, every manifest): checked before it touches the disk.
+            data = first if second is None else b"".join([first, second, *stream])
+            if not self._matches(data, digest):
                 raise _arrived_different(digest)
-            _publish(tmp, pathlib.Path(dest))
-        finally:
-            tmp.unlink(missing_ok=True)
+            whole_file.create(dest, lambda fd: _write_all(fd, data), _READ_ONLY)
+            return
 
-    def _matches(self, path: pathlib.Path, digest: str) -> bool:
+        def fill(fd: int) -> None:
+            # Hashed as it is written, in one pass; a mismatch raises before it is published.
+            def written() -> Iterator[bytes]:
+                for chunk in itertools.chain((first, second), stream):
+                    _write_all(fd, chunk)
+                    yield chunk
+
+            if self.hasher.stream_digest(written()) != digest:
+                raise _arrived_different(digest)
+
+        whole_file.create(dest, fill, _READ_ONLY)
+
+    def _matches(self, data: bytes, digest: str) -> bool:
         if not digest.endswith(hasher_port.DIR_SUFFIX):
-            return self.hasher.file_digest(path) == digest
+            return self.hasher.bytes_digest(data) == digest
         try:
-            manifest = json.loads(path.read_bytes())
+            manifest = json.loads(data)
         except ValueError:
             return False
         if not isinstance(manifest, dict):
@@ -445,6 +439,12 @@ def _process_umask() -> int | None:
     except (OSError, ValueError):
         pass  # the caller then sets each mode explicitly
     return None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _shared(src: pathlib.Path, tmp: pathlib.Path) -> bool:

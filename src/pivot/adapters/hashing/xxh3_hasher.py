@@ -79,6 +79,14 @@ class Xxh3Hasher:
         """Digest of in-memory bytes; equal to `file_digest` of a file holding them."""
         return xxhash.xxh3_128_hexdigest(data)
 
+    def stream_digest(self, chunks: Iterable[bytes]) -> str:
+        """Digest of bytes arriving in pieces (consumed once); equal to `bytes_digest` of their
+        concatenation."""
+        state = xxhash.xxh3_128()
+        for chunk in chunks:
+            state.update(chunk)
+        return state.hexdigest()
+
     def tree_digest(self, entries: Iterable[tuple[str, str]]) -> str:
         """Digest of a directory from its (relative POSIX path, file digest) entries."""
         state = xxhash.xxh3_128()
