@@ -70,15 +70,6 @@ def test_bytes_digest_equals_file_digest(h: xxh3_hasher.Xxh3Hasher, tmp_path: pa
     assert h.bytes_digest(b"content") == h.file_digest(path)
 
 
-def test_stream_digest_equals_bytes_digest_of_the_whole(h: xxh3_hasher.Xxh3Hasher) -> None:
-    data = os.urandom(3 << 20)
-
-    pieces = (data[i : i + 65_537] for i in range(0, len(data), 65_537))
-
-    assert h.stream_digest(pieces) == h.bytes_digest(data)
-    assert h.stream_digest([]) == h.bytes_digest(b"")
-
-
 def test_missing_file_raises_file_not_found(
     h: xxh3_hasher.Xxh3Hasher, tmp_path: pathlib.Path
 ) -> None:

@@ -31,6 +31,15 @@ def test_file_and_bytes_digests_agree_and_look_like_digests(
     assert not digest.endswith(hasher.DIR_SUFFIX)
 
 
+def test_stream_digest_equals_bytes_digest_of_the_whole(h: hasher.Hasher) -> None:
+    data = bytes(range(256)) * 12_000
+
+    pieces = (data[i : i + 65_537] for i in range(0, len(data), 65_537))
+
+    assert h.stream_digest(pieces) == h.bytes_digest(data)
+    assert h.stream_digest([]) == h.bytes_digest(b"")
+
+
 def test_different_content_different_digest(h: hasher.Hasher) -> None:
     assert h.bytes_digest(b"a") != h.bytes_digest(b"b")
     assert h.bytes_digest(b"ab") != h.bytes_digest(b"ab\0")
