@@ -23,7 +23,11 @@ def _run(
 
 
 def _run_pipeline(
-    root: pathlib.Path, executor: fake_executor.GatedExecutor, pipe: Pipeline, *, jobs: int
+    root: pathlib.Path,
+    executor: fake_executor.GatedExecutor | fake_executor.SteppedExecutor,
+    pipe: Pipeline,
+    *,
+    jobs: int,
 ) -> fake_sink.RecordingSink:
     graph = dag.build(pipe.stages, root)
     locks = lock_store.MemoryLockStore()
@@ -139,3 +143,23 @@ def test_a_failure_blocks_a_chain_longer_than_the_recursion_limit(
     assert statuses.pop("needs_missing") == "failed"
     assert set(statuses.values()) == {"blocked"}
     assert len(statuses) == length - 1
+
+
+def test_after_a_failure_a_queued_job_no_worker_took_is_withdrawn_and_blocked(
+    tmp_path: pathlib.Path,
+) -> None:
+    pipe = Pipeline("t", root=tmp_path)
+    pipe.register(stage_funcs.explodes)
+    pipe.register(stage_funcs.first)
+    assert dag.build(pipe.stages, tmp_path).order == ("explodes", "first")
+    executor = fake_executor.SteppedExecutor(allowed=1)
+    try:
+        sink = _run_pipeline(tmp_path, executor, pipe, jobs=1)
+    finally:
+        executor.shutdown()
+
+    assert [job.stage for job in executor.submitted] == ["explodes", "first"]
+    assert sink.statuses() == {"explodes": "failed", "first": "blocked"}
+    assert not (tmp_path / "first.txt").exists()
+    started = [e.stage for e in sink.events if isinstance(e, events.StageStarted)]
+    assert started == ["explodes"]

@@ -44,3 +44,61 @@ class GatedExecutor:
 
     def shutdown(self) -> None:
         self._pool.shutdown()
+
+
+class SteppedExecutor:
+    """One worker that runs only the first `allowed` jobs, in submission order; later jobs stay
+    pending (cancellable) until `shutdown`, which cancels them: what a scheduler withdraws."""
+
+    def __init__(self, allowed: int) -> None:
+        self._allowed = allowed
+        self._jobs: list[tuple[concurrent.futures.Future[Any], Callable[[Any], Any], Any]] = []
+        self._wake = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._work, daemon=True)
+        self._thread.start()
+        self.submitted: list[Any] = []
+
+    @property
+    def max_workers(self) -> int:
+        return 1
+
+    def submit(
+        self,
+        fn: Callable[[Any], Any],
+        arg: Any,
+        *,
+        import_root: pathlib.Path,
+        resources: Mapping[str, float] | None = None,
+        output: pathlib.Path | None = None,
+    ) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        with self._wake:
+            self._jobs.append((future, fn, arg))
+            self.submitted.append(arg)
+            self._wake.notify()
+        return future
+
+    def _work(self) -> None:
+        done = 0
+        while done < self._allowed:
+            with self._wake:
+                self._wake.wait_for(lambda n=done: len(self._jobs) > n or self._closed)
+                if self._closed:
+                    return
+                future, fn, arg = self._jobs[done]
+            done += 1
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(arg))
+            except Exception as exc:
+                future.set_exception(exc)
+
+    def shutdown(self) -> None:
+        with self._wake:
+            self._closed = True
+            self._wake.notify()
+        for future, _, _ in self._jobs:
+            future.cancel()
+        self._thread.join(timeout=5)
