@@ -3,8 +3,9 @@ import pathlib
 import pytest
 
 from pivot.adapters.memory import content_cache as memory_cache
+from pivot.adapters.memory import workspace_store as memory_workspace
 from pivot.adapters.workspace import file_workspace_store
-from pivot.app import ignore
+from pivot.app import artifacts, ignore
 from pivot.domain import errors
 
 WORKSPACE = file_workspace_store.FileWorkspaceStore(memory_cache.MemoryContentCache())
@@ -68,3 +69,20 @@ def test_built_in_rules_without_pathspec_match_gitignore(tmp_path: pathlib.Path,
     spec = pathspec.GitIgnoreSpec.from_lines(ignore.BUILT_IN)
 
     assert ignore.Ignore(tmp_path, WORKSPACE).skips(tmp_path / rel) == spec.match_file(rel + "/")
+
+
+def test_rules_and_tracked_files_on_an_in_memory_workspace() -> None:
+    ws = memory_workspace.MemoryWorkspaceStore(memory_cache.MemoryContentCache())
+    root = pathlib.Path("/project")
+    manifest = b'{"hash": "%s", "path": "%s", "size": 1}'
+    ws.write_atomic(root / ".pivotignore", b"archive/\n")
+    ws.write_atomic(root / "data" / "a.csv.pvt", manifest % (b"a" * 32, b"a.csv"))
+    ws.write_atomic(root / "archive" / "old.csv.pvt", manifest % (b"b" * 32, b"old.csv"))
+    ws.write_atomic(root / ".hidden" / "h.csv.pvt", manifest % (b"c" * 32, b"h.csv"))
+    ws.make_dirs(root / "node_modules" / "x")
+
+    walked = [here.relative_to(root).as_posix() for here, _, _ in ignore.load(root, ws).walk()]
+    tracked = artifacts.find_tracked(root, ws)
+
+    assert walked == [".", "data"]
+    assert [(t.path, t.digest) for t in tracked] == [(root / "data" / "a.csv", "a" * 32)]
