@@ -461,6 +461,7 @@ class Container(containers.DeclarativeContainer):
         locks=locks,
         cache=cache,
         workspace=workspace,
+        repo=vcs,
     )
     data_diff_service = providers.Factory(
         _lazy("pivot.app.data_diff", "DataDiffService"),

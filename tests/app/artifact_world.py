@@ -4,6 +4,7 @@ from typing import Annotated, Any, TypedDict
 from pivot import loaders, outputs
 from pivot.adapters.hashing import xxh3_hasher
 from pivot.adapters.memory import content_cache, lock_store, state_store
+from pivot.adapters.memory import vcs as memory_vcs
 from pivot.adapters.workspace import file_workspace_store
 from pivot.app import checkout, digests, gc, track
 from pivot.domain import lock, paths
@@ -46,6 +47,7 @@ class World:
         for func in (prepare, train, placed):
             self.pipe.register(func)
         self.workspace = file_workspace_store.FileWorkspaceStore(self.cache)
+        self.repo = memory_vcs.MemoryVcs(repo=False)
 
     def digests(self) -> digests.DigestService:
         # A fresh memo per service call: tests rewrite files faster than mtime moves.
@@ -77,7 +79,11 @@ class World:
 
     def gc(self) -> gc.GcService:
         return gc.GcService(
-            project_root=self.root, locks=self.locks, cache=self.cache, workspace=self.workspace
+            project_root=self.root,
+            locks=self.locks,
+            cache=self.cache,
+            workspace=self.workspace,
+            repo=self.repo,
         )
 
     def write(self, rel: str, text: str) -> pathlib.Path:

@@ -4,7 +4,10 @@ import subprocess
 
 import pytest
 
+from pivot.adapters.memory import vcs as memory_vcs
+from pivot.adapters.vcs import git_vcs
 from pivot.app import fsck, gc
+from pivot.domain import errors
 from tests.app import artifact_world
 
 
@@ -117,7 +120,35 @@ def test_all_commits_reads_lock_records_and_manifests_of_every_commit(
     (tmp_path / ".pivot/stages/top.lock").write_text(lock("9" * 32))
     _git(tmp_path, "commit", "-qam", "second")
 
-    commits, found = gc.git_referenced(tmp_path)
+    commits, found = gc.vcs_referenced(git_vcs.GitVcs(tmp_path))
 
     assert commits == 2
     assert found == {"a" * 32, "b" * 32, "9" * 32, "c" * 32}
+
+
+def test_all_commits_keeps_what_another_branch_records(world: artifact_world.World) -> None:
+    old = world.record("prepare", {"prepare": "old output"})["prepare"]
+    world.record("prepare", {"prepare": "new"})
+    repo = memory_vcs.MemoryVcs()
+    repo.commit({"README": b"start"})
+    repo.switch("experiment")
+    record = {"outs": {"prepare": {"hash": old}}}
+    repo.commit({".pivot/stages/prepare.lock": json.dumps(record).encode()})
+    repo.switch("main")
+    world.repo = repo
+
+    assert world.gc().gc(world.pipe, dry_run=True).removed == (old,)
+    report = world.gc().gc(world.pipe, all_commits=True)
+
+    assert report.removed == ()
+    assert report.git_commits == 2
+    assert world.cache.has(old)
+
+
+def test_all_commits_outside_a_repository_removes_nothing(world: artifact_world.World) -> None:
+    old = world.record("prepare", {"prepare": "old output"})["prepare"]
+    world.record("prepare", {"prepare": "new"})
+
+    with pytest.raises(errors.PivotError, match="--all-commits needs git history.*nothing was"):
+        world.gc().gc(world.pipe, all_commits=True)
+    assert world.cache.has(old)

@@ -166,6 +166,17 @@ def test_branches_are_listed_and_resolvable(history: History) -> None:
     assert history.vcs.resolve("exp") == tip == history.vcs.resolve("HEAD")
 
 
+def test_reachable_covers_every_branch_and_nothing_twice(history: History) -> None:
+    assert history.vcs.reachable() == []
+    base = history.commit({"a": b"1"})
+    main_tip = history.commit({"a": b"2"})
+    history.switch("exp")
+    exp_tip = history.commit({"b": b"3"})
+    found = history.vcs.reachable()
+    assert sorted(found) == sorted([base, main_tip, exp_tip])
+    assert len(found) == len(set(found))
+
+
 def test_reading_history_leaves_the_working_tree_alone(tmp_path: pathlib.Path) -> None:
     git = GitHistory(tmp_path)
     first = git.commit({"a.txt": b"old"})
@@ -184,3 +195,5 @@ def test_outside_a_repository_every_question_is_a_clear_error(tmp_path: pathlib.
             port.resolve("HEAD")
         with pytest.raises(errors.NotARepositoryError):
             port.branches()
+        with pytest.raises(errors.NotARepositoryError):
+            port.reachable()

@@ -2,22 +2,20 @@ import dataclasses
 import itertools
 import json
 import pathlib
-import subprocess
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from pivot.app import artifacts, ignore
 from pivot.domain import errors, layout, pipeline
-from pivot.ports import content_cache, lock_store, workspace_store
+from pivot.ports import content_cache, lock_store, vcs, workspace_store
 from pivot.ports import hasher as hasher_port
 from pivot.ports import progress as progress_port
 
 if TYPE_CHECKING:
     from pivot.app import transfer
 
-_LOCK_SUFFIX = layout.LOCK_SUFFIX.encode()
-_LOCKS_DIR = f"/{layout.STATE_DIR}/{layout.STAGE_LOCKS}/".encode()
-"""How a lock record's path in a git tree looks (bytes, as `git ls-tree` prints it)."""
+_LOCKS_DIR = f"/{layout.STATE_DIR}/{layout.STAGE_LOCKS}/"
+"""A lock record's path at a revision holds this (after a leading `/`)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -42,7 +40,9 @@ class GcService:
         locks: lock_store.LockStore,
         cache: content_cache.ContentCache,
         workspace: workspace_store.WorkspaceStore,
+        repo: vcs.Vcs,
     ) -> None:
+        self._repo = repo
         self._root = project_root
         self._locks = locks
         self._cache = cache
@@ -75,7 +75,7 @@ class GcService:
         keep = self.referenced(pipe)
         commits: int | None = None
         if all_commits:
-            commits, from_git = git_referenced(self._root)
+            commits, from_git = vcs_referenced(self._repo)
             keep |= from_git
         keep |= self._members(keep)
         stored = list(self._cache.iter_digests())
@@ -110,7 +110,7 @@ class GcService:
         keep = self.referenced(pipe)
         commits: int | None = None
         if all_commits:
-            commits, from_git = git_referenced(self._root)
+            commits, from_git = vcs_referenced(self._repo)
             keep |= from_git
         for digest in [d for d in keep if d.endswith(hasher_port.DIR_SUFFIX)]:
             keep.update((remote.members(digest) or {}).values())
@@ -176,43 +176,24 @@ def _workspace_records(
                 yield workspace.read_bytes(here / name)
 
 
-def git_referenced(root: pathlib.Path) -> tuple[int, set[str]]:
+def vcs_referenced(repo: vcs.Vcs) -> tuple[int, set[str]]:
     """(commits scanned, digests) from lock and `.pvt` files in every commit on every ref."""
-    probe = _git(root, "rev-parse", "--is-inside-work-tree", check=False)
-    if probe.returncode != 0 or probe.stdout.strip() != b"true":
-        raise errors.PivotError(
-            f"--all-commits needs a git repository, and '{root}' is not in one; "
-            + "nothing was removed (run `pivot gc` without --all-commits to keep only what the "
-            + "workspace references)"
-        )
-    commits = _git(root, "rev-list", "--all").stdout.decode().split()
-    blobs: set[bytes] = set()
-    for commit in commits:
-        listing = _git(root, "ls-tree", "-r", "-z", commit).stdout.split(b"\0")
-        for entry in listing:
-            meta, _, name = entry.partition(b"\t")
-            parts = meta.split()
-            if len(parts) != 3 or parts[1] != b"blob":
-                continue
-            is_lock = name.endswith(_LOCK_SUFFIX) and _LOCKS_DIR in b"/" + name
-            if is_lock or name.endswith(artifacts.PVT_SUFFIX.encode()):
-                blobs.add(parts[2])
-    found: set[str] = set()
-    for blob in sorted(blobs):
-        found |= digests_in(_git(root, "cat-file", "blob", blob.decode()).stdout)
-    return len(commits), found
-
-
-def _git(root: pathlib.Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
     try:
-        done = subprocess.run(["git", *args], cwd=root, capture_output=True, check=False)
-    except FileNotFoundError:
+        commits = repo.reachable()
+    except errors.NotARepositoryError as exc:
         raise errors.PivotError(
-            "--all-commits needs the `git` command, which is not installed; nothing was removed"
+            f"--all-commits needs git history: {exc}; nothing was removed (run `pivot gc` "
+            + "without --all-commits to keep only what the workspace references)"
         ) from None
-    if check and done.returncode != 0:
-        raise errors.PivotError(
-            f"`git {' '.join(args)}` failed: {done.stderr.decode(errors='replace').strip()}; "
-            + "nothing was removed"
-        )
-    return done
+    found: set[str] = set()
+    for commit in commits:
+        names = [
+            name
+            for name in repo.list_files(commit)
+            if name.endswith(artifacts.PVT_SUFFIX)
+            or (name.endswith(layout.LOCK_SUFFIX) and _LOCKS_DIR in f"/{name}")
+        ]
+        for data in repo.read_many(commit, names).values():
+            if data is not None:
+                found |= digests_in(data)
+    return len(commits), found

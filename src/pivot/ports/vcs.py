@@ -48,6 +48,11 @@ class Vcs(Protocol):
         """Local branch names, sorted."""
         ...
 
+    def reachable(self) -> list[str]:
+        """Every commit reachable from any ref (branches, tags, remote branches, HEAD), as
+        full shas; [] in a repository without commits, NotARepositoryError outside one."""
+        ...
+
 
 class Snapshot(Protocol):
     """The project as of one revision, or as the working tree is now (read-only)."""

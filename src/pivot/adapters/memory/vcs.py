@@ -99,3 +99,13 @@ class MemoryVcs:
         if not self._repo:
             raise errors.NotARepositoryError("not a git repository (memory)")
         return sorted(self._branches)
+
+    def reachable(self) -> list[str]:
+        """Every commit reachable from any branch, as full shas."""
+        found: dict[str, None] = {}
+        for branch in self.branches():
+            sha: str | None = self._branches[branch]
+            while sha is not None and sha not in found:
+                found[sha] = None
+                sha = self._parents[sha]
+        return list(found)

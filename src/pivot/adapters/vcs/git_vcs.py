@@ -128,3 +128,11 @@ class GitVcs:
         _ = self._prefix
         done = self._git("for-each-ref", "--format=%(refname:short)", "refs/heads")
         return sorted(done.stdout.decode().split())
+
+    def reachable(self) -> list[str]:
+        """Every commit reachable from any ref, as full shas ([] without commits)."""
+        _ = self._prefix
+        done = self._git("rev-list", "--all")
+        if done.returncode != 0:
+            raise errors.VcsError(f"git rev-list failed: {done.stderr.decode().strip()}")
+        return done.stdout.decode().split()
