@@ -63,9 +63,13 @@ class FileStageLog:
         self._offsets.pop(stage, None)
         try:
             self._dir.mkdir(parents=True, exist_ok=True)
-            with open(running, "a", encoding="utf-8") as f:
+            with open(running, "a+b") as f:
                 if trailer:
-                    f.write(trailer.rstrip("\n") + "\n")
+                    # The stage may have stopped mid-line: the trailer starts on a line of its own.
+                    end = f.seek(0, os.SEEK_END)
+                    partial = end > 0 and f.seek(end - 1) >= 0 and f.read(1) != b"\n"
+                    text = trailer.rstrip("\n") + "\n"
+                    f.write((("\n" + text) if partial else text).encode())
             os.replace(running, final)
         except OSError:
             # A full disk must not hide the stage's own outcome (reported without the log).
