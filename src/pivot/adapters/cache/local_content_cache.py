@@ -484,19 +484,21 @@ def _place_all(
     batches: dict[str, list[tuple[str, str]]] = {}
     for rel in sorted(sources):
         target = f"{root}/{rel}"
-        parent = target.rpartition("/")[0]
-        batch = batches.get(parent)
-        if batch is None:
-            batch = batches[parent] = []
-            if parent != root:
-                os.makedirs(parent, exist_ok=True)
-        batch.append((sources[rel], target))
+        batches.setdefault(target.rpartition("/")[0], []).append((sources[rel], target))
     if not batches:
         return set()
     umask = _process_umask() if content_cache.LinkMode.COPY in modes else None
-    first = next(iter(batches.values()))
-    used = {_place(*first.pop(0), modes, umask)}
+    parents = iter(batches)
+    first = next(parents)
+    if first != root:
+        os.makedirs(first, exist_ok=True)
+    used = {_place(*batches[first].pop(0), modes, umask)}
     progress.advance(files=1)
+    # Only now the other directories: when no mode works (track trying reflink on a
+    # filesystem without it), there are not a hundred of them to create and remove.
+    for parent in parents:
+        if parent != root:
+            os.makedirs(parent, exist_ok=True)
     # Largest first, so one long directory does not start last.
     todo = sorted((b for b in batches.values() if b), key=len, reverse=True)
 
