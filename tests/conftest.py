@@ -11,8 +11,10 @@ FAST_PATH_ENV = {
     # Every `pivot` the tests start checks in full: behaviour must not depend on the snapshot.
     "off": {"PIVOT_FAST": "0"},
     # The snapshot answers wherever it can: it trusts stamps however fresh, so a no-op that
-    # follows a test's own writes (milliseconds later) is answered from it too.
-    "eager": {"PIVOT_FAST_SETTLE_MS": "0"},
+    # follows a test's own writes (milliseconds later) is answered from it too; and the e2e
+    # harness repeats every successful `pivot run`/`status` it may answer (tests/e2e/conftest.py
+    # `Project.pivot`), so the test's next step meets a snapshot and must leave it.
+    "eager": {"PIVOT_FAST_SETTLE_MS": "0", "E2E_REPEAT_NOOPS": "1"},
 }
 
 
@@ -22,7 +24,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=sorted(FAST_PATH_ENV),
         default="default",
         help="how every `pivot` subprocess treats the no-op snapshot (issue 15): default (as a "
-        + "user gets it), off (PIVOT_FAST=0), eager (trusted however fresh its stamps are)",
+        + "user gets it), off (PIVOT_FAST=0), eager (trusted however fresh its stamps are, and "
+        + "every successful e2e `pivot run`/`status` repeated to record one)",
     )
 
 

@@ -1,6 +1,7 @@
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import textwrap
@@ -8,6 +9,8 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import pytest
+
+from pivot.cli import fast
 
 
 def pivot_env(**extra: str) -> dict[str, str]:
@@ -112,13 +115,20 @@ class Project:
     def pivot(
         self, *args: str, cwd: pathlib.Path | None = None
     ) -> subprocess.CompletedProcess[str]:
-        env = pivot_env()
+        done = self._pivot(args, cwd)
+        if repeat_noops() and done.returncode == 0 and fast.eligible(args) is not None:
+            assert_repeat_agrees(args, done, self._pivot(args, cwd))
+        return done
+
+    def _pivot(
+        self, args: tuple[str, ...], cwd: pathlib.Path | None
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "pivot", *args],
             cwd=cwd or self.root,
             capture_output=True,
             text=True,
-            env=env,
+            env=pivot_env(),
             timeout=240,
             check=False,
         )
@@ -148,6 +158,63 @@ class Project:
         calls = log.read_text().split() if log.exists() else []
         log.unlink(missing_ok=True)
         return calls
+
+
+def repeat_noops() -> bool:
+    """`--fast-path=eager`: every successful `pivot run`/`status` a snapshot may answer is run
+    twice (tests about the snapshot itself turn this off)."""
+    return os.environ.get("E2E_REPEAT_NOOPS") == "1"
+
+
+_DURATION = re.compile(r"\b\d+\.\d+s\b")
+_UP_TO_DATE = re.compile(r"^· .+: skipped \(up to date\)$")
+_NOOP_SUMMARY = re.compile(r"^(\d+ skipped|nothing to do) in \d+\.\d+s$")
+
+
+def assert_repeat_agrees(
+    args: tuple[str, ...],
+    first: subprocess.CompletedProcess[str],
+    again: subprocess.CompletedProcess[str],
+) -> None:
+    """The same command run again at once, nothing changed in between: a no-op (from the
+    snapshot when the first recorded one) whose answer is the first's, or — after a run that
+    ran or restored something — a no-op full check that records the snapshot the test's next
+    step meets."""
+    context = f"pivot {' '.join(args)} repeated:\n{first.stdout}{first.stderr}---\n"
+    context += again.stdout + again.stderr
+    assert again.returncode == 0, context
+    if fast.eligible(args) == "status":
+        assert again.stdout == first.stdout, context
+        return
+    if "--json" in args:
+        answers = [_noop_events(done.stdout) for done in (first, again)]
+        assert answers[1] is not None, context
+        assert answers[0] is None or answers[0] == answers[1], context
+        return
+    if not again.stdout:  # --quiet
+        return
+    lines = [_DURATION.sub("…", done.stdout).splitlines() for done in (first, again)]
+    assert _is_noop(again.stdout), context
+    if _is_noop(first.stdout):
+        assert lines[0] == lines[1], context
+
+
+def _is_noop(stdout: str) -> bool:
+    """A run's console output says every stage was up to date (nothing ran or restored)."""
+    lines = stdout.splitlines()
+    marked = [line for line in lines if line.startswith("·")]  # skipped stages
+    return bool(_NOOP_SUMMARY.match(lines[-1])) and all(_UP_TO_DATE.match(x) for x in marked)
+
+
+def _noop_events(stdout: str) -> list[dict[str, Any]] | None:
+    """The events of a run that did nothing, durations dropped; None if it ran or restored."""
+    found = [json.loads(line) for line in stdout.splitlines() if line.strip()]
+    for event in found:
+        event.pop("duration", None)
+    finished = [e for e in found if e["event"] == "stage_finished"]
+    if any(e["status"] != "skipped" or "message" in e for e in finished):
+        return None
+    return found
 
 
 def statuses(events: list[dict[str, Any]]) -> dict[str, str]:
@@ -228,6 +295,13 @@ def _status_agrees_with_run(request: pytest.FixtureRequest) -> Iterator[None]:
         for proj in Project.created:
             if (proj.root / ".pivot").is_dir():
                 assert_status_agrees_with_dry_run(proj)
+
+
+@pytest.fixture
+def counted_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests that count the runs `pivot history` lists: `--fast-path=eager` repeats none of
+    their commands (a repeated no-op checked in full is one more run in the history)."""
+    monkeypatch.delenv("E2E_REPEAT_NOOPS", raising=False)
 
 
 @pytest.fixture

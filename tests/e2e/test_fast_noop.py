@@ -59,6 +59,7 @@ def _fast_path_as_users_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """Whatever `--fast-path` the suite runs with: these tests are about the default."""
     monkeypatch.delenv("PIVOT_FAST", raising=False)
     monkeypatch.delenv("PIVOT_FAST_SETTLE_MS", raising=False)
+    monkeypatch.delenv("E2E_REPEAT_NOOPS", raising=False)
 
 
 @pytest.fixture

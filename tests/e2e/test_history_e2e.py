@@ -1,7 +1,11 @@
 import json
 import re
 
+import pytest
+
 from tests.e2e.conftest import Project
+
+pytestmark = pytest.mark.usefixtures("counted_runs")
 
 
 def _run_with_lr(project: Project, old: str, new: str) -> None:

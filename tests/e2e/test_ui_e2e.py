@@ -16,6 +16,8 @@ from tests.e2e import conftest, live_project
 BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
 
+pytestmark = pytest.mark.usefixtures("counted_runs")
+
 
 @pytest.fixture
 def proj(tmp_path: pathlib.Path) -> conftest.Project:

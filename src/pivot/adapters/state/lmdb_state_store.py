@@ -4,12 +4,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import lmdb
 import xxhash
 
-from pivot.ports import state_store
+if TYPE_CHECKING:  # the no-op fast path opens this store: no Protocol classes to build
+    from pivot.ports import state_store
 
 T = TypeVar("T")
 
@@ -154,14 +155,14 @@ class LmdbStateStore:
         self._key, self._shared = _acquire(self._path, map_size)
         self._closed = False
 
-    def lookup_hash(self, path: str, stamp: state_store.FileStamp) -> str | None:
+    def lookup_hash(self, path: str, stamp: "state_store.FileStamp") -> str | None:
         """Digest recorded for `path` when it had exactly `stamp`, else None."""
         value = self._read(lambda txn: self._get(txn, _HASH_PREFIX, path))
         if value is None or value[: _STAMP.size] != _STAMP.pack(*stamp):
             return None
         return value[_STAMP.size :].decode()
 
-    def record_hashes(self, entries: Iterable[tuple[str, state_store.FileStamp, str]]) -> None:
+    def record_hashes(self, entries: Iterable[tuple[str, "state_store.FileStamp", str]]) -> None:
         """Remember (path, stamp) → digest for each entry, in one transaction."""
         items = [(path, _STAMP.pack(*stamp) + digest.encode()) for path, stamp, digest in entries]
         self._write(lambda txn: self._put_all(txn, _HASH_PREFIX, items))
