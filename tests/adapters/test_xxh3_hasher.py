@@ -4,7 +4,7 @@ import pickle
 
 import pytest
 import xxhash
-from tests.conftest import RecordingProgress
+from tests.fakes.progress import RecordingProgress
 
 from pivot.adapters.hashing import xxh3_hasher
 from pivot.ports import hasher

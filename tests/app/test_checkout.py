@@ -8,7 +8,7 @@ from pivot.app import checkout
 from pivot.domain import errors
 from pivot.ports import content_cache
 from tests.app import artifact_world
-from tests.conftest import RecordingProgress
+from tests.fakes.progress import RecordingProgress
 
 LinkMode = content_cache.LinkMode
 

@@ -4,7 +4,7 @@ import pytest
 
 from pivot.app import fsck
 from tests.app import artifact_world
-from tests.conftest import RecordingProgress
+from tests.fakes.progress import RecordingProgress
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ import pickle
 from collections.abc import Callable
 
 import pytest
-from tests.conftest import RecordingProgress
+from tests.fakes.progress import RecordingProgress
 
 from pivot.adapters.cache import local_content_cache
 from pivot.adapters.hashing import xxh3_hasher

@@ -2,7 +2,7 @@ import pathlib
 import pickle
 
 import pytest
-from tests.conftest import RecordingProgress
+from tests.fakes.progress import RecordingProgress
 
 from pivot.adapters.hashing import xxh3_hasher
 from pivot.ports import hasher
