@@ -4,6 +4,7 @@ import sys
 from collections.abc import Callable
 
 import pytest
+from tests.fakes import event_sink as fake_event_sink
 
 from pivot.adapters.events import console_sink, event_log, jsonl_sink, tee_sink
 from pivot.domain import events
@@ -36,7 +37,18 @@ def _tee(tmp: pathlib.Path, std: tuple[io.StringIO, io.StringIO]) -> Made:
     ), lambda: stream.getvalue() + read_log()
 
 
-ADAPTERS = {"console": _console, "jsonl": _jsonl, "event-log": _event_log, "tee": _tee}
+def _recording(_tmp: pathlib.Path, _std: tuple[io.StringIO, io.StringIO]) -> Made:
+    sink = fake_event_sink.RecordingSink()
+    return sink, lambda: "\n".join(map(repr, sink.events))
+
+
+ADAPTERS = {
+    "console": _console,
+    "jsonl": _jsonl,
+    "event-log": _event_log,
+    "tee": _tee,
+    "recording": _recording,
+}
 
 
 @pytest.fixture(params=sorted(ADAPTERS))
