@@ -178,12 +178,15 @@ def add_transfer(args: argparse.Namespace, out: results.Results, work: pathlib.P
         files=args.transfer_files,
         mib=args.transfer_mib,
         dvc=installed,
+        reps=args.reps,
         log=lambda text: print(f"· {text}", flush=True),
     )
     out.sections.append(
         (
             "Transfers: push, then pull into an empty cache",
-            transfer.render(timings, files=args.transfer_files, mib=args.transfer_mib),
+            transfer.render(
+                timings, files=args.transfer_files, mib=args.transfer_mib, reps=args.reps
+            ),
         )
     )
 

@@ -2,6 +2,7 @@ import dataclasses
 import os
 import pathlib
 import shutil
+import statistics
 import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -29,6 +30,10 @@ class Timings:
         default_factory=dict[tuple[str, str, str], float]
     )
     notes: list[str] = dataclasses.field(default_factory=list[str])
+    spread: dict[tuple[str, str, str], tuple[float, float]] = dataclasses.field(
+        default_factory=dict[tuple[str, str, str], tuple[float, float]]
+    )
+    """Fastest and slowest run of each step (several rounds)."""
 
 
 def make_small(root: pathlib.Path, count: int) -> None:
@@ -158,8 +163,10 @@ def measure(
     mib: int,
     dvc: dvc_env.DvcEnv | None,
     log: Callable[[str], None],
+    reps: int = 1,
 ) -> Timings:
-    """Push then pull into an empty cache, Pivot, DVC and cp, on a local-directory remote."""
+    """Push then pull into an empty cache, Pivot, DVC and cp, on a local-directory remote;
+    `reps` rounds (the tools take turns within each), the median of each step reported."""
     timings = Timings()
     data_dir = work / "transfer-data"
     log(f"transfer: generating {files:,} small files and a {mib} MiB file")
@@ -173,17 +180,23 @@ def measure(
         }
         if dvc is not None:
             steps["DVC"] = lambda d=data, s=source: dvc_steps(runs, d, s, dvc, log)
-        for tool, step in steps.items():
-            try:
-                for name, seconds in step().items():
-                    timings.values[(data.name, tool, name)] = seconds
-            except RuntimeError as exc:
-                timings.notes.append(f"{tool} on {data.name}: {exc}")
+        samples: dict[tuple[str, str, str], list[float]] = {}
+        for rep in range(max(1, reps)):
+            log(f"transfer: {data.name}, round {rep + 1} of {max(1, reps)}")
+            for tool, step in steps.items():
+                try:
+                    for name, seconds in step().items():
+                        samples.setdefault((data.name, tool, name), []).append(seconds)
+                except RuntimeError as exc:
+                    timings.notes.append(f"{tool} on {data.name}: {exc}")
+        for key, seconds in samples.items():
+            timings.values[key] = statistics.median(seconds)
+            timings.spread[key] = (min(seconds), max(seconds))
     shutil.rmtree(runs, ignore_errors=True)
     return timings
 
 
-def render(timings: Timings, *, files: int, mib: int) -> str:
+def render(timings: Timings, *, files: int, mib: int, reps: int = 1) -> str:
     """The transfer section of the report: one table, ratios against DVC and cp."""
     rows = [
         "| data | step | Pivot | DVC | cp | DVC ÷ Pivot | Pivot ÷ cp |",
@@ -200,12 +213,21 @@ def render(timings: Timings, *, files: int, mib: int) -> str:
             rows.append(f"| {labels[data]} | {step} | {' | '.join(shown)} | {vs_dvc} | {vs_cp} |")
     text = [
         "Local-directory remote on the same disk; `push` from a populated cache into an empty "
-        + "remote, `pull` into an empty cache and an empty workspace (a fresh clone). One run "
-        + "each. Goals (issue 12): DVC ÷ Pivot ≥ 5 on the small files; Pivot ÷ cp ≤ 1.5 on the "
+        + "remote, `pull` into an empty cache and an empty workspace (a fresh clone). "
+        + (
+            "One run each. "
+            if reps <= 1
+            else f"Median of {reps} rounds (the tools take turns " + "in each round). "
+        )
+        + "Goals (issue 12): DVC ÷ Pivot ≥ 5 on the small files; Pivot ÷ cp ≤ 1.5 on the "
         + "large file.",
         "",
         *rows,
     ]
+    if reps > 1 and timings.spread:
+        text += ["", "Fastest – slowest run of each step:", ""]
+        for (data, tool, step), (low, high) in sorted(timings.spread.items()):
+            text.append(f"- {labels[data]}, {step}, {tool}: {low:.2f} – {high:.2f} s")
     if timings.notes:
         text += ["", *(f"- {n}" for n in timings.notes)]
     return "\n".join(text)
