@@ -4,7 +4,11 @@ import os
 import sys
 from collections.abc import Callable
 
-_UNNAMED = sys.platform.startswith("linux") and hasattr(os, "O_TMPFILE")
+_UNNAMED = (
+    sys.platform.startswith("linux")
+    and hasattr(os, "O_TMPFILE")
+    and os.path.isdir("/proc/self/fd")  # how linkat names the unnamed file
+)
 _NO_UNNAMED = frozenset({errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOSYS})
 
 
