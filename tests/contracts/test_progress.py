@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from tests.fakes.progress import RecordingProgress
 
-from pivot.cli import output
+from pivot.app import transfer
+from pivot.cli import gc_cmd, output
 from pivot.ports import progress as progress_port
 
 Counts = tuple[int, int, int, int]
@@ -20,6 +21,18 @@ Made = tuple[progress_port.Progress, Callable[[], Counts | None]]
 def _recording() -> Iterator[Made]:
     rec = RecordingProgress()
     yield rec, lambda: (rec.files, rec.files_total, rec.nbytes, rec.bytes_total)
+
+
+def _forwarding(wrap: Callable[[progress_port.Progress], progress_port.Progress]) -> Iterator[Made]:
+    """A progress that passes everything on: what it shows is what reaches the one it wraps."""
+    rec = RecordingProgress()
+    yield wrap(rec), lambda: (rec.files, rec.files_total, rec.nbytes, rec.bytes_total)
+
+
+def _late(target: progress_port.Progress) -> progress_port.Progress:
+    late = gc_cmd._LateProgress()  # pyright: ignore[reportPrivateUsage]
+    late.target = target  # the removal was confirmed
+    return late
 
 
 def _null() -> Iterator[Made]:
@@ -43,7 +56,7 @@ def _rich_bar(monkeypatch: pytest.MonkeyPatch) -> Iterator[Made]:
         yield bar, shown
 
 
-ADAPTERS = ["null", "recording", "rich-bar"]
+ADAPTERS = ["null", "recording", "rich-bar", "gc-late", "transfer-counting"]
 
 
 @pytest.fixture(params=ADAPTERS)
@@ -52,6 +65,10 @@ def made(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Ite
         yield from _null()
     elif request.param == "recording":
         yield from _recording()
+    elif request.param == "gc-late":
+        yield from _forwarding(_late)
+    elif request.param == "transfer-counting":
+        yield from _forwarding(transfer._Counting)  # pyright: ignore[reportPrivateUsage]
     else:
         yield from _rich_bar(monkeypatch)
 
