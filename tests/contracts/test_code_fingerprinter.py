@@ -5,7 +5,8 @@ file the manifests relied on, with the stamp it was read at.
 The AST fingerprinter runs in fresh interpreters (the promise is about processes), with an
 in-memory state store and with an LMDB one shared by every run (manifests cached by file stamp).
 The fake in `tests/fakes/` models source as its `versions` table (no files, no comments).
-What the AST walk reaches and ignores, case by case, is `tests/fingerprint/` (README matrix)."""
+What the AST walk reaches and ignores, case by case, is `tests/integration/fingerprint/`
+(README matrix)."""
 
 import json
 import os

@@ -4,10 +4,10 @@ import subprocess
 import sys
 
 import pytest
-from tests.e2e import live_project
 
 from pivot import api
 from pivot.domain import errors, events
+from tests.e2e import live_project
 
 EXAMPLE = pathlib.Path(__file__).parents[2] / "examples" / "embedding" / "service.py"
 

@@ -1,0 +1,94 @@
+import json
+import pathlib
+
+import pytest
+
+from pivot.app import artifacts, track
+from pivot.domain import errors
+from tests.unit.app import artifact_world
+
+
+@pytest.fixture
+def world(tmp_path: pathlib.Path) -> artifact_world.World:
+    return artifact_world.World(tmp_path)
+
+
+def test_tracking_a_file_writes_pvt_and_caches_content(world: artifact_world.World) -> None:
+    data = world.write("raw/data.txt", "hello")
+
+    (result,) = world.track("raw/data.txt")
+
+    assert result.action is track.TrackAction.TRACKED
+    manifest = json.loads((world.root / "raw/data.txt.pvt").read_text())
+    digest = world.hasher.file_digest(data)
+    assert manifest == {"schema_version": 1, "path": "data.txt", "hash": digest, "size": 5}
+    assert world.cache.has(digest)
+
+
+def test_tracking_a_directory_caches_every_file(world: artifact_world.World) -> None:
+    world.write("images/a.png", "aa")
+    world.write("images/sub/b.png", "bbb")
+
+    (result,) = world.track("images")
+
+    assert result.tracked.nfiles == 2
+    assert result.tracked.size == 5
+    assert world.cache.read_tree(result.tracked.digest).keys() == {"a.png", "sub/b.png"}
+    assert all(world.cache.has(d) for d in world.cache.read_tree(result.tracked.digest).values())
+
+
+def test_retracking_updates_only_when_changed(world: artifact_world.World) -> None:
+    world.write("raw/data.txt", "hello")
+    world.track("raw/data.txt")
+
+    assert world.track("raw/data.txt")[0].action is track.TrackAction.UNCHANGED
+
+    world.write("raw/data.txt", "hello, world")
+    (result,) = world.track("raw/data.txt")
+
+    assert result.action is track.TrackAction.UPDATED
+    assert artifacts.read_pvt(world.root / "raw/data.txt.pvt", world.workspace).size == 12
+
+
+def test_status_reports_clean_modified_missing(world: artifact_world.World) -> None:
+    for name in ("a", "b", "c"):
+        world.write(f"{name}.txt", name)
+    world.track("a.txt", "b.txt", "c.txt")
+    world.write("b.txt", "changed")
+    (world.root / "c.txt").unlink()
+
+    states = {s.tracked.display(world.root): s.state for s in world.track_service().status()}
+
+    assert states == {"a.txt": "clean", "b.txt": "modified", "c.txt": "missing"}
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("models/model.txt", "is an output of stage 'train' \\('train:model'\\)"),
+        ("data/t", "contains stage outputs \\(placed → data/t/placed.txt\\)"),
+        ("nowhere.txt", "no such file or directory"),
+        ("../outside.txt", "outside the project root"),
+    ],
+)
+def test_bad_paths_are_refused_and_nothing_is_written(
+    world: artifact_world.World, target: str, message: str
+) -> None:
+    world.record_all()
+    world.write("raw/ok.txt", "fine")
+    (world.root.parent / "outside.txt").write_text("x")
+    before = set(world.cache.iter_digests())
+
+    with pytest.raises(errors.TargetError, match=message):
+        world.track("raw/ok.txt", target)
+
+    assert not list(world.root.rglob("*.pvt"))
+    assert set(world.cache.iter_digests()) == before
+
+
+def test_nested_tracking_is_refused(world: artifact_world.World) -> None:
+    world.write("raw/a/x.txt", "x")
+    world.track("raw")
+
+    with pytest.raises(errors.TargetError, match="inside the tracked directory 'raw'"):
+        world.track("raw/a/x.txt")
