@@ -6,7 +6,7 @@ import pathlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from pivot.app import artifacts, run_cache
-from pivot.domain import errors, lock, paths, pipeline
+from pivot.domain import errors, layout, lock, paths, pipeline
 from pivot.ports import content_cache, lock_store, remote, state_store, workspace_store
 from pivot.ports import hasher as hasher_port
 from pivot.ports import progress as progress_port
@@ -16,17 +16,9 @@ _BATCH = 64
 """Most objects one thread-pool task moves."""
 
 
-def object_key(digest: str) -> str:
-    """Remote key of a content object: the local cache's own `files/ab/cdef…` layout."""
-    return f"files/{digest[:2]}/{digest[2:]}"
-
-
-def digest_of(key: str) -> str | None:
-    """The digest a `files/ab/cdef…` key names (None for other keys)."""
-    parts = key.split("/")
-    if len(parts) != 3 or parts[0] != "files" or len(parts[1]) != 2:
-        return None
-    return parts[1] + parts[2]
+object_key = layout.object_key
+"""Remote key of a content object: the local cache's own layout."""
+digest_of = layout.digest_of
 
 
 def send_objects(
@@ -344,7 +336,11 @@ class TransferService:
 
     def stored(self) -> list[str]:
         """Every content object on the remote (its digest), in listing order."""
-        return [d for key in self._remote.list("files/") if (d := digest_of(key)) is not None]
+        return [
+            d
+            for key in self._remote.list(f"{layout.OBJECTS}/")
+            if (d := digest_of(key)) is not None
+        ]
 
     def members(self, tree: str) -> dict[str, str] | None:
         """A directory's manifest from the local cache or the remote (checked); None if absent."""

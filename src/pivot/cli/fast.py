@@ -4,6 +4,8 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
+from pivot.domain import layout
+
 if TYPE_CHECKING:
     from pivot import container as container_mod
     from pivot.app import snapshot as snapshot_mod
@@ -23,7 +25,13 @@ _OFF = frozenset({"0", "false", "no", "off"})
 _DISPLAY_ENV = ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "LINES", "PYTHONIOENCODING")
 _READ_ONLY = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _SYSTEM = ("/proc/", "/sys/", "/dev/", "/run/")
-_LOCAL = ("state.lmdb", "cache", "logs", "lock", "lock.holder")
+_LOCAL = (
+    layout.STATE_DB,
+    layout.CACHE,
+    layout.LOGS,
+    layout.PROJECT_LOCK,
+    layout.PROJECT_LOCK_HOLDER,
+)
 """What in the project's `.pivot/` changes on every invocation without changing an answer."""
 
 _RECORDERS: list["Recorder"] = []
@@ -65,9 +73,9 @@ def answer(argv: Sequence[str]) -> int | None:
         return None
     cwd = os.getcwd()
     root = _project_root(cwd)
-    if root is None or not os.path.isdir(os.path.join(root, ".pivot", "state.lmdb")):
+    if root is None or not os.path.isdir(os.path.join(root, layout.STATE_DIR, layout.STATE_DB)):
         return None
-    if os.path.lexists(os.path.join(root, ".pivot", "lock.holder")):
+    if os.path.lexists(os.path.join(root, layout.STATE_DIR, layout.PROJECT_LOCK_HOLDER)):
         # A writer is running, or was killed and left temp files: the full path answers (a
         # run sweeps them first).
         return None
@@ -160,7 +168,7 @@ class Recorder:
         self._key = key
         self._verbose = verbose
         self._started_ns = time.time_ns()
-        self._pivot_dir = os.path.join(root, ".pivot")
+        self._pivot_dir = os.path.join(root, layout.STATE_DIR)
         self._skip = tuple(os.path.join(self._pivot_dir, name) for name in _LOCAL)
         self._paths: set[str] = set()
         self._observed: dict[str, snapshot_mod.Stamp] | None = None
@@ -301,7 +309,7 @@ def _project_root(cwd: str) -> str | None:
     found = None
     directory = cwd
     while True:
-        if os.path.isdir(os.path.join(directory, ".pivot")):
+        if os.path.isdir(os.path.join(directory, layout.STATE_DIR)):
             found = directory
         parent = os.path.dirname(directory)
         if parent == directory:
@@ -314,7 +322,7 @@ def _open_state(root: str) -> Any:
     # costs more than the whole answer. This is the one adapter the fast path uses.
     from pivot.adapters.state import lmdb_state_store
 
-    return lmdb_state_store.LmdbStateStore(os.path.join(root, ".pivot", "state.lmdb"))
+    return lmdb_state_store.LmdbStateStore(os.path.join(root, layout.STATE_DIR, layout.STATE_DB))
 
 
 def _load(root: str, key: str) -> "snapshot_mod.Snapshot | None":

@@ -1,4 +1,9 @@
-import pathlib
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the no-op fast path reads these names without importing pathlib
+    import pathlib
 
 STATE_DIR = ".pivot"
 """Pivot's directory in the project root and in every pipeline directory."""
@@ -15,6 +20,20 @@ STAGE_LOCKS = "stages"
 LOCK_SUFFIX = ".lock"
 """A stage's lock record is `<quoted stage name>.lock` in `STAGE_LOCKS`."""
 
+CACHE = "cache"
+"""`.pivot/cache/`: the content-addressed cache of the project root."""
+
+OBJECTS = "files"
+"""Content objects in the cache (and on remotes): `files/ab/cdef…` (`object_key`)."""
+
+STATE_DB = "state.lmdb"
+"""`.pivot/state.lmdb`: hash memo, fingerprints, run cache and snapshots; safe to delete."""
+
+PROJECT_LOCK = "lock"
+"""`.pivot/lock`: the project lock (filelock); `lock.holder` names who holds it."""
+
+PROJECT_LOCK_HOLDER = "lock.holder"
+
 LOGS = "logs"
 """`.pivot/logs/`: each stage's last-run log and the run's events."""
 
@@ -29,12 +48,12 @@ def state_dir(directory: pathlib.Path) -> pathlib.Path:
 
 def cache_dir(project_root: pathlib.Path) -> pathlib.Path:
     """The content-addressed cache."""
-    return project_root / STATE_DIR / "cache"
+    return project_root / STATE_DIR / CACHE
 
 
 def state_db(project_root: pathlib.Path) -> pathlib.Path:
     """The LMDB state store (hash memo, fingerprint and run cache); safe to delete."""
-    return project_root / STATE_DIR / "state.lmdb"
+    return project_root / STATE_DIR / STATE_DB
 
 
 def config_file(project_root: pathlib.Path) -> pathlib.Path:
@@ -58,12 +77,12 @@ def logs_dir(project_root: pathlib.Path) -> pathlib.Path:
 
 def project_lock(project_root: pathlib.Path) -> pathlib.Path:
     """The project lock every writing command holds (filelock)."""
-    return project_root / STATE_DIR / "lock"
+    return project_root / STATE_DIR / PROJECT_LOCK
 
 
 def project_lock_holder(project_root: pathlib.Path) -> pathlib.Path:
     """Who holds the project lock: `{"command": ..., "pid": ...}`, written atomically."""
-    return project_root / STATE_DIR / "lock.holder"
+    return project_root / STATE_DIR / PROJECT_LOCK_HOLDER
 
 
 def ignore_file(project_root: pathlib.Path) -> pathlib.Path:
@@ -74,3 +93,16 @@ def events_log(project_root: pathlib.Path) -> pathlib.Path:
     """JSON Lines events of the current (or last) run, read live by `pivot ui`; beside the
     stage logs, so the same `logs/.gitignore` keeps it out of git."""
     return logs_dir(project_root) / "events.jsonl"
+
+
+def object_key(digest: str) -> str:
+    """Where a content object lives under the cache root, and its key on every remote."""
+    return f"{OBJECTS}/{digest[:2]}/{digest[2:]}"
+
+
+def digest_of(key: str) -> str | None:
+    """The digest an `object_key` names (None for other keys)."""
+    parts = key.split("/")
+    if len(parts) != 3 or parts[0] != OBJECTS or len(parts[1]) != 2:
+        return None
+    return parts[1] + parts[2]

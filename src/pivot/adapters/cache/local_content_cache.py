@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import BinaryIO, TypeVar
 
 from pivot.adapters import fs, whole_file
-from pivot.domain import errors
+from pivot.domain import errors, layout
 from pivot.ports import content_cache
 from pivot.ports import hasher as hasher_port
 from pivot.ports import progress as progress_port
@@ -60,7 +60,7 @@ class LocalContentCache:
         # Strings, not path objects: this runs once per file of a directory output.
         if not hasher_port.DIGEST.fullmatch(digest):
             raise ValueError(f"'{digest}' is not a content digest")
-        return f"{self.root}/files/{digest[:2]}/{digest[2:]}"
+        return f"{self.root}/{layout.object_key(digest)}"
 
     def has(self, digest: str) -> bool:
         """True when an object with `digest` is stored."""
@@ -237,7 +237,7 @@ class LocalContentCache:
 
     def iter_digests(self) -> Iterator[str]:
         """Every stored digest."""
-        files = self.root / "files"
+        files = self.root / layout.OBJECTS
         if not files.is_dir():
             return
         for fan in sorted(os.scandir(files), key=lambda e: e.name):
