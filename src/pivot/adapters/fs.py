@@ -1,3 +1,4 @@
+import errno
 import os
 import pathlib
 import shutil
@@ -5,6 +6,8 @@ import stat
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from pivot.ports import progress as progress_port
 
 
 def temp_sibling(path: pathlib.Path, tag: str = "tmp") -> pathlib.Path:
@@ -135,3 +138,37 @@ def _writable_retrier() -> Callable[[Callable[..., Any], str, Any], None]:
             target.unlink(missing_ok=True)
 
     return retry
+
+
+_NO_KERNEL_COPY = (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ESPIPE)
+"""What `sendfile` says when it cannot copy between two descriptors (a pipe, a socket…)."""
+
+
+def send_file(
+    out_fd: int,
+    in_fd: int,
+    start: int,
+    size: int | None,
+    *,
+    step: int,
+    progress: progress_port.Progress = progress_port.NULL,
+) -> bool:
+    """Copy `size` bytes (None: to the end) of `in_fd` from offset `start` into `out_fd` in the
+    kernel (`sendfile`, Linux), `step` bytes per call so a progress moves; False when the kernel
+    cannot copy between these two (nothing written: the caller copies through a buffer)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    offset = 0
+    try:
+        while size is None or offset < size:
+            want = step if size is None else min(step, size - offset)
+            sent = os.sendfile(out_fd, in_fd, start + offset, want)
+            if not sent:
+                break
+            offset += sent
+            progress.advance(nbytes=sent)
+    except OSError as exc:
+        if offset or exc.errno not in _NO_KERNEL_COPY:
+            raise
+        return False
+    return True

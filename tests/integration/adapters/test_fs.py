@@ -3,6 +3,7 @@ import pathlib
 import stat
 
 import pytest
+from tests.fakes.progress import RecordingProgress
 
 from pivot.adapters import fs
 
@@ -96,3 +97,34 @@ def test_atomic_write_many_publishes_nothing_when_one_write_fails(tmp_path: path
         )
     assert first.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["one"]
+
+
+def test_send_file_copies_a_range_or_to_the_end_and_reports_progress(
+    tmp_path: pathlib.Path,
+) -> None:
+    source = tmp_path / "source"
+    source.write_bytes(bytes(range(256)) * 40)  # 10,240 bytes
+    progress = RecordingProgress()
+    with source.open("rb") as src, (tmp_path / "part").open("wb") as part:
+        assert fs.send_file(part.fileno(), src.fileno(), 100, 5000, step=1024, progress=progress)
+    with source.open("rb") as src, (tmp_path / "rest").open("wb") as rest:
+        assert fs.send_file(rest.fileno(), src.fileno(), 10_000, None, step=64)
+
+    assert (tmp_path / "part").read_bytes() == source.read_bytes()[100:5100]
+    assert progress.nbytes == 5000
+    assert (tmp_path / "rest").read_bytes() == source.read_bytes()[10_000:]
+
+
+def test_send_file_declines_a_source_the_kernel_cannot_copy_and_writes_nothing(
+    tmp_path: pathlib.Path,
+) -> None:
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"from a pipe")
+    os.close(write_end)
+    try:
+        with (tmp_path / "target").open("wb") as target:
+            assert not fs.send_file(target.fileno(), read_end, 0, None, step=1024)
+    finally:
+        os.close(read_end)
+
+    assert (tmp_path / "target").read_bytes() == b""

@@ -411,17 +411,9 @@ def _copy_bytes(
     """In the kernel where possible (`sendfile` between files, Linux); else through a buffer.
 
     With a progress, in 64 MiB steps so a bar moves while a large file is copied."""
-    offset = 0
     chunk = _SENDFILE_CHUNK if progress is progress_port.NULL else _PROGRESS_CHUNK
-    if sys.platform.startswith("linux"):
-        try:
-            while sent := os.sendfile(fd, source, offset, chunk):
-                offset += sent
-                progress.advance(nbytes=sent)
-            return
-        except OSError as exc:
-            if offset or exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
-                raise
+    if fs.send_file(fd, source, 0, None, step=chunk, progress=progress):
+        return
     while data := os.read(source, _BUFFER):
         view = memoryview(data)
         while view:

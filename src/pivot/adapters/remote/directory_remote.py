@@ -1,10 +1,9 @@
 import errno
 import os
-import sys
 from collections.abc import Collection, Iterator
 from typing import BinaryIO
 
-from pivot.adapters import whole_file
+from pivot.adapters import fs, whole_file
 from pivot.domain import errors
 from pivot.ports import progress as progress_port
 
@@ -141,23 +140,14 @@ class DirectoryRemote:
 
 def _copy(source: BinaryIO, fd: int, size: int, progress: progress_port.Progress) -> None:
     """In the kernel when `source` is a file (`sendfile`, Linux); else through Python."""
-    offset = 0
     try:
         fileno = source.fileno()
     except (AttributeError, OSError, ValueError):
         fileno = None
-    if fileno is not None and sys.platform.startswith("linux"):
-        start = source.tell()
-        try:
-            while offset < size and (
-                sent := os.sendfile(fd, fileno, start + offset, min(_SENDFILE_STEP, size - offset))
-            ):
-                offset += sent
-                progress.advance(nbytes=sent)
-            return
-        except OSError as exc:
-            if offset or exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
-                raise
+    if fileno is not None and fs.send_file(
+        fd, fileno, source.tell(), size, step=_SENDFILE_STEP, progress=progress
+    ):
+        return
     with os.fdopen(os.dup(fd), "wb", closefd=True) as target:
         while data := source.read(_CHUNK):
             target.write(data)
