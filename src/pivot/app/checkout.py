@@ -101,11 +101,21 @@ class CheckoutService:
         progress.add_total(files=files, nbytes=nbytes)
         unusable = self._unusable(plan, progress, rehash)
         restored: list[tuple[str, LinkMode]] = []
-        for item in plan:
-            if item.digest in unusable:
-                continue
-            used = self._workspace.restore(item.path, item.digest, modes, progress)
-            restored.append((item.label, used))
+        try:
+            for item in plan:
+                if item.digest in unusable:
+                    continue
+                used = self._workspace.restore(item.path, item.digest, modes, progress)
+                restored.append((item.label, used))
+                # Memoised as placed, so the next status or track does not re-read them.
+                manifest = (
+                    self._cache.read_tree(item.digest)
+                    if item.digest.endswith(hasher_port.DIR_SUFFIX)
+                    else None
+                )
+                self._digests.remember_restored(item.path, item.digest, manifest)
+        finally:
+            self._digests.flush()
         if unusable:
             problems = [f"{i.label}: {unusable[i.digest]}" for i in plan if i.digest in unusable]
             done = f"restored {len(restored)}; " if restored else ""

@@ -4,9 +4,11 @@ import stat
 
 import pytest
 
-from pivot.app import checkout
+from pivot.adapters.memory import state_store
+from pivot.app import checkout, digests
 from pivot.domain import errors
 from pivot.ports import content_cache
+from pivot.ports import state_store as state_store_port
 from tests.fakes.progress import RecordingProgress
 from tests.unit.app import artifact_world
 
@@ -157,3 +159,24 @@ def test_silent_corruption_is_caught_by_verify_and_nothing_is_placed(
     with pytest.raises(errors.CacheCorruptError, match=f"train:model.*{digest} is corrupt"):
         world.checkout("train:model", verify=True)
     assert not model.exists()
+
+
+def test_restored_files_are_memoised_so_the_next_check_does_not_re_read_them(
+    world: artifact_world.World,
+) -> None:
+    recorded = world.record("train", {"train:model": "model v2", "train:score": '{"acc": 2.0}'})
+    (world.root / "models/model.txt").unlink()
+    state = state_store.MemoryStateStore()
+    service = checkout.CheckoutService(
+        project_root=world.root,
+        locks=world.locks,
+        digest_service=digests.DigestService(state, world.hasher, world.workspace),
+        cache=world.cache,
+        workspace=world.workspace,
+    )
+
+    service.checkout(world.pipe, checkout.CheckoutOptions(targets=()), cwd=world.root)
+
+    model = world.root / "models/model.txt"
+    stamp = state_store_port.FileStamp.of(os.stat(model))
+    assert state.lookup_hash(str(model), stamp) == recorded["train:model"]
