@@ -77,11 +77,12 @@ def _most_started_at_once(sink: fake_sink.RecordingSink) -> int:
     return most
 
 
-def test_a_job_per_worker_waits_queued_but_only_jobs_stages_are_announced_running(
-    tmp_path: pathlib.Path,
-) -> None:
+def _fan_out(
+    tmp_path: pathlib.Path, *, max_workers: int, gate: int
+) -> tuple[fake_sink.RecordingSink, fake_executor.GatedExecutor]:
+    """`make` then three stages after it, `-j 2`, on a gated executor of `max_workers`."""
     (tmp_path / "input.txt").write_text("hi")
-    executor = fake_executor.GatedExecutor(max_workers=2, gate=4)
+    executor = fake_executor.GatedExecutor(max_workers=max_workers, gate=gate)
     try:
         sink = _run(
             tmp_path,
@@ -94,29 +95,22 @@ def test_a_job_per_worker_waits_queued_but_only_jobs_stages_are_announced_runnin
         )
     finally:
         executor.shutdown()
-
     assert sink.statuses() == dict.fromkeys(("make", "first", "second", "third"), "ran")
+    return sink, executor
+
+
+def test_a_job_per_worker_waits_queued_but_only_jobs_stages_are_announced_running(
+    tmp_path: pathlib.Path,
+) -> None:
+    sink, executor = _fan_out(tmp_path, max_workers=2, gate=4)
+
     assert executor.most_waiting == 4
     assert _most_started_at_once(sink) == 2
 
 
 def test_without_a_worker_per_job_nothing_is_submitted_ahead(tmp_path: pathlib.Path) -> None:
-    (tmp_path / "input.txt").write_text("hi")
-    executor = fake_executor.GatedExecutor(max_workers=4, gate=2)
-    try:
-        sink = _run(
-            tmp_path,
-            executor,
-            stage_funcs.make,
-            stage_funcs.first,
-            stage_funcs.second,
-            stage_funcs.third,
-            jobs=2,
-        )
-    finally:
-        executor.shutdown()
+    _, executor = _fan_out(tmp_path, max_workers=4, gate=2)
 
-    assert sink.statuses() == dict.fromkeys(("make", "first", "second", "third"), "ran")
     assert executor.most_waiting == 2
 
 
