@@ -1,6 +1,7 @@
 import importlib
 import os
 import pathlib
+import subprocess
 import sys
 import types
 import uuid
@@ -186,3 +187,26 @@ def test_same_named_modules_of_two_pipelines_do_not_leak_between_jobs(
     finally:
         single.shutdown()
         sys.modules.pop(name, None)
+
+
+def test_the_pools_resource_trackers_say_nothing_after_pivot_exits() -> None:
+    # A semaphore left registered (as when a failed run's pool is shut down abruptly): the
+    # tracker removes it after the parent exits and used to warn on the user's terminal.
+    script = (
+        "from pivot.adapters.executor import loky_executor\n"
+        "pool = loky_executor.LokyExecutor(1)._fresh_pool()\n"
+        "from loky.backend import resource_tracker\n"
+        "resource_tracker.register('/pivot-test-gone', 'semlock')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "resource_tracker" not in done.stderr

@@ -59,13 +59,27 @@ def _write_pipeline(
     (directory / "pipeline.py").write_text(text)
 
 
+_TEST_MODULES = ("stages",)
+"""Module names these tests write beside their pipelines."""
+
+
 @pytest.fixture(autouse=True)
 def _restore_interpreter() -> Iterator[None]:
+    # Like a fresh `pivot` process: no same-named module left by an earlier test (the embedding
+    # API's tests keep a `stages` loaded) may answer these pipelines' imports.
+    stepped_aside = {
+        name: module
+        for name, module in sys.modules.items()
+        if name.partition(".")[0] in _TEST_MODULES
+    }
+    for name in stepped_aside:
+        del sys.modules[name]
     modules = set(sys.modules)
     path = list(sys.path)
     yield
     for name in set(sys.modules) - modules:
         del sys.modules[name]
+    sys.modules.update(stepped_aside)
     sys.path[:] = path
 
 
