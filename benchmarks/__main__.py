@@ -21,6 +21,7 @@ from benchmarks import (
     profiling,
     report,
     results,
+    scratch,
     shape,
     suite,
     tools,
@@ -96,6 +97,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="smoke run: N=10, 1 rep, small")
     parser.add_argument("--work", type=pathlib.Path, default=HERE / ".work")
+    parser.add_argument(
+        "--scratch",
+        choices=("image", "work"),
+        default="image",
+        help="where --transfer-only and --data-path write: a fresh journaled ext4 image, "
+        + "loop-mounted under --work (default; needs root, else falls back and says so), or "
+        + "--work's own filesystem (see benchmarks/scratch.py)",
+    )
     parser.add_argument("--results", type=pathlib.Path, default=HERE / "results")
     args = parser.parse_args(argv)
     if args.quick:
@@ -173,14 +182,16 @@ def profile(ctx: suite.Context, n: int) -> None:
 
 def add_transfer(args: argparse.Namespace, out: results.Results, work: pathlib.Path) -> None:
     installed = dvc_if_asked(args, out, work, "DVC transfer column")
-    timings = transfer.measure(
-        work,
-        files=args.transfer_files,
-        mib=args.transfer_mib,
-        dvc=installed,
-        reps=args.reps,
-        log=lambda text: print(f"· {text}", flush=True),
-    )
+    with scratch.filesystem(work / "fs", image=args.scratch == "image") as (where, disk):
+        out.meta["disk"] = disk
+        timings = transfer.measure(
+            where,
+            files=args.transfer_files,
+            mib=args.transfer_mib,
+            dvc=installed,
+            reps=args.reps,
+            log=lambda text: print(f"· {text}", flush=True),
+        )
     out.sections.append(
         (
             "Transfers: push, then pull into an empty cache",
@@ -231,7 +242,11 @@ def data_path_only(args: argparse.Namespace, out: results.Results, work: pathlib
         dvc_stages=min(100, small),
         cold_only=args.data_cold_only,
     )
-    report = data_path.run(work, settings, installed, lambda text: print(f"· {text}", flush=True))
+    with scratch.filesystem(work / "fs", image=args.scratch == "image") as (where, disk):
+        out.meta["disk"] = disk
+        report = data_path.run(
+            where, settings, installed, lambda text: print(f"· {text}", flush=True)
+        )
     report.notes.extend(out.notes)
     out.meta["load"] = f"{load_at_start} at start, {load_average()} at end"
     return write_report(args, out, "data-path", data_path.render(report, settings))

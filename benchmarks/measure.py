@@ -11,6 +11,32 @@ STRACE_WRITE = re.compile(r"\b(?:write|pwrite64)\(\d+<([^>]*)>, .*\)\s+= (\d+)\s
 STRACE_UNFINISHED = re.compile(r"\b(?:write|pwrite64)\(\d+<([^>]*)>, .*<unfinished \.\.\.>\s*$")
 STRACE_RESUMED = re.compile(r"<\.\.\. (?:write|pwrite64) resumed>.*\)\s+= (\d+)\s*$")
 TIMEOUT_SECONDS = 3600
+_BALLAST_CHUNK = 64 << 20
+
+
+def settle(where: pathlib.Path, mib: int) -> None:
+    """Start the next timed step as every other starts: dirty pages written back, and `mib` of
+    memory just freed, so the step's first touch of memory costs what it costs on a machine
+    whose memory is its own.
+
+    On this VM (a Firecracker guest with a virtio balloon, DAMON reclaim running) memory left
+    unused for a few seconds goes back to the host, and touching it again costs ~2.5 s of kernel
+    time per GiB: measured here, `cp` of one 1 GiB file took 2.4-3.1 s after a pause and
+    0.34-0.37 s right after a 2 GiB file was deleted. Which tool got the fast case depended on
+    what the bench had deleted just before its step, not on the tool. The ballast (a file
+    written, flushed and deleted under `where`) is not timed."""
+    os.sync()
+    if mib <= 0:
+        return
+    ballast = where / ".settle-ballast"
+    chunk = b"\x01" * min(_BALLAST_CHUNK, mib << 20)
+    left = mib << 20
+    with open(ballast, "wb") as f:
+        while left > 0:
+            left -= f.write(chunk[:left])
+        f.flush()
+        os.fsync(f.fileno())
+    ballast.unlink()
 
 
 class CommandFailedError(Exception):
