@@ -330,15 +330,24 @@ def render(out: NoopResults) -> str:
             )
         )
     single_cold = out.full.get(("single", 1, "cold"))
-    single_noop = out.fast.get(("single", 1, "run"))
-    if single_cold is not None and single_noop is not None:
+    single_full = out.full.get(("single", 1, "run"))
+    single_fast = out.fast.get(("single", 1, "run"))
+    if single_cold is not None and single_full is not None:
+        # A cold run does all the full check does (import the pipeline, fingerprint, read the
+        # lock records) and then runs: the goal holds it against that check. The snapshot
+        # answers without importing the pipeline, which no run that executes a stage can skip.
         lines.append(
             _goal(
-                "one trivial stage, cold end-to-end ÷ its no-op",
-                single_cold / single_noop,
+                "one trivial stage, cold end-to-end ÷ its full-check no-op (`--no-fast`)",
+                single_cold / single_full,
                 2,
                 at_least=False,
             )
+        )
+    if single_cold is not None and single_fast is not None:
+        lines.append(
+            "| one trivial stage, cold end-to-end ÷ its snapshot no-op, for comparison | "
+            + f"{single_cold / single_fast:.2f} | — | — |"
         )
     lines += ["", *(f"- {e}" for e in out.extras)]
     if dvc176 is not None:
