@@ -182,7 +182,7 @@ def vcs_referenced(repo: vcs.Vcs) -> tuple[int, set[str]]:
         commits = repo.reachable()
     except errors.NotARepositoryError as exc:
         raise errors.PivotError(
-            f"--all-commits needs git history: {exc}; nothing was removed (run `pivot gc` "
+            f"--all-commits: {exc}; nothing was removed (run `pivot gc` "
             + "without --all-commits to keep only what the workspace references)"
         ) from None
     found: set[str] = set()

@@ -30,7 +30,7 @@ class GitVcs:
             )
         except FileNotFoundError:
             raise errors.NotARepositoryError(
-                "git is not installed: comparing revisions needs the `git` command on PATH"
+                "git is not installed: revisions need the `git` command on PATH"
             ) from None
 
     @functools.cached_property
@@ -39,7 +39,7 @@ class GitVcs:
         done = self._git("rev-parse", "--show-prefix")
         if done.returncode != 0:
             raise errors.NotARepositoryError(
-                f"not a git repository: {self._root} (comparing revisions needs git history: "
+                f"not a git repository: {self._root} (revisions need git history: "
                 + "run `git init` and commit your project)"
             )
         return done.stdout.decode().strip()
