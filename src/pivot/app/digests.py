@@ -26,15 +26,22 @@ class DigestService:
         self._seen: dict[str, tuple[state_store.FileStamp, str]] = {}
         self._absent: set[str] = set()
         self._progress: progress_port.Progress = progress_port.NULL
+        self._byte_weight = 1
 
     @contextlib.contextmanager
-    def reporting(self, progress: progress_port.Progress) -> Iterator[None]:
-        """Report the files and bytes digested inside the block (memo hits count as done)."""
-        previous, self._progress = self._progress, progress
+    def reporting(
+        self, progress: progress_port.Progress, *, storing: bool = False
+    ) -> Iterator[None]:
+        """Report the files and bytes digested inside the block (memo hits count as done).
+
+        `storing`: the block then stores each file it digests, reporting those bytes too; they
+        are announced with the hashing, so the bar's total is known before it moves."""
+        previous = self._progress, self._byte_weight
+        self._progress, self._byte_weight = progress, 2 if storing else 1
         try:
             yield
         finally:
-            self._progress = previous
+            self._progress, self._byte_weight = previous
 
     def digest(self, path: pathlib.Path) -> str | None:
         """Digest of a file or directory; None when nothing exists at `path`."""
@@ -47,7 +54,7 @@ class DigestService:
             return self.tree(path)[0]
         if not stat_mod.S_ISREG(st.st_mode):
             raise errors.SpecialFileError.at(path, st.st_mode)
-        self._progress.add_total(files=1, nbytes=st.st_size)
+        self._progress.add_total(files=1, nbytes=st.st_size * self._byte_weight)
         return self._file(str(path), state_store.FileStamp.of(st))
 
     def tree(self, path: pathlib.Path) -> tuple[str, dict[str, str]]:
@@ -61,7 +68,7 @@ class DigestService:
             (rel, p, state_store.FileStamp.of(st)) for rel, p, st in self._workspace.scan(path)
         ]
         size = sum(stamp.size for _, _, stamp in found)
-        self._progress.add_total(files=len(found), nbytes=size)
+        self._progress.add_total(files=len(found), nbytes=size * self._byte_weight)
         manifest = {rel: self._file(p, stamp) for rel, p, stamp in found}
         return self._hasher.tree_digest(manifest.items()), manifest, size
 

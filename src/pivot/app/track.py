@@ -74,7 +74,7 @@ class TrackService:
         existing = artifacts.find_tracked(self._root, self._workspace)
         wanted = [self._check(pipe, target, cwd, existing) for target in targets]
         try:
-            with self._digests.reporting(progress):
+            with self._digests.reporting(progress, storing=True):
                 return [
                     self._track_one(path, existing, links, progress)
                     for path in dict.fromkeys(wanted)
@@ -164,11 +164,10 @@ class TrackService:
         progress: progress_port.Progress,
     ) -> TrackResult:
         manifest: dict[str, str] | None = None
-        # The bar covers storing too: after hashing, the copy into the cache (bytes).
+        # The bar covers storing too (announced with the hashing: `reporting(storing=True)`).
         if self._workspace.is_dir(path):
             digest, manifest, size = self._digests.tree_with_size(path)
             root = str(path)
-            progress.add_total(nbytes=size)
             self._cache.put_files(
                 {f"{root}/{rel}": member for rel, member in manifest.items()}, progress
             )
@@ -178,7 +177,6 @@ class TrackService:
             digest = self._digests.digest(path)
             assert digest is not None
             size = self._workspace.stat(path).st_size
-            progress.add_total(nbytes=size)
             self._cache.put_file(path, digest, progress=progress)
             tracked = artifacts.Tracked(path, digest, size)
         self._link(path, digest, manifest, links)

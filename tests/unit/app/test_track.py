@@ -5,6 +5,7 @@ import pytest
 
 from pivot.app import artifacts, track
 from pivot.domain import errors
+from tests.fakes.progress import RecordingProgress
 from tests.unit.app import artifact_world
 
 
@@ -92,3 +93,32 @@ def test_nested_tracking_is_refused(world: artifact_world.World) -> None:
 
     with pytest.raises(errors.TargetError, match="inside the tracked directory 'raw'"):
         world.track("raw/a/x.txt")
+
+
+class _TotalsSeen(RecordingProgress):
+    """Records the announced byte total at every step of progress."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.totals_at_advance: list[int] = []
+
+    def advance(self, files: int = 0, nbytes: int = 0) -> None:
+        super().advance(files, nbytes)
+        self.totals_at_advance.append(self.bytes_total)
+
+
+@pytest.mark.parametrize("target", ["raw/data.bin", "raw"])
+def test_the_bar_knows_its_whole_total_before_it_moves(
+    world: artifact_world.World, target: str
+) -> None:
+    world.write("raw/data.bin", "x" * 5000)
+    world.write("raw/other.bin", "y" * 300)
+    progress = _TotalsSeen()
+
+    world.track(target, progress=progress)
+
+    # hashing and storing both count: the total is announced once, before the first step
+    size = 5000 if target == "raw/data.bin" else 5300
+    assert progress.totals_at_advance
+    assert set(progress.totals_at_advance) == {2 * size}
+    assert progress.done()
