@@ -118,7 +118,11 @@ class RunService:
         for done in finished:
             counts[done.status] = counts.get(done.status, 0) + 1
         summary = events.RunSummary(counts, time.perf_counter() - started)
-        if not options.dry_run:
+        if not options.dry_run and any(
+            d.status is not events.StageStatus.SKIPPED for d in finished
+        ):
+            # A run with nothing to do leaves no record, whether the snapshot or the full
+            # check answered it: history lists runs that did something.
             self._record_history(pipe.name, options, finished, wall_started)
         self._sink.emit(summary)
         return summary
