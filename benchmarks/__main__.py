@@ -18,6 +18,7 @@ from benchmarks import (
     hashing,
     measure,
     noop,
+    preconditions,
     profiling,
     report,
     results,
@@ -67,6 +68,22 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="with --data-path: only the cold runs (per-stage overhead, scheduler CPU, linearity)",
     )
+    parser.add_argument(
+        "--data-tracked-only",
+        action="store_true",
+        help="with --data-path: only track, re-track and checkout of --data-files files "
+        + "(report <date>-<host>-data-path-tracked.md)",
+    )
+    parser.add_argument(
+        "--data-tracked-reps", type=int, default=5, help="re-tracks and checkouts per tool"
+    )
+    parser.add_argument(
+        "--data-settle",
+        type=float,
+        default=preconditions.SETTLE_SECONDS,
+        help="seconds the bench's last deletion must be old before the first timed track "
+        + "(ext4 without a journal slows file creation for minutes after mass deletions)",
+    )
     parser.add_argument("--data-files", type=int, default=20_000, help="files (data path)")
     parser.add_argument("--data-big-mib", type=int, default=2048, help="big file (data path)")
     parser.add_argument(
@@ -111,6 +128,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         args.sizes, args.reps, args.hash_mib, args.cpu_seconds = "10", 1, 64, 0.2
         args.transfer_files, args.transfer_mib = 500, 64
         args.data_files, args.data_big_mib, args.data_sizes = 500, 64, "20,60"
+        args.data_tracked_reps, args.data_settle = 2, 0.0
     return args
 
 
@@ -241,6 +259,9 @@ def data_path_only(args: argparse.Namespace, out: results.Results, work: pathlib
         reps=args.reps,
         dvc_stages=min(100, small),
         cold_only=args.data_cold_only,
+        tracked_reps=args.data_tracked_reps,
+        tracked_only=args.data_tracked_only,
+        settle_seconds=args.data_settle,
     )
     with scratch.filesystem(work / "fs", image=args.scratch == "image") as (where, disk):
         out.meta["disk"] = disk
@@ -249,7 +270,14 @@ def data_path_only(args: argparse.Namespace, out: results.Results, work: pathlib
         )
     report.notes.extend(out.notes)
     out.meta["load"] = f"{load_at_start} at start, {load_average()} at end"
-    return write_report(args, out, "data-path", data_path.render(report, settings))
+    kind = (
+        "data-path-cold"
+        if args.data_cold_only
+        else "data-path-tracked"
+        if args.data_tracked_only
+        else "data-path"
+    )
+    return write_report(args, out, kind, data_path.render(report, settings))
 
 
 def noop_only(args: argparse.Namespace, out: results.Results, work: pathlib.Path) -> int:

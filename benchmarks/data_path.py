@@ -1,13 +1,13 @@
 import dataclasses
 import json
-import os
 import pathlib
 import shutil
 import statistics
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 
-from benchmarks import dvc_env, generate, hashing, measure, shape, tools, transfer
+from benchmarks import dvc_env, generate, hashing, measure, preconditions, shape, tools, transfer
 
 # Runs a command and writes what it cost: wall time, CPU of the measuring process itself
 # ("inprocess": the command is a Python script run in this interpreter, so its own CPU is
@@ -94,6 +94,8 @@ class Report:
     rows: list[Row] = dataclasses.field(default_factory=list[Row])
     targets: list[Target] = dataclasses.field(default_factory=list[Target])
     notes: list[str] = dataclasses.field(default_factory=list[str])
+    settled: str = ""
+    """What the tracked steps waited for before the first of them (their conditions)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -121,6 +123,16 @@ class Settings:
     reps: int = 3
     cold_only: bool = False
     """Only the cold runs (`--data-cold-only`)."""
+    tracked_reps: int = 5
+    """Re-tracks and checkouts per tool (the tools take turns)."""
+    tracked_only: bool = False
+    """Only track, re-track and checkout (`--data-tracked-only`)."""
+    settle_seconds: float = preconditions.SETTLE_SECONDS
+    """Age of the bench's last deletion before the first timed track (`--data-settle`), on a
+    filesystem that needs it (ext4 without a journal)."""
+    ballast_mib: int = 256
+    """Memory freed just before each tracked step (`measure.settle`): more than a checkout of
+    20,000 small files writes."""
 
 
 def cost(
@@ -166,12 +178,26 @@ class Bench:
         settings: Settings,
         dvc: dvc_env.DvcEnv | None,
         log: Callable[[str], None],
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        skips_recent_inodes: bool | None = None,
     ) -> None:
         self.work = work / "data-path"
         self.settings = settings
         self.dvc = dvc
         self.log = log
         self.report = Report()
+        # Outside `self.work`, which goes at the end of a run: the next run knows of it too.
+        self.deletions = preconditions.Deletions(
+            work / "data-path-deleted-at", clock=clock, sleep=sleep
+        )
+        self.aside = preconditions.Aside(self.work / "set-aside")
+        self.skips_recent_inodes = (
+            preconditions.skips_recent_inodes(work)
+            if skips_recent_inodes is None
+            else skips_recent_inodes
+        )
         self.pivot_exe = str(tools.pivot_executable())
         self.pivot_env = tools._env(tools.python_bin_dir())  # pyright: ignore[reportPrivateUsage]
         self.dvc_env = (
@@ -186,7 +212,7 @@ class Bench:
 
     def _fresh(self, name: str) -> pathlib.Path:
         path = self.work / name
-        _remove(path)
+        self.deletions.remove(path)
         path.mkdir(parents=True)
         return path
 
@@ -237,7 +263,7 @@ class Bench:
                 copy = self._fresh(f"pivot-cold-{n}")
             measured = sorted(runs, key=lambda c: c.wall)[len(runs) // 2]
             per_size[n] = (measured, lower_wall)
-            _remove(copy)
+            self.deletions.remove(copy)
             overhead = (measured.wall - lower_wall) / n
             self.report.rows.append(
                 Row(
@@ -279,7 +305,7 @@ class Bench:
         lower = self._fresh(f"lower-{project.size}")
         generate.write_project(project, generate.Form.LOWER_BOUND, lower)
         wall = cost([sys.executable, "lower_bound.py"], lower, self.pivot_env).wall
-        _remove(lower)
+        self.deletions.remove(lower)
         return wall
 
     def _dvc_cold(self, pivot_overhead: float) -> None:
@@ -300,7 +326,7 @@ class Bench:
                 + f"{overhead / pivot_overhead:.0f}×",
             )
         )
-        _remove(copy)
+        self.deletions.remove(copy)
 
     # -- a stage writing a 20,000-file directory --------------------------------------------
 
@@ -367,54 +393,34 @@ class Bench:
         )
         wall = driver.run(driver.repro, project).wall
         writer = float((project / "writer-seconds.txt").read_text())
-        _remove(project)
+        # Deleted with the rest at the end: freeing 40,000 inodes here would slow the file
+        # creation of the tracked steps that follow (see `preconditions.SETTLE_SECONDS`).
+        self.aside.put(project)
         return wall, writer
 
     # -- tracked data: re-track and checkout of 20,000 files -------------------------------
 
     def tracked_directory(self) -> None:
-        files, reps = self.settings.files, self.settings.reps
+        files, reps = self.settings.files, self.settings.tracked_reps
         source = self.work / "source-files"
         transfer.make_small(source, files)
         drivers = self.drivers()
         self.log(f"data path: {', '.join(drivers)} track, re-track, checkout of {files:,} files")
-        steps = self.tracked_all(drivers, source, reps)
-        labels = {
-            "track": f"track {files:,} files (first time)",
-            "retrack": f"no-op re-track of {files:,} files",
-            "checkout": f"checkout of {files:,} files, copy mode (into an empty workspace)",
-            "verify": f"checkout of {files:,} files, copy mode, `--verify` (re-hash)",
-        }
-        for step, label in labels.items():
-            pivot = steps["Pivot"].get(step)
-            dvc = steps.get("DVC", {}).get(step)
-            ratio = f"DVC ÷ Pivot {_med(dvc) / _med(pivot):.1f}×" if pivot and dvc else ""
-            self.report.rows.append(
-                Row(label, _spread(pivot) if pivot else "—", _spread(dvc) if dvc else "—", ratio)
-            )
-        for step, factor in (("checkout", 3), ("retrack", 5)):
-            pivot, dvc = steps["Pivot"].get(step), steps.get("DVC", {}).get(step)
-            goal = f"{labels[step]}: DVC ÷ Pivot ≥ {factor}"
-            if not pivot or not dvc:
-                self.report.targets.append(Target(goal, "DVC not measured", None))
-                continue
-            ratio = _med(dvc) / _med(pivot)
-            self.report.targets.append(
-                Target(
-                    goal, f"{ratio:.1f}× ({_s(_med(dvc))} vs {_s(_med(pivot))})", ratio >= factor
-                )
-            )
+        rows, targets = summarize(self.tracked_all(drivers, source, reps), files)
+        self.report.rows += rows
+        self.report.targets += targets
 
     def tracked_all(
         self, drivers: Mapping[str, Driver], source: pathlib.Path, reps: int
     ) -> dict[str, dict[str, list[float]]]:
         """Every tool through track, re-track and checkout, rep by rep, alternating which goes
-        first (AB, BA, …): what one tool's deletions leave for the next to pay is shared alike.
+        first (AB, BA, …), from the same preconditions (`render` states them).
 
-        On ext4 without a journal (this VM's disk) a file created within a minute or more of
-        many deletions costs far more: the inode allocator skips every recently freed inode
-        (`recently_deleted`), and each checkout here follows the deletion of 20,000 files.
-        Measured one tool after the other, the second tool also paid for the first's."""
+        On ext4 without a journal (this VM's disk) a file created within minutes of many
+        deletions costs far more (`preconditions.SETTLE_SECONDS`), so nothing is deleted from
+        the first timed step to the last: a checkout's previous workspace is renamed aside, and
+        everything goes once the steps are done. The first step waits until the bench's last
+        deletion is old enough."""
         order = list(drivers.items())
         projects: dict[str, pathlib.Path] = {}
         for tool, driver in order:
@@ -426,24 +432,48 @@ class Bench:
             tool: {"track": [], "retrack": [], "checkout": []} for tool in drivers
         }
 
+        def timed(tool: str, args: Sequence[str]) -> float:
+            preconditions.warm(projects[tool])
+            measure.settle(self.work, self.settings.ballast_mib)
+            return drivers[tool].run(args, projects[tool]).wall
+
         def turns(rep: int) -> list[tuple[str, Driver]]:
             return order if rep % 2 == 0 else order[::-1]
 
+        waits: list[str] = []
+
+        def settle(before: str) -> None:
+            if not self.skips_recent_inodes:
+                return
+            waited = self.deletions.settle(self.settings.settle_seconds)
+            self.log(f"  waited {waited:.0f} s for the last deletion to age")
+            waits.append(f"{waited:.0f} s before {before}")
+
+        settle("the first track")
         for tool, driver in order:
-            steps[tool]["track"].append(driver.run(driver.add, projects[tool]).wall)
+            steps[tool]["track"].append(timed(tool, driver.add))
+        if self.skips_recent_inodes:
+            self.deletions.note()  # a first track deletes too (DVC: a temp file per object)
         for rep in range(reps):
             for tool, driver in turns(rep):
-                steps[tool]["retrack"].append(driver.run(driver.add, projects[tool]).wall)
+                steps[tool]["retrack"].append(timed(tool, driver.add))
+        settle("the first checkout")
+        self.report.settled = (
+            f"ext4 without a journal: waited {' and '.join(waits)}"
+            if self.skips_recent_inodes
+            else "a filesystem with a journal (or not ext4): no wait needed"
+        )
         for rep in range(reps):
             for tool, driver in turns(rep):
-                _remove(projects[tool] / "data")
-                steps[tool]["checkout"].append(driver.run(driver.checkout, projects[tool]).wall)
+                self.aside.put(projects[tool] / "data")
+                steps[tool]["checkout"].append(timed(tool, driver.checkout))
         for tool, driver in order:
             if driver.verify is not None:
-                _remove(projects[tool] / "data")
-                steps[tool]["verify"] = [driver.run(driver.verify, projects[tool]).wall]
+                self.aside.put(projects[tool] / "data")
+                steps[tool]["verify"] = [timed(tool, driver.verify)]
+        self.deletions.remove(self.aside.root)
         for project in projects.values():
-            _remove(project)
+            self.deletions.remove(project)
         return steps
 
     # -- one big file: peak memory -----------------------------------------------------------
@@ -457,12 +487,12 @@ class Bench:
         project = self._pivot_project("big")
         shutil.copyfile(source, project / "big.bin")
         peaks["Pivot"] = self._pivot(["track", "big.bin"], project)
-        _remove(project)
+        self.deletions.remove(project)
         if self.dvc is not None:
             project = self._dvc_project("big")
             shutil.copyfile(source, project / "big.bin")
             peaks["DVC"] = self._dvc(["add", "-q", "big.bin"], project)
-            _remove(project)
+            self.deletions.remove(project)
         shown = {t: f"{c.peak_kib / 1024:.0f} MiB ({_s(c.wall)})" for t, c in peaks.items()}
         self.report.rows.append(
             Row(
@@ -479,14 +509,48 @@ class Bench:
         )
 
 
-def _remove(path: pathlib.Path) -> None:
-    """Delete a benchmark tree, read-only cache directories included."""
-    if not path.exists():
-        return
-    for dirpath, dirnames, _ in os.walk(path):
-        for d in dirnames:
-            os.chmod(os.path.join(dirpath, d), 0o755)
-    shutil.rmtree(path)
+def summarize(
+    steps: Mapping[str, Mapping[str, Sequence[float]]], files: int
+) -> tuple[list[Row], list[Target]]:
+    """Rows and targets of the tracked steps: medians, their ratio, and the ratio of each rep's
+    pair (the two tools ran back to back in every rep)."""
+    labels = {
+        "track": f"track {files:,} files (first time)",
+        "retrack": f"no-op re-track of {files:,} files",
+        "checkout": f"checkout of {files:,} files, copy mode (into an empty workspace)",
+        "verify": f"checkout of {files:,} files, copy mode, `--verify` (re-hash)",
+    }
+    rows: list[Row] = []
+    for step, label in labels.items():
+        pivot = steps["Pivot"].get(step)
+        dvc = steps.get("DVC", {}).get(step)
+        note = f"DVC ÷ Pivot {_ratio(dvc, pivot)}" if pivot and dvc else ""
+        rows.append(
+            Row(label, _spread(pivot) if pivot else "—", _spread(dvc) if dvc else "—", note)
+        )
+    targets: list[Target] = []
+    for step, factor in (("checkout", 3), ("retrack", 5)):
+        pivot, dvc = steps["Pivot"].get(step), steps.get("DVC", {}).get(step)
+        goal = f"{labels[step]}: DVC ÷ Pivot ≥ {factor}"
+        if not pivot or not dvc:
+            targets.append(Target(goal, "DVC not measured", None))
+            continue
+        ratio = _med(dvc) / _med(pivot)
+        measured = f"{ratio:.1f}× ({_s(_med(dvc))} vs {_s(_med(pivot))})"
+        if len(pivot) == len(dvc) > 1:
+            measured += f"; per rep {_pairs(dvc, pivot)}"
+        targets.append(Target(goal, measured, ratio >= factor))
+    return rows, targets
+
+
+def _ratio(dvc: Sequence[float], pivot: Sequence[float]) -> str:
+    text = f"{_med(dvc) / _med(pivot):.1f}×"
+    return f"{text} (per rep {_pairs(dvc, pivot)})" if len(pivot) == len(dvc) > 1 else text
+
+
+def _pairs(dvc: Sequence[float], pivot: Sequence[float]) -> str:
+    ratios = [d / p for d, p in zip(dvc, pivot, strict=True)]
+    return f"{min(ratios):.1f}–{max(ratios):.1f}×"
 
 
 def run(
@@ -499,13 +563,17 @@ def run(
     bench = Bench(work, settings, dvc, log)
     bench.work.mkdir(parents=True, exist_ok=True)
     steps = (bench.cold_runs, bench.directory_output, bench.tracked_directory, bench.big_file)
-    for step in steps[:1] if settings.cold_only else steps:
+    if settings.cold_only:
+        steps = (bench.cold_runs,)
+    elif settings.tracked_only:
+        steps = (bench.tracked_directory,)
+    for step in steps:
         try:
             step()
         except measure.CommandFailedError as exc:
             bench.report.notes.append(f"{step.__name__}: {exc.short}")
             log(f"  ! {step.__name__}: {exc.short}")
-    _remove(bench.work)
+    bench.deletions.remove(bench.work)
     return bench.report
 
 
@@ -529,10 +597,10 @@ def render(report: Report, settings: Settings) -> str:
         "Wall-clock time of the whole command; `scheduler CPU` is the CPU time of the `pivot` "
         + "process itself (workers excluded). Data: "
         + f"{settings.files:,} files of 1–4 KiB in 100 directories; DVC with `cache.type copy`. "
-        + f"Repeated measures: median (min–max) of {settings.reps}; track, re-track and "
-        + "checkout alternate the tools rep by rep (AB, BA, …), as each checkout follows a "
-        + "deletion of the files it restores.",
+        + f"Repeated measures: median (min–max) of {settings.reps}, the tracked steps below "
+        + "excepted.",
         "",
+        *([] if settings.cold_only else [*_conditions(report, settings), ""]),
         "| measure | Pivot | DVC | note |",
         "|---|---|---|---|",
         *(f"| {r.what} | {r.pivot} | {r.dvc} | {r.note} |" for r in report.rows),
@@ -540,3 +608,33 @@ def render(report: Report, settings: Settings) -> str:
     if report.notes:
         lines += ["", "## Notes", "", *(f"- {n}" for n in report.notes)]
     return "\n".join(lines)
+
+
+def _conditions(report: Report, settings: Settings) -> list[str]:
+    """How track, re-track and checkout are made comparable between the tools."""
+    return [
+        "Conditions of track, re-track and checkout (the same for each tool):",
+        "",
+        "- The tools take turns rep by rep (AB, BA, …); median (min–max) of "
+        + f"{settings.tracked_reps} re-tracks and checkouts each, and the DVC ÷ Pivot ratio of "
+        + "each rep's pair (run back to back) as its spread.",
+        "- Nothing is deleted from the first timed step to the last: before each checkout the "
+        + "previous workspace is renamed aside (its inodes stay in use), and all of them are "
+        + "deleted after the last step; the directory-output step's projects wait there too.",
+        "- On ext4 without a journal (this VM's own disk, `--scratch work`) the inode allocator "
+        + "skips every free inode deleted less than 60 s ago, or 360 s while its inode-table "
+        + "block is dirty, so files created minutes after a mass deletion cost several times "
+        + "more, most for whichever tool creates files first (earlier reports, each checkout "
+        + "right after deleting the 20,000 files, swung 2.1–7.7× on checkout). There the bench "
+        + "syncs and waits, before the first track and again before the first checkout (a "
+        + "first track deletes files too: DVC unlinks a temp file per object), until the last "
+        + f"deletion is {settings.settle_seconds:.0f} s old. This run: "
+        + f"{report.settled or 'not measured'}.",
+        "- Before each timed command, that tool's project (workspace, cache, state) is read "
+        + "through, so its pages and inodes are in memory; then dirty pages are flushed and "
+        + f"{settings.ballast_mib} MiB of memory freed just before (`measure.settle`, as the "
+        + "transfer bench does): every command starts with the same page-cache state, no "
+        + "writeback of the previous one pending, and no cost of memory the VM gave back to "
+        + "its host. Caches are not dropped (that would time the virtual disk).",
+        "- Not controlled: other processes on the host (load at start and end in the header).",
+    ]
