@@ -101,6 +101,24 @@ def test_track_links_the_workspace_to_the_cache_per_link_modes(
     assert "images: tracked, clean" in status.stdout
 
 
+def test_an_unchanged_retrack_leaves_the_workspace_alone(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = _data_project(tmp_path, {"images/a.png": "aa", "images/sub/b.png": "bbb"})
+    monkeypatch.setenv("PIVOT_LINK_MODES", "copy")
+    assert project.pivot("track", "images").returncode == 0
+    files = sorted(p for p in (tmp_path / "images").rglob("*") if p.is_file())
+    before = [(p.stat().st_ino, p.stat().st_nlink) for p in files]
+    monkeypatch.setenv("PIVOT_LINK_MODES", "hardlink,copy")
+
+    done = project.pivot("track", "images")
+
+    assert done.returncode == 0, done.stderr
+    assert "unchanged: images" in done.stdout
+    assert [(p.stat().st_ino, p.stat().st_nlink) for p in files] == before
+    assert "images: tracked, clean" in project.pivot("status").stdout
+
+
 def test_pivotignore_hides_directories_from_status(tmp_path: pathlib.Path) -> None:
     project = _data_project(tmp_path, {"keep/a.txt": "a\n", "archive/b.txt": "b\n"})
     assert project.pivot("track", "keep/a.txt", "archive/b.txt").returncode == 0

@@ -179,11 +179,13 @@ class TrackService:
             size = self._workspace.stat(path).st_size
             self._cache.put_file(path, digest, progress=progress)
             tracked = artifacts.Tracked(path, digest, size)
-        self._link(path, digest, manifest, links)
         self._workspace.ignore(path)  # the data stays out of git; its .pvt is committed
         before = next((t for t in existing if t.path == path), None)
         if before == tracked:
+            # Left as the last track left it (linked then, if a link mode worked) instead of
+            # re-creating every file of it: a no-op re-track touches no workspace file.
             return TrackResult(tracked, TrackAction.UNCHANGED)
+        self._link(path, digest, manifest, links)
         self._workspace.write_atomic(tracked.manifest_path, tracked.encode())
         action = TrackAction.TRACKED if before is None else TrackAction.UPDATED
         return TrackResult(tracked, action)

@@ -5,6 +5,7 @@ import pytest
 
 from pivot.app import artifacts, track
 from pivot.domain import errors
+from pivot.ports import content_cache
 from tests.fakes.progress import RecordingProgress
 from tests.unit.app import artifact_world
 
@@ -122,3 +123,59 @@ def test_the_bar_knows_its_whole_total_before_it_moves(
     assert progress.totals_at_advance
     assert set(progress.totals_at_advance) == {2 * size}
     assert progress.done()
+
+
+def _inodes(root: pathlib.Path) -> dict[str, tuple[int, int]]:
+    return {str(p): (p.stat().st_ino, p.stat().st_nlink) for p in root.rglob("*") if p.is_file()}
+
+
+def test_an_unchanged_retrack_leaves_the_workspace_alone(world: artifact_world.World) -> None:
+    world.write("images/a.png", "aa")
+    world.write("images/sub/b.png", "bbb")
+    world.write("notes.txt", "n")
+    world.track("images", "notes.txt")  # copy: the workspace keeps its own files
+    before = _inodes(world.root / "images") | _inodes(world.root / "notes.txt")
+
+    results = world.track_service().track(
+        world.pipe,
+        ["images", "notes.txt"],
+        cwd=world.root,
+        link_modes=(content_cache.LinkMode.HARDLINK, content_cache.LinkMode.COPY),
+    )
+
+    assert [r.action for r in results] == [track.TrackAction.UNCHANGED] * 2
+    assert _inodes(world.root / "images") | _inodes(world.root / "notes.txt") == before
+
+
+def test_a_changed_retrack_links_the_new_version(world: artifact_world.World) -> None:
+    world.write("images/a.png", "aa")
+    world.track("images")
+    world.write("images/b.png", "bbb")
+    before = _inodes(world.root / "images")
+
+    (result,) = world.track_service().track(
+        world.pipe,
+        ["images"],
+        cwd=world.root,
+        link_modes=(content_cache.LinkMode.HARDLINK, content_cache.LinkMode.COPY),
+    )
+
+    assert result.action is track.TrackAction.UPDATED
+    assert _inodes(world.root / "images").keys() == {
+        str(world.root / "images" / n) for n in ("a.png", "b.png")
+    }
+    assert not set(_inodes(world.root / "images").values()) & set(before.values())
+
+
+def test_an_unchanged_retrack_stores_a_member_the_cache_lost(world: artifact_world.World) -> None:
+    world.write("images/a.png", "aa")
+    world.write("images/b.png", "bbb")
+    (first,) = world.track("images")
+    lost = world.hasher.bytes_digest(b"bbb")
+    world.cache.remove(lost)
+
+    (again,) = world.track("images")
+
+    assert again.action is track.TrackAction.UNCHANGED
+    assert world.cache.has(lost)
+    assert world.cache.verify(first.tracked.digest)
