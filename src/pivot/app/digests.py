@@ -105,9 +105,10 @@ class DigestService:
         if manifest is None:
             self.remember(str(path), state_store.FileStamp.of(self._stat(path)), digest)
             return
+        root = str(path)
         for rel, member in manifest.items():
-            file = path.joinpath(*rel.split("/"))
-            self.remember(str(file), state_store.FileStamp.of(self._stat(file)), member)
+            file = f"{root}/{rel}"  # the key `scan` gives it; a string, not a path per file
+            self.remember(file, state_store.FileStamp.of(self._stat(file)), member)
 
     def flush(self) -> None:
         """Persist new memo entries in one transaction."""
