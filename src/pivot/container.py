@@ -83,10 +83,12 @@ def _cache_root(project_root: pathlib.Path) -> pathlib.Path:
     return layout.cache_dir(project_root)
 
 
-def _config_files(project_root: pathlib.Path) -> Any:
+def _config_files(
+    project_root: pathlib.Path, memo: Callable[[], state_store.StateStore]
+) -> Any:
     from pivot.adapters.config import yaml_config
 
-    return yaml_config.YamlConfigFiles(layout.state_dir(project_root))
+    return yaml_config.YamlConfigFiles(layout.state_dir(project_root), memo=memo)
 
 
 def _settings(files: Any) -> Any:
@@ -135,21 +137,24 @@ def _remote_choice(settings: Any, name: str | None) -> Any:
 
 def _remote_location(project_root: pathlib.Path, url: str) -> str:
     """Checks a remote URL and gives its canonical form (a plain path made absolute)."""
-    from pivot.adapters.remote import obstore_remote
+    from pivot.adapters.remote import url as remote_url
 
-    return obstore_remote.location(url, project_root)
+    return remote_url.location(url, project_root)
 
 
 def _remote_factory(choice: Any, project_root: pathlib.Path) -> Callable[[], Any]:
     """Opens the chosen remote; picklable, so a cluster worker can open it too."""
-    from pivot.adapters.remote import obstore_remote
+    from pivot.adapters.remote import url as remote_url
 
     _, options = choice
-    where = obstore_remote.location(options.url, project_root)
+    where = remote_url.location(options.url, project_root)
     if "://" not in where:
+        # Imported only here: obstore is not loaded for a directory remote.
         from pivot.adapters.remote import directory_remote
 
         return functools.partial(directory_remote.DirectoryRemote, where)
+    from pivot.adapters.remote import obstore_remote
+
     return functools.partial(
         obstore_remote.ObstoreRemote,
         where,
@@ -300,12 +305,12 @@ class Container(containers.DeclarativeContainer):
     config = providers.Configuration()
 
     project_root = providers.Singleton(project.find_root, config.cwd)
-    config_files = providers.Singleton(_config_files, project_root)
+    state_store = providers.Resource(_state_store, project_root)
+    config_files = providers.Singleton(_config_files, project_root, state_store.provider)
     settings = providers.Singleton(_settings, config_files)
 
     # Adapters
     hasher = providers.Singleton(_lazy("pivot.adapters.hashing.xxh3_hasher", "Xxh3Hasher"))
-    state_store = providers.Resource(_state_store, project_root)
     cache = providers.Singleton(
         _lazy("pivot.adapters.cache.local_content_cache", "LocalContentCache"),
         providers.Callable(_cache_root, project_root),

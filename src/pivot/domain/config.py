@@ -131,6 +131,26 @@ def dump(
     return out
 
 
+def restore(data: Mapping[str, Any]) -> Config:
+    """Settings from `dump`'s plain data of settings `validate` accepted (no pydantic: a memo of
+    validated settings is read back with this). Lists become tuples again; raises TypeError
+    when `data` does not fit the dataclasses."""
+    sections = _sections()
+    built: dict[str, Any] = {}
+    for name, value in data.items():
+        if name == "remotes":
+            built[name] = {k: _rebuilt(RemoteConfig, v) for k, v in value.items()}
+        elif name in sections:
+            built[name] = _rebuilt(sections[name], value)
+        else:
+            raise TypeError(f"no settings section {name!r}")
+    return Config(**built)
+
+
+def _rebuilt(model: type[Any], value: Mapping[str, Any]) -> Any:
+    return model(**{k: tuple(v) if isinstance(v, list) else v for k, v in value.items()})
+
+
 def _field_names(model: type[Any]) -> list[str]:
     return [f.name for f in dataclasses.fields(model)]
 

@@ -1,8 +1,10 @@
 import pathlib
+from typing import Any
 
 import pytest
 
 from pivot.adapters.config import yaml_config
+from pivot.adapters.memory import state_store as memory_state
 from pivot.domain import config, errors
 
 
@@ -81,6 +83,77 @@ def test_error_names_the_local_file_when_it_holds_the_bad_value(state: pathlib.P
 def test_bad_environment_value_names_the_variable(state: pathlib.Path) -> None:
     with pytest.raises(errors.ConfigError, match=r"^\$PIVOT_EXECUTOR: run.executor: .*'teleport'"):
         _files(state, PIVOT_EXECUTOR="teleport").load()
+
+
+_FULL = """\
+core: {remote: origin}
+cache: {link_modes: [copy, hardlink]}
+fingerprint: {ignore_package_versions: true}
+run: {executor: inline, scheduler: tcp://h:8786, shared_fs: false, fast: false}
+remotes:
+  origin: {url: s3://b/p, endpoint_url: http://h:9000, region: eu, allow_http: true, jobs: 3,
+           timeout: 2.5}
+  other: {url: /data/remote}
+"""
+
+
+def _memoised(state: pathlib.Path, memo: memory_state.MemoryStateStore, **env: str) -> Any:
+    return yaml_config.YamlConfigFiles(state, environ=env, memo=lambda: memo).load()
+
+
+def test_settings_read_back_from_the_memo_equal_the_validated_ones(state: pathlib.Path) -> None:
+    (state / "config.yaml").write_text(_FULL)
+    memo = memory_state.MemoryStateStore()
+
+    validated = _memoised(state, memo)
+    remembered = _memoised(state, memo)
+
+    assert memo.get(*yaml_config.MEMO) is not None
+    assert remembered == validated == _files(state).load()
+    assert remembered.cache.link_modes == ("copy", "hardlink")
+    assert remembered.remotes["origin"].timeout == 2.5
+
+
+def test_an_edit_or_an_override_is_seen_despite_the_memo(state: pathlib.Path) -> None:
+    path = state / "config.yaml"
+    path.write_text("run: {executor: inline}\n")
+    memo = memory_state.MemoryStateStore()
+    assert _memoised(state, memo).run.executor == "inline"
+
+    path.write_text("run: {executor: loky}\n")
+    assert _memoised(state, memo).run.executor == "loky"
+    assert _memoised(state, memo, PIVOT_EXECUTOR="dask").run.executor == "dask"
+    (state / "config.local.yaml").write_text("run: {executor: inline}\n")
+    assert _memoised(state, memo).run.executor == "inline"
+    path.write_text("run: {executor: teleport}\n")
+    (state / "config.local.yaml").unlink()
+    with pytest.raises(errors.ConfigError, match=r"config\.yaml:1: run.executor"):
+        _memoised(state, memo)
+
+
+def test_settings_written_by_set_are_remembered(state: pathlib.Path) -> None:
+    memo = memory_state.MemoryStateStore()
+    files = yaml_config.YamlConfigFiles(state, environ={}, memo=lambda: memo)
+
+    files.set(("remotes", "team", "url"), "/data/remote", local=False)
+    files.set(("core", "remote"), "team", local=True)
+    remembered = memo.get(*yaml_config.MEMO)
+
+    assert files.load() == _files(state).load()
+    assert files.load().remotes["team"].url == "/data/remote"
+    assert memo.get(*yaml_config.MEMO) == remembered
+
+
+def test_a_damaged_or_foreign_memo_is_validated_again(state: pathlib.Path) -> None:
+    (state / "config.yaml").write_text("run: {executor: inline}\n")
+    memo = memory_state.MemoryStateStore()
+    _memoised(state, memo)
+    stored = memo.get(*yaml_config.MEMO)
+    assert stored is not None
+
+    for value in (stored[:32] + b"{not json", stored[:32] + b'{"sections": {}}', b"short"):
+        memo.put_many(yaml_config.MEMO[0], [(yaml_config.MEMO[1], value)])
+        assert _memoised(state, memo).run.executor == "inline"
 
 
 def test_set_keeps_comments_and_validates(state: pathlib.Path) -> None:

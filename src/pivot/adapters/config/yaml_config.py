@@ -1,37 +1,80 @@
+import hashlib
 import io
+import json
 import os
 import pathlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pivot.adapters import fs, yaml_text
 from pivot.domain import config, errors
+from pivot.ports import state_store
 
 SHARED = "config.yaml"
 LOCAL = "config.local.yaml"
 _IGNORE_LINE = "/config.local.yaml"
+MEMO = ("config", "checked")
+"""State-store namespace and key of the last settings validated: the digest of what they were
+validated from, then their JSON."""
+_DIGEST = 32
 
 
 class YamlConfigFiles:
-    """`.pivot/config.yaml` (committed) and `.pivot/config.local.yaml` (git-ignored; wins)."""
+    """`.pivot/config.yaml` (committed) and `.pivot/config.local.yaml` (git-ignored; wins).
 
-    def __init__(self, state_dir: pathlib.Path, environ: Mapping[str, str] | None = None) -> None:
+    With a `memo` (the state store, opened on first use), settings validated once are kept
+    there with the digest of everything they came from (both files' bytes, the `PIVOT_*`
+    overrides, the settings model's source): while none of that changes, a command reads them
+    back without parsing YAML or importing pydantic (ADR 0009)."""
+
+    def __init__(
+        self,
+        state_dir: pathlib.Path,
+        environ: Mapping[str, str] | None = None,
+        memo: Callable[[], state_store.StateStore] | None = None,
+    ) -> None:
         self.shared = state_dir / SHARED
         self.local = state_dir / LOCAL
         self._environ = os.environ if environ is None else environ
+        self._memo = memo
 
     def load(self) -> config.Config:
         """The effective settings: both files, then `PIVOT_*` environment overrides."""
-        docs = self._docs()
+        texts = [(path, data) for path in (self.shared, self.local) if (data := _bytes(path))]
         overrides = config.env_overrides(self._environ)
-        if not docs and not overrides:
+        if not texts and not overrides:
             return config.defaults()
+        digest = _digest(texts, overrides)
+        remembered = self._remembered(digest)
+        if remembered is not None:
+            return remembered
+        docs = [(path, _parse(path, data)) for path, data in texts]
         merged: dict[str, Any] = {}
         for _, doc in docs:
             merged = config.merge(merged, doc)
         for key, value in overrides.items():
             config.set_path(merged, key, value)
-        return _validate(merged, docs, overrides)
+        settings = _validate(merged, docs, overrides)
+        self._remember(digest, settings)
+        return settings
+
+    def _remember(self, digest: bytes | None, settings: config.Config) -> None:
+        if self._memo is None or digest is None:
+            return
+        checked = json.dumps(config.dump(settings), sort_keys=True).encode()
+        self._memo().put_many(MEMO[0], [(MEMO[1], digest + checked)])
+
+    def _remembered(self, digest: bytes | None) -> config.Config | None:
+        """The settings validated from exactly these inputs, if the memo holds them."""
+        if self._memo is None or digest is None:
+            return None
+        value = self._memo().get(*MEMO)
+        if value is None or value[:_DIGEST] != digest:
+            return None
+        try:
+            return config.restore(json.loads(value[_DIGEST:]))
+        except (ValueError, TypeError, AttributeError):
+            return None  # written by another version, or damaged: validate again
 
     def raw(self, *, local: bool | None = None) -> dict[str, Any]:
         """What the files say (None: both merged), without defaults or the environment."""
@@ -84,7 +127,7 @@ class YamlConfigFiles:
         merged: dict[str, Any] = {}
         for _, d in docs:
             merged = config.merge(merged, d)
-        _validate(merged, docs, {})
+        settings = _validate(merged, docs, {})
         from ruamel import yaml
 
         out = io.StringIO()
@@ -92,6 +135,38 @@ class YamlConfigFiles:
         fs.atomic_write_bytes(path, out.getvalue().encode())
         if path == self.local:
             _ignore_local(path.parent)
+        # What was just validated is what the next command reads (without overrides).
+        texts = [(p, data) for p in (self.shared, self.local) if (data := _bytes(p))]
+        self._remember(_digest(texts, {}), settings)
+
+
+def _bytes(path: pathlib.Path) -> bytes | None:
+    """A config file's bytes; None when there is no such file."""
+    try:
+        with open(path, "rb") as f:
+            yaml_text.check_size(os.fstat(f.fileno()).st_size)
+            return f.read()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None
+    except yaml_text.YamlLimitError as exc:
+        raise errors.ConfigError(f"{path}: {exc}") from None
+
+
+def _digest(
+    texts: list[tuple[pathlib.Path, bytes]], overrides: Mapping[tuple[str, ...], Any]
+) -> bytes | None:
+    """What validated settings depend on, hashed: the model's source, which file holds which
+    bytes, the overrides. None when the model's source cannot be read (no memo then)."""
+    try:
+        model = pathlib.Path(config.__file__).read_bytes()
+    except (OSError, TypeError):
+        return None
+    h = hashlib.blake2b(model, digest_size=_DIGEST)
+    for path, data in texts:
+        h.update(b"\0%s\0%d\0" % (path.name.encode(), len(data)))
+        h.update(data)
+    h.update(repr(sorted(overrides.items())).encode())
+    return h.digest()
 
 
 def _new_map() -> Any:
@@ -102,11 +177,16 @@ def _new_map() -> Any:
 
 def _read(path: pathlib.Path) -> Any:
     """A config file as a round-trip mapping (line numbers kept for messages)."""
+    data = _bytes(path)
+    return _parse(path, b"" if data is None else data)
+
+
+def _parse(path: pathlib.Path, data: bytes) -> Any:
+    """A config file's bytes as a round-trip mapping (line numbers kept for messages)."""
     from ruamel import yaml
 
     try:
-        yaml_text.check_size(path.stat().st_size)
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
         loaded: Any = yaml_text.guarded(lambda: yaml.YAML(typ="rt").load(text))
     except UnicodeDecodeError as exc:
         raise errors.ConfigError(
