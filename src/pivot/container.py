@@ -83,9 +83,7 @@ def _cache_root(project_root: pathlib.Path) -> pathlib.Path:
     return layout.cache_dir(project_root)
 
 
-def _config_files(
-    project_root: pathlib.Path, memo: Callable[[], state_store.StateStore]
-) -> Any:
+def _config_files(project_root: pathlib.Path, memo: Callable[[], state_store.StateStore]) -> Any:
     from pivot.adapters.config import yaml_config
 
     return yaml_config.YamlConfigFiles(layout.state_dir(project_root), memo=memo)
