@@ -113,3 +113,13 @@ def test_output_of_a_job_goes_to_its_file_only(
     assert ex.submit(executor_jobs.chatter, "two", import_root=JOBS_ROOT).result(60) == "two"
     assert "two" not in log.read_text()
     assert "one" not in capfd.readouterr().out
+
+
+def test_expecting_fewer_jobs_at_once_than_are_submitted_still_runs_them_all(
+    ex: executor.Executor,
+) -> None:
+    ex.expect(1)
+
+    futures = [ex.submit(executor_jobs.add_one, i, import_root=JOBS_ROOT) for i in range(3)]
+
+    assert [f.result(timeout=60) for f in futures] == [1, 2, 3]

@@ -189,3 +189,55 @@ def test_ctrl_c_stops_the_run_with_one_message_and_records_nothing(project: Proj
     assert running.returncode == 130
     assert stderr.strip() == "pivot: interrupted; stages that had not finished were not recorded"
     assert not (project.root / ".pivot/stages/slow.lock").exists()
+
+
+COUNTING_STAGES = """
+import os
+import pathlib
+from typing import Annotated
+
+from pivot import loaders, outputs
+
+
+def _workers() -> str:
+    # The pool's worker processes: children of the `pivot` process that runs this one.
+    found = 0
+    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        found += ppid == os.getppid() and b"popen_loky_posix" in command
+    return str(found)
+
+
+def left() -> Annotated[str, outputs.Out("left.txt", loaders.Text())]:
+    return _workers()
+
+
+def right() -> Annotated[str, outputs.Out("right.txt", loaders.Text())]:
+    return _workers()
+"""
+
+
+def test_a_run_starts_no_more_workers_than_it_has_stages(project: Project) -> None:
+    project.write("stages.py", COUNTING_STAGES)
+    project.write(
+        "pipeline.py",
+        "import stages\nfrom pivot.pipeline import Pipeline\n\n"
+        + "pipeline = Pipeline('count')\npipeline.register(stages.left)\n",
+    )
+
+    assert project.pivot("run", "-j", "4").returncode == 0
+    assert (project.root / "left.txt").read_text() == "1"
+
+    project.write(
+        "pipeline.py",
+        "import stages\nfrom pivot.pipeline import Pipeline\n\n"
+        + "pipeline = Pipeline('count')\npipeline.register(stages.left)\n"
+        + "pipeline.register(stages.right)\n",
+    )
+    assert project.pivot("run", "-j", "4", "--force").returncode == 0
+    assert (project.root / "left.txt").read_text() == "2"
+    assert (project.root / "right.txt").read_text() == "2"

@@ -16,11 +16,16 @@ class GatedExecutor:
         self._pool = concurrent.futures.ThreadPoolExecutor(1)
         self.most_waiting = 0
         """The most jobs submitted and not finished at one time."""
+        self.expected: list[int] = []
+        """What each `expect` call said."""
         self._pending: list[concurrent.futures.Future[Any]] = []
 
     @property
     def max_workers(self) -> int:
         return self._max_workers
+
+    def expect(self, jobs: int) -> None:
+        self.expected.append(jobs)
 
     def submit(
         self,
@@ -62,6 +67,9 @@ class SteppedExecutor:
     @property
     def max_workers(self) -> int:
         return 1
+
+    def expect(self, jobs: int) -> None:
+        pass
 
     def submit(
         self,

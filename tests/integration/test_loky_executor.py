@@ -158,6 +158,55 @@ def test_shutdown_leaves_no_worker_running() -> None:
     )
 
 
+def _workers_of_this_process() -> int:
+    """The loky worker processes this test process has started (and not yet stopped)."""
+    found = 0
+    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        found += ppid == os.getpid() and b"popen_loky_posix" in command
+    return found
+
+
+def _run_jobs(ex: loky_executor.LokyExecutor, count: int) -> None:
+    futures = [ex.submit(executor_jobs.add_one, i, import_root=JOBS_ROOT) for i in range(count)]
+    assert [f.result(timeout=60) for f in futures] == [i + 1 for i in range(count)]
+
+
+def test_the_pool_starts_only_the_workers_expected_and_grows_when_more_are() -> None:
+    ex = loky_executor.LokyExecutor(max_workers=3)
+    try:
+        ex.expect(1)
+        _run_jobs(ex, 3)
+        assert _workers_of_this_process() == 1
+
+        ex.expect(2)
+        _run_jobs(ex, 3)
+        assert _workers_of_this_process() == 2
+
+        ex.expect(1)  # warm workers are kept for the next run
+        _run_jobs(ex, 1)
+        assert _workers_of_this_process() == 2
+
+        ex.expect(10)  # never more than max_workers
+        _run_jobs(ex, 4)
+        assert _workers_of_this_process() == 3
+    finally:
+        ex.shutdown()
+
+
+def test_without_an_expectation_the_pool_starts_max_workers() -> None:
+    ex = loky_executor.LokyExecutor(max_workers=2)
+    try:
+        _run_jobs(ex, 1)
+        assert _workers_of_this_process() == 2
+    finally:
+        ex.shutdown()
+
+
 def _import_as(name: str, directory: pathlib.Path) -> types.ModuleType:
     sys.modules.pop(name, None)
     sys.path.insert(0, str(directory))

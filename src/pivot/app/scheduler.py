@@ -73,6 +73,10 @@ class Scheduler:
 
     def run(self) -> list[stage_handler.Finished]:
         """Run until every stage has finished (or was blocked); the stages as they finished."""
+        # A pool need not start a worker per CPU for a run of fewer stages (one trivial stage:
+        # one worker starting, not one per core competing with it for the CPU).
+        if self._order:
+            self._executor.expect(min(self._jobs, len(self._order)))
         self._loop()
         for name in self._order:
             if name not in self._done:

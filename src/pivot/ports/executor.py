@@ -15,6 +15,11 @@ class Executor(Protocol):
         """How many jobs may run at once."""
         ...
 
+    def expect(self, jobs: int) -> None:
+        """At most `jobs` of the coming jobs run at once: start no more workers than that for
+        them (workers already started stay); never limits what is submitted."""
+        ...
+
     def submit(
         self,
         fn: Callable[[A], R],

@@ -114,6 +114,26 @@ def test_without_a_worker_per_job_nothing_is_submitted_ahead(tmp_path: pathlib.P
     assert executor.most_waiting == 2
 
 
+def test_the_executor_is_told_at_most_jobs_stages_run_at_once(tmp_path: pathlib.Path) -> None:
+    _, executor = _fan_out(tmp_path, max_workers=4, gate=2)
+
+    assert executor.expected == [2]
+
+
+def test_the_executor_is_told_a_run_of_one_stage_needs_one_worker(
+    tmp_path: pathlib.Path,
+) -> None:
+    (tmp_path / "input.txt").write_text("hi")
+    executor = fake_executor.GatedExecutor(max_workers=4, gate=1)
+    try:
+        sink = _run(tmp_path, executor, stage_funcs.make, jobs=4)
+    finally:
+        executor.shutdown()
+
+    assert sink.statuses() == {"make": "ran"}
+    assert executor.expected == [1]
+
+
 def test_a_failure_blocks_a_chain_longer_than_the_recursion_limit(
     tmp_path: pathlib.Path,
 ) -> None:

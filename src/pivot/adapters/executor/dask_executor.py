@@ -60,6 +60,10 @@ class DaskExecutor:
             return os.cpu_count() or 1
         return _UNBOUNDED
 
+    def expect(self, jobs: int) -> None:
+        # A cluster's size is its own (or, for the local cluster, -j): nothing to adjust.
+        pass
+
     @property
     def where(self) -> str:
         """The scheduler address, or a description of the local cluster."""

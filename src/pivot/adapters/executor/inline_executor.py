@@ -17,6 +17,9 @@ class InlineExecutor:
     def max_workers(self) -> int:
         return 1
 
+    def expect(self, jobs: int) -> None:
+        pass
+
     def submit(
         self,
         fn: Callable[[A], R],

@@ -73,6 +73,8 @@ class LokyExecutor:
         if max_workers < 1:
             raise ValueError(f"max_workers must be at least 1, got {max_workers}")
         self._max_workers = max_workers
+        self._workers: int | None = None
+        """The pool's size: the most jobs expected at once so far (None: none said, max)."""
         self._lock = threading.Lock()
         self._pool: Any = None
         self._closed = False
@@ -81,14 +83,27 @@ class LokyExecutor:
     def max_workers(self) -> int:
         return self._max_workers
 
+    def expect(self, jobs: int) -> None:
+        wanted = max(1, min(jobs, self._max_workers))
+        with self._lock:
+            if self._pool is not None and self._workers is None:
+                return  # started before any expectation: it already has max_workers
+            if self._workers is not None and wanted <= self._workers:
+                return  # never shrink: the next run keeps its warm workers
+            self._workers = wanted
+            if self._pool is not None:
+                # Between runs the pool is idle: loky starts the missing workers at once.
+                self._fresh_pool()
+
     def _fresh_pool(self) -> Any:
         _quiet_resource_trackers()
         # Imported on first use: a no-op `pivot run` never starts (or imports) the pool.
         import loky
 
-        # get_reusable_executor hands back the same pool unless it is broken or shut down.
+        # get_reusable_executor hands back the same pool (resized to max_workers) unless it is
+        # broken or shut down. Workers start on the first job.
         self._pool = loky.get_reusable_executor(
-            max_workers=self._max_workers,
+            max_workers=self._workers or self._max_workers,
             timeout=_IDLE_TIMEOUT_SECONDS,
             initializer=lifeline.watch_parent,
             initargs=(os.getpid(),),
