@@ -174,32 +174,15 @@ class TransferService:
             else:
                 files.setdefault(digest, label)
         on_remote = self._digests_on_remote([*files, *trees])
-        upload: dict[str, str] = {}
-        sizes: dict[str, int] = {}
-        for digest, label in files.items():
-            if digest in on_remote:
-                continue
-            try:
-                sizes[digest] = self._cache.size(digest)
-            except errors.CacheMissError:
-                failures.append(Failure(label, f"{digest} is not in the local cache"))
-                continue
-            upload[digest] = label
+        upload = {d: label for d, label in files.items() if d not in on_remote}
         already = len(files) - len(upload) + sum(1 for t in trees if t in on_remote)
         if options.dry_run:
-            pending = len(upload) + sum(1 for t in trees if t not in on_remote)
-            return TransferReport(
-                "push",
-                self.remote_name,
-                pending,
-                sum(sizes.values()),
-                already,
-                tuple(failures),
-                dry_run=True,
-            )
-        progress.add_total(files=len(upload), nbytes=sum(sizes.values()))
+            return self._dry_push(upload, trees, on_remote, already, failures)
+        # Each object's size is taken where it is sent (a stat per object, in the transfer
+        # threads): the byte total grows as they start.
+        progress.add_total(files=len(upload))
         done, failed = self._concurrently(
-            upload, lambda d: self._upload(d, sizes[d], progress), options.jobs
+            upload, lambda d: self._upload(d, progress), options.jobs
         )
         failures.extend(failed)
         uploaded = set(done)
@@ -207,20 +190,41 @@ class TransferService:
             if tree in on_remote:
                 continue
             if all(m in on_remote or m in uploaded for m in manifest.values()):
-                self._upload(tree, self._cache.size(tree), progress_port.NULL)
+                self._upload(tree, progress_port.NULL)
                 uploaded.add(tree)
             else:
                 failures.append(Failure(wanted.labels[tree], "not all its files were uploaded"))
         entries = self._push_run_cache(on_remote | uploaded)
-        nbytes = sum(sizes[d] for d in done)
         return TransferReport(
             "push",
             self.remote_name,
             len(uploaded),
-            nbytes,
+            sum(done.values()),
             already,
             tuple(failures),
             run_entries=entries,
+        )
+
+    def _dry_push(
+        self,
+        upload: dict[str, str],
+        trees: dict[str, dict[str, str]],
+        on_remote: set[str],
+        already: int,
+        failures: list[Failure],
+    ) -> TransferReport:
+        """What a push would send: objects, their bytes, what could not be sent."""
+        nbytes = 0
+        pending = sum(1 for t in trees if t not in on_remote)
+        for digest, label in upload.items():
+            try:
+                nbytes += self._cache.size(digest)
+            except errors.CacheMissError:
+                failures.append(Failure(label, f"{digest} is not in the local cache"))
+                continue
+            pending += 1
+        return TransferReport(
+            "push", self.remote_name, pending, nbytes, already, tuple(failures), dry_run=True
         )
 
     def fetch(
@@ -410,8 +414,10 @@ class TransferService:
         keys = {object_key(d): d for d in digests}
         return {keys[k] for k in self._remote.exists(keys)}
 
-    def _upload(self, digest: str, size: int, progress: progress_port.Progress) -> int:
+    def _upload(self, digest: str, progress: progress_port.Progress) -> int:
         with self._cache.open(digest) as source:
+            size = self._cache.size(digest)
+            progress.add_total(nbytes=size)
             self._remote.put(object_key(digest), source, size, progress)
         return size
 

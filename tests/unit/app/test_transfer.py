@@ -11,6 +11,7 @@ from pivot.adapters.workspace import file_workspace_store
 from pivot.app import artifacts, run_cache, transfer
 from pivot.domain import lock
 from pivot.ports import progress as progress_port
+from tests.fakes import progress as fake_progress
 from tests.unit.app import artifact_world
 
 
@@ -84,6 +85,21 @@ def test_push_uploads_every_cached_output_once(
     assert sorted(shared.list("files/")) == sorted(transfer.object_key(d) for d in stored)
     assert (first.files, first.already, first.failures) == (len(stored), 0, ())
     assert (second.files, second.already) == (0, len(stored))
+
+
+def test_push_reports_the_bytes_it_sent_and_its_progress_adds_up(
+    world: artifact_world.World, shared: RecordingRemote
+) -> None:
+    progress = fake_progress.RecordingProgress()
+
+    report = _service(world, shared).push(world.pipe, _opts(), cwd=world.root, progress=progress)
+
+    sizes = [len(b"".join(shared.get(key))) for key in shared.list("files/")]
+    manifests = [k for k in shared.list("files/") if k.endswith(".dir")]
+    sent = sum(sizes) - sum(len(b"".join(shared.get(k))) for k in manifests)
+    assert report.nbytes == sent > 0
+    assert progress.done()
+    assert (progress.files, progress.nbytes) == (len(sizes) - len(manifests), sent)
 
 
 def test_push_dry_run_counts_and_uploads_nothing(
