@@ -181,9 +181,7 @@ class TransferService:
         # Each object's size is taken where it is sent (a stat per object, in the transfer
         # threads): the byte total grows as they start.
         progress.add_total(files=len(upload))
-        done, failed = self._concurrently(
-            upload, lambda d: self._upload(d, progress), options.jobs
-        )
+        done, failed = self._concurrently(upload, lambda d: self._upload(d, progress), options.jobs)
         failures.extend(failed)
         uploaded = set(done)
         for tree, manifest in trees.items():
