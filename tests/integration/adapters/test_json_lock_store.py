@@ -1,6 +1,7 @@
 import json
 import os
 import pathlib
+import sys
 
 import pytest
 
@@ -166,3 +167,81 @@ def test_batched_write_reaches_the_disk_after_flush_by_the_end_of_the_block(
         store.write(st, _record("again"))
     assert json_lock_store.lock_path(st).read_bytes() == json_lock_store.encode(_record("again"))
     assert os.listdir(json_lock_store.lock_path(st).parent) == [json_lock_store.lock_path(st).name]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"lr": 0.01, "layers": [1, 2, [3, []]], "nested": {"b": True, "a": None, "e": {}}},
+        {
+            "text": 'caf\u00e9 "quoted"\n\ttab \u2603 \U0001f600',
+            "\u00e9": False,
+            "ctrl": "\x00\x1f",
+        },
+        {"big": 10**30, "neg": -7, "tiny": 1e-300, "huge": 1e300, "round": 2.0},
+        {"nan": float("nan"), "inf": float("inf"), "minus_inf": float("-inf")},
+        {"tuple": (1, "a"), "zeta": 1},  # not a plain JSON value: left to the json module
+        {"1": "string key", "2": ["x"]},
+    ],
+    ids=["empty", "nested", "unicode", "numbers", "non-finite", "tuple", "digit-keys"],
+)
+def test_encoding_is_the_json_modules_indented_sorted_text(params: dict[str, object]) -> None:
+    record = _record()
+    record["params"] = params
+    expected = json.dumps(record, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    assert json_lock_store.encode(record) == expected.encode()
+
+
+_RECORDING: list[list[str]] = []
+"""While a test records: the list every opened file's name is appended to."""
+
+
+def _record_opens(event: str, args: tuple[object, ...]) -> None:
+    if event == "open" and _RECORDING and isinstance(args[0], str | pathlib.Path):
+        _RECORDING[-1].append(str(args[0]))
+
+
+@pytest.fixture(scope="session")
+def opens_recorded() -> None:
+    """Audit hooks cannot be removed: added once, for the tests that record opened files."""
+    sys.addaudithook(_record_opens)
+
+
+@pytest.mark.usefixtures("opens_recorded")
+def test_a_batch_reads_each_lock_file_once(tmp_path: pathlib.Path) -> None:
+    """A run reads a record to decide, then writes it: the write compares with what was read
+    instead of reading the file again (and a missing file is not looked for twice)."""
+    old, new = _stage(tmp_path, "old"), _stage(tmp_path, "new")
+    STORE.write(old, _record("old"))
+    store = json_lock_store.JsonLockStore()
+    opened: list[str] = []
+    with store.batch():
+        _RECORDING.append(opened)
+        try:
+            assert store.read(old) == _record("old")
+            assert store.read(new) is None
+            store.write(old, _record("old"))
+            store.write(new, _record("new"))
+            assert store.read(new) == _record("new")
+        finally:
+            _RECORDING.clear()
+    locks = [json_lock_store.lock_path(st) for st in (old, new)]
+    assert [p for p in opened if p.endswith(".lock")] == [str(p) for p in locks]
+    assert STORE.read(new) == _record("new")
+
+
+def test_a_record_written_in_a_batch_is_read_back_after_its_flush(
+    tmp_path: pathlib.Path,
+) -> None:
+    st = _stage(tmp_path)
+    store = json_lock_store.JsonLockStore()
+    with store.batch():
+        assert store.read(st) is None
+        store.write(st, _record("first"))
+        store.flush()
+        store.flush()  # the first flush is done: nothing is in flight any more
+        assert store.read(st) == _record("first")
+        store.write(st, _record())
+        assert store.read(st) == _record()
+    assert json_lock_store.lock_path(st).read_bytes() == json_lock_store.encode(_record())

@@ -1,9 +1,11 @@
 import concurrent.futures
 import contextlib
 import json
+import json.encoder
+import math
 import pathlib
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from pivot.adapters import fs
@@ -20,8 +22,74 @@ def lock_path(st: stage.Stage) -> pathlib.Path:
 
 
 def encode(record: lock.LockRecord) -> bytes:
-    """Canonical bytes: equal records give identical files, so merges stay quiet."""
-    return (json.dumps(record, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+    """Canonical bytes: equal records give identical files, so merges stay quiet.
+
+    The bytes of `json.dumps(record, sort_keys=True, indent=2, ensure_ascii=False)` and a
+    newline. With `indent` the json module uses its pure-Python encoder (about 4x the C one);
+    the plain values a record holds are written here with the C string encoder instead.
+    """
+    parts: list[str] = []
+    try:
+        _indented(record, "\n", parts)
+    except _Unusual:
+        return (json.dumps(record, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+    parts.append("\n")
+    return "".join(parts).encode()
+
+
+class _Unusual(Exception):
+    """A value `_indented` leaves to the json module (non-string keys, other types)."""
+
+
+_quoted: Callable[[str], str] = json.encoder.encode_basestring  # pyright: ignore[reportAssignmentType]
+_INFINITE = {float("inf"): "Infinity", float("-inf"): "-Infinity"}
+
+
+def _indented(value: object, newline: str, out: list[str]) -> None:
+    """`value` as `json.dumps(..., sort_keys=True, indent=2)` writes it at this depth."""
+    kind = type(value)
+    if kind is str:
+        out.append(_quoted(value))  # pyright: ignore[reportArgumentType]
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif kind is int:
+        out.append(int.__repr__(value))  # pyright: ignore[reportArgumentType]
+    elif kind is float:
+        number: float = value  # pyright: ignore[reportAssignmentType]
+        if math.isnan(number):
+            out.append("NaN")
+        else:
+            out.append(_INFINITE.get(number) or float.__repr__(number))
+    elif kind is dict:
+        mapping: dict[Any, Any] = value  # pyright: ignore[reportAssignmentType]
+        if not mapping:
+            out.append("{}")
+            return
+        if any(type(key) is not str for key in mapping):
+            raise _Unusual
+        inner = newline + "  "
+        out.append("{")
+        for index, key in enumerate(sorted(mapping)):
+            out.append(("," if index else "") + inner + _quoted(key) + ": ")
+            _indented(mapping[key], inner, out)
+        out.append(newline + "}")
+    elif kind is list:
+        items: list[Any] = value  # pyright: ignore[reportAssignmentType]
+        if not items:
+            out.append("[]")
+            return
+        inner = newline + "  "
+        out.append("[")
+        for index, item in enumerate(items):
+            out.append(("," if index else "") + inner)
+            _indented(item, inner, out)
+        out.append(newline + "]")
+    else:
+        raise _Unusual
 
 
 def decode(data: bytes, path: pathlib.Path, st: stage.Stage) -> lock.LockRecord:
@@ -41,6 +109,9 @@ class JsonLockStore:
     def __init__(self) -> None:
         self._pending: dict[pathlib.Path, bytes] | None = None
         """Inside `batch`: records written since the last flush (group commit)."""
+        self._known: dict[pathlib.Path, bytes | None] = {}
+        """Inside `batch`: each file's newest version as this store read or wrote it (None:
+        absent). The batch's writer holds the project lock, so no one else changes them."""
         self._writing: dict[pathlib.Path, bytes] = {}
         """The batch being made durable by the background writer."""
         self._writer: concurrent.futures.ThreadPoolExecutor | None = None
@@ -49,12 +120,15 @@ class JsonLockStore:
     def read(self, st: stage.Stage) -> lock.LockRecord | None:
         """The stage's last recorded run, or None if it never ran."""
         path = lock_path(st)
-        data = (self._pending or {}).get(path, self._writing.get(path))
-        if data is None:
+        if path in self._known:
+            data = self._known[path]
+        else:
             try:
                 data = _read_or_none(path)
             except OSError as exc:
                 raise _invalid(path, st, exc.strerror or str(exc), fix="remove it") from None
+            if self._pending is not None:
+                self._known[path] = data
         return None if data is None else decode(data, path, st)
 
     def write(self, st: stage.Stage, record: lock.LockRecord) -> None:
@@ -62,12 +136,11 @@ class JsonLockStore:
         path = lock_path(st)
         data = encode(record)
         if self._pending is not None:
-            # Compared with the newest version: one queued or in flight, else the file.
-            current = self._pending.get(path, self._writing.get(path))
-            if current is None:
-                current = _read_or_none(path)
+            # Compared with the newest version: read or written earlier in the batch (a run
+            # reads each record just before writing it), else the file.
+            current = self._known[path] if path in self._known else _read_or_none(path)
             if current != data:
-                self._pending[path] = data
+                self._pending[path] = self._known[path] = data
             return
         if _read_or_none(path) != data:
             fs.atomic_write_bytes(path, data)
@@ -90,6 +163,7 @@ class JsonLockStore:
             finally:
                 self._writer.shutdown()
                 self._pending, self._writer = None, None
+                self._known.clear()
 
     def flush(self) -> None:
         """Start making the batch's records durable together (no-op outside a batch).

@@ -13,6 +13,7 @@ class FileStageLog:
     def __init__(self, project_root: pathlib.Path) -> None:
         self._root = project_root
         self._dir = layout.logs_dir(project_root)
+        self._shown = self._dir.relative_to(project_root).as_posix()
         self._offsets: dict[str, int] = {}
         self._ready = False
 
@@ -47,6 +48,8 @@ class FileStageLog:
         running, _ = self._names(stage)
         offset = self._offsets.get(stage, 0)
         try:
+            if os.stat(running).st_size == offset:
+                return []  # most stages print nothing: no open, read and decode
             with open(running, "rb") as f:
                 f.seek(offset)
                 data = f.read()
@@ -62,16 +65,26 @@ class FileStageLog:
         running, final = self._names(stage)
         self._offsets.pop(stage, None)
         try:
-            self._dir.mkdir(parents=True, exist_ok=True)
-            with open(running, "a+b") as f:
-                if trailer:
-                    # The stage may have stopped mid-line: the trailer starts on a line of its own.
-                    end = f.seek(0, os.SEEK_END)
-                    partial = end > 0 and f.seek(end - 1) >= 0 and f.read(1) != b"\n"
-                    text = trailer.rstrip("\n") + "\n"
-                    f.write((("\n" + text) if partial else text).encode())
-            os.replace(running, final)
+            if trailer:
+                self._append(running, trailer)
+            try:
+                os.replace(running, final)
+            except FileNotFoundError:
+                # The job never created it (it was not started): an empty log, as a trailer's
+                # open would have made.
+                self._append(running, "")
+                os.replace(running, final)
         except OSError:
             # A full disk must not hide the stage's own outcome (reported without the log).
             return None
-        return final.relative_to(self._root).as_posix()
+        return f"{self._shown}/{final.name}"
+
+    def _append(self, running: pathlib.Path, trailer: str) -> None:
+        self._dir.mkdir(parents=True, exist_ok=True)
+        with open(running, "a+b") as f:
+            if trailer:
+                # The stage may have stopped mid-line: the trailer starts on a line of its own.
+                end = f.seek(0, os.SEEK_END)
+                partial = end > 0 and f.seek(end - 1) >= 0 and f.read(1) != b"\n"
+                text = trailer.rstrip("\n") + "\n"
+                f.write((("\n" + text) if partial else text).encode())
