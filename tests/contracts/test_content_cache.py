@@ -60,6 +60,19 @@ def test_put_then_has(cache: content_cache.ContentCache, work: pathlib.Path) -> 
     assert not cache.has(HASHER.bytes_digest(b"other"))
 
 
+def test_present_answers_small_and_large_batches(
+    cache: content_cache.ContentCache, work: pathlib.Path
+) -> None:
+    stored = [_put(cache, work / f"f{i}", f"object {i}".encode()) for i in range(80)]
+    tree = _put_tree(cache, work, {"a.txt": b"a", "sub/b.txt": b"b"})
+    absent = [HASHER.bytes_digest(f"absent {i}".encode()) for i in range(80)]
+
+    assert cache.present([stored[0], absent[0], tree]) == {stored[0], tree}
+    assert cache.present([*stored, *absent, tree, tree]) == {*stored, tree}
+    assert cache.present(absent) == set()
+    assert cache.present([]) == set()
+
+
 def test_put_file_keeps_the_first_object(
     cache: content_cache.ContentCache, work: pathlib.Path
 ) -> None:

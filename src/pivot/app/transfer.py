@@ -276,7 +276,8 @@ class TransferService:
             already += digest not in manifests
             for rel, member in manifest.items():
                 files.setdefault(member, f"{label}/{rel}")
-        download = {d: lbl for d, lbl in files.items() if not self._cache.has(d)}
+        cached = self._cache.present(files)
+        download = {d: lbl for d, lbl in files.items() if d not in cached}
         already += len(files) - len(download)
         on_remote = self._digests_on_remote(download)
         for digest in [d for d in download if d not in on_remote]:
@@ -323,7 +324,7 @@ class TransferService:
                 except (errors.RemoteMissError, errors.CacheCorruptError):
                     continue
         on_remote = self._digests_on_remote(digests)
-        local = {d for d in digests if self._cache.has(d)}
+        local = self._cache.present(digests)
         return RemoteStatus(
             self.remote_name,
             to_push=len(local - on_remote),

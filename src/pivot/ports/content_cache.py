@@ -27,6 +27,10 @@ class ContentCache(Protocol):
         """True when an object with `digest` is stored."""
         ...
 
+    def present(self, digests: Iterable[str]) -> set[str]:
+        """The subset of `digests` stored (for many: one listing per fan-out directory)."""
+        ...
+
     def put_file(
         self,
         path: pathlib.Path,

