@@ -182,3 +182,42 @@ def test_a_push_to_a_directory_remote_validates_the_config_once(tmp_path: pathli
     for unused in ("pydantic", "ruamel", "obstore"):
         assert not any(m == unused or m.startswith(unused + ".") for m in modules), unused
     assert (tmp_path / "r").is_dir()
+
+
+WORKER_PIPELINE = """
+import json
+import sys
+from typing import Annotated
+
+from pivot import loaders, outputs
+from pivot.pipeline import Pipeline
+
+
+def modules() -> Annotated[str, outputs.Out("modules.json", loaders.Text())]:
+    return json.dumps(sorted(sys.modules))
+
+
+pipeline = Pipeline("worker")
+pipeline.register(modules)
+"""
+
+
+def test_a_worker_imports_only_what_running_a_stage_job_needs(tmp_path: pathlib.Path) -> None:
+    (tmp_path / ".pivot").mkdir()
+    (tmp_path / "pipeline.py").write_text(WORKER_PIPELINE)
+    subprocess.run([sys.executable, "-m", "pivot", "run"], cwd=tmp_path, check=True)
+
+    modules = set(json.loads((tmp_path / "modules.json").read_text()))
+
+    assert "pivot.app.stage_job" in modules  # it did run the job in a worker
+    assert _heavy(modules) == ["loky"]
+    for unused in (
+        "cyclopts",
+        "rich",
+        "pivot.container",
+        "pivot.cli.main",
+        "pivot.app.run_cache",
+        "pivot.domain.change",
+        "pivot.domain.manifest",
+    ):
+        assert unused not in modules, unused

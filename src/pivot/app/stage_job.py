@@ -10,7 +10,6 @@ import traceback
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pivot.app import run_cache
 from pivot.domain import errors, history, loader, specs
 from pivot.domain import stage as stage_mod
 from pivot.ports import content_cache, hasher, state_store, workspace_store
@@ -82,6 +81,10 @@ def job_for(
     previous: Mapping[str, str] | None = None,
 ) -> StageJob:
     """The job for `st`; `previous` maps IncrementalOut identities to their last digest."""
+    # Imported here: every worker imports this module to run jobs but never builds one, and the
+    # run cache would bring change detection into each worker's start-up.
+    from pivot.app import run_cache
+
     previous = previous or {}
     outs = tuple(
         OutJob(
