@@ -1,0 +1,34 @@
+import gc
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+from pivot.cli import main
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_push_and_pull_leave_the_garbage_collector_as_they_found_it(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, enabled: bool
+) -> None:
+    # Transfers pause the cyclic collector; a process embedding the CLI gets it back as it was.
+    (tmp_path / "data").mkdir()
+    for i in range(3):
+        (tmp_path / "data" / f"{i}.txt").write_text(str(i))
+    for args in (["init"], ["track", "data"], ["remote", "add", "team", str(tmp_path / "r")]):
+        subprocess.run([sys.executable, "-m", "pivot", *args], cwd=tmp_path, check=True)
+    monkeypatch.chdir(tmp_path)
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        pushed = main.app.meta(["push"], result_action="return_value")
+        after_push = gc.isenabled()
+        pulled = main.app.meta(["pull"], result_action="return_value")
+        after_pull = gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
+
+    assert (pushed, pulled) == (0, 0)
+    assert (after_push, after_pull) == (enabled, enabled)
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["0.txt", "1.txt", "2.txt"]
