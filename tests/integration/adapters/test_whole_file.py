@@ -64,3 +64,32 @@ def test_without_unnamed_files_a_hidden_temp_is_renamed_in(
     assert created
     assert path.read_bytes() == b"bytes"
     assert os.listdir(path.parent) == ["obj"]
+
+
+def _refusing_linkat(*args: object) -> int:
+    import ctypes
+    import errno
+
+    ctypes.set_errno(errno.ENOENT)  # what kernels before 6.10 say to unprivileged callers
+    return -1
+
+
+@pytest.mark.parametrize("linkat", ["kernel", "refused", "absent"])
+def test_the_unnamed_file_is_named_by_whichever_link_the_kernel_allows(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, linkat: str
+) -> None:
+    if linkat != "kernel":
+        monkeypatch.setattr(
+            whole_file, "_FLINK", [_refusing_linkat if linkat == "refused" else None]
+        )
+    path = tmp_path / "obj"
+
+    created = whole_file.create(str(path), _writer(b"bytes"), 0o444)
+    kept = whole_file.create(str(path), _writer(b"other"), 0o444)
+    replaced = whole_file.create(str(path), _writer(b"third"), 0o444, replace=True)
+
+    assert (created, kept, replaced) == (True, False, True)
+    assert path.read_bytes() == b"third"
+    assert os.listdir(tmp_path) == ["obj"]
+    if linkat == "refused":  # asked once: the /proc link from then on
+        assert whole_file._FLINK == [None]  # pyright: ignore[reportPrivateUsage]
