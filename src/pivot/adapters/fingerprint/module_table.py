@@ -85,8 +85,7 @@ def build(tree: ast.Module) -> Table:
     names: dict[str, list[Binding]] = {}
     stars: list[tuple[str, int]] = []
     plain_imports: list[tuple[str, str, int]] = []
-    read, has_global = _facts(tree)
-    for name, binding, node, _ in _bindings(tree.body, has_global):
+    for name, binding, node, _ in _bindings(tree.body, _has_global(tree)):
         if name == "*" and isinstance(node, ast.ImportFrom):
             stars.append((node.module or "", node.level))
             continue
@@ -97,7 +96,8 @@ def build(tree: ast.Module) -> Table:
                 for alias in node.names
                 if (alias.asname or alias.name.partition(".")[0]) == name
             )
-    unused = tuple((module, line) for name, module, line in plain_imports if name not in read)
+    unread = _unread(tree, {name for name, _, _ in plain_imports})
+    unused = tuple((module, line) for name, module, line in plain_imports if name in unread)
     return Table({name: tuple(b) for name, b in names.items()}, tuple(stars), unused)
 
 
@@ -114,28 +114,49 @@ _TOP_LEVEL: "weakref.WeakKeyDictionary[ast.Module, dict[str, list[Statement]]]" 
 )
 
 
-# Per parsed module, from one walk: the names it reads anywhere, and whether it has a
-# `global` statement at all (without one, no definition can assign a module-level name, and
-# walking every function of a module with a thousand stage functions for one costs more than
-# everything else the table needs).
-_FACTS: "weakref.WeakKeyDictionary[ast.Module, tuple[frozenset[str], bool]]" = (
-    weakref.WeakKeyDictionary()
-)
+# Per parsed module: whether it has a `global` statement at all (without one, no definition
+# can assign a module-level name, and walking every function of a module with a thousand stage
+# functions for one costs more than everything else the table needs).
+_GLOBALS: "weakref.WeakKeyDictionary[ast.Module, bool]" = weakref.WeakKeyDictionary()
+
+_BLOCKS = ("body", "orelse", "finalbody")
 
 
-def _facts(tree: ast.Module) -> tuple[frozenset[str], bool]:
-    found = _FACTS.get(tree)
+def _has_global(tree: ast.Module) -> bool:
+    """Whether any statement of the module, at any depth, is `global`: statements only, since
+    `global` is one (expressions, most of a module's nodes, are never looked at)."""
+    found = _GLOBALS.get(tree)
     if found is None:
-        read: set[str] = set()
-        has_global = False
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Name):
-                if isinstance(node.ctx, ast.Load):
-                    read.add(node.id)
-            elif isinstance(node, ast.Global):
-                has_global = True
-        found = _FACTS[tree] = (frozenset(read), has_global)
+        found = False
+        stack: list[ast.AST] = list(tree.body)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.Global):
+                found = True
+                break
+            for field in _BLOCKS:
+                block = getattr(node, field, None)
+                if isinstance(block, list):
+                    stack.extend(block)  # pyright: ignore[reportUnknownArgumentType]
+            for part in (*getattr(node, "handlers", ()), *getattr(node, "cases", ())):
+                stack.extend(part.body)
+        _GLOBALS[tree] = found
     return found
+
+
+def _unread(tree: ast.Module, names: set[str]) -> set[str]:
+    """Which of `names` the module never reads (as a plain name). Depth first, and done as
+    soon as each was seen read: an import is usually read in the first function using it."""
+    left = set(names)
+    stack: list[ast.AST] = [tree]
+    while left and stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name):
+            if node.id in left and isinstance(node.ctx, ast.Load):
+                left.discard(node.id)
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return left
 
 
 def _local_index(body: Sequence[ast.stmt], has_global: bool) -> dict[str, list[Statement]]:
@@ -151,19 +172,19 @@ def statements(tree: ast.Module, qualname: str) -> list[Statement]:
     with the headers of the module-level `if`/`for`/`with`/`try` blocks it sits in."""
     top = _TOP_LEVEL.get(tree)
     if top is None:
-        top = _TOP_LEVEL[tree] = _local_index(tree.body, _facts(tree)[1])
+        top = _TOP_LEVEL[tree] = _local_index(tree.body, _has_global(tree))
     first, *rest = qualname.split(".")
     found = list(top.get(first, ()))
     for part in rest:
         body = [stmt for node, _ in found if isinstance(node, ast.ClassDef) for stmt in node.body]
-        found = list(_local_index(body, _facts(tree)[1]).get(part, ()))
+        found = list(_local_index(body, _has_global(tree)).get(part, ()))
     return found
 
 
 def _bindings(
     body: Sequence[ast.stmt], has_global: bool
 ) -> Iterator[tuple[str, Binding, ast.stmt, Guards]]:
-    """`has_global`: the module has a `global` statement somewhere (see `_facts`)."""
+    """`has_global`: the module has a `global` statement somewhere (see `_has_global`)."""
     assigned: set[str] = set()
     mutations: list[tuple[str, ast.stmt, Guards]] = []
     for node, guards in _flatten(body, ()):
