@@ -1,4 +1,5 @@
 import importlib
+import json
 import os
 import pathlib
 import subprocess
@@ -259,3 +260,38 @@ def test_the_pools_resource_trackers_say_nothing_after_pivot_exits() -> None:
 
     assert done.returncode == 0, done.stderr
     assert "resource_tracker" not in done.stderr
+
+
+def test_the_pools_resource_trackers_run_at_the_lowest_priority_and_hold_no_output_pipe() -> None:
+    # Bookkeeping processes that act only at exit: they must not compete with the first worker
+    # for the CPU, nor keep the caller's pipes open after the parent has exited.
+    script = (
+        "import json, os, pathlib\n"
+        "from pivot.adapters.executor import loky_executor\n"
+        "before = os.getpriority(os.PRIO_PROCESS, 0)\n"
+        "pool = loky_executor.LokyExecutor(1)\n"
+        f"pool.submit(len, 'x', import_root=pathlib.Path({str(JOBS_ROOT)!r})).result(60)\n"
+        "found = []\n"
+        "for stat in pathlib.Path('/proc').glob('[0-9]*/stat'):\n"
+        "    try:\n"
+        "        fields = stat.read_text().rsplit(')', 1)[1].split()\n"
+        "        command = (stat.parent / 'cmdline').read_bytes()\n"
+        "        outputs = [os.readlink(stat.parent / 'fd' / n) for n in ('1', '2')]\n"
+        "    except (OSError, IndexError):\n"
+        "        continue\n"
+        "    if int(fields[1]) == os.getpid() and b'resource_tracker' in command:\n"
+        "        found.append({'nice': int(fields[16]), 'outputs': outputs})\n"
+        "pool.shutdown()\n"
+        "after = os.getpriority(os.PRIO_PROCESS, 0)\n"
+        "print(json.dumps({'trackers': found, 'nice': [before, after]}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], check=True, capture_output=True, text=True, timeout=60
+    )
+
+    seen = json.loads(done.stdout)
+    assert seen["trackers"]
+    for tracker in seen["trackers"]:
+        assert tracker["nice"] == 19
+        assert tracker["outputs"] == [os.devnull, os.devnull]
+    assert seen["nice"][0] == seen["nice"][1]  # the parent itself keeps its priority

@@ -5,7 +5,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from pivot.adapters.executor import lifeline
+from pivot.adapters.executor import lifeline, trackers
 
 # multiprocessing (concurrent.futures.process) and cloudpickle (transfer) are imported on the
 # first job: a no-op `pivot run` builds this executor but never submits to it.
@@ -48,24 +48,6 @@ class _JobFuture(concurrent.futures.Future[Any]):
         transfer.settle(self, pooled.result())
 
 
-_QUIET_TRACKERS = "ignore:resource_tracker:UserWarning"
-"""A warnings filter for the resource-tracker processes the pool starts (they inherit it)."""
-
-
-def _quiet_resource_trackers() -> None:
-    """Keep the trackers' shutdown warnings off the user's terminal.
-
-    When a worker is stopped abruptly (a failed run's pool shut down, a killed worker), the
-    tracker process finds a semaphore still registered, tries to remove it after Pivot has
-    exited and warns that it was already gone: a line after Pivot's own summary that says
-    nothing to the user. Cleaning up is all the tracker does; only its warning is silenced."""
-    current = os.environ.get("PYTHONWARNINGS", "")
-    if _QUIET_TRACKERS not in current.split(","):
-        os.environ["PYTHONWARNINGS"] = (
-            f"{current},{_QUIET_TRACKERS}" if current else _QUIET_TRACKERS
-        )
-
-
 class LokyExecutor:
     """Runs jobs in a warm loky pool of reusable worker processes."""
 
@@ -96,9 +78,10 @@ class LokyExecutor:
                 self._fresh_pool()
 
     def _fresh_pool(self) -> Any:
-        _quiet_resource_trackers()
         # Imported on first use: a no-op `pivot run` never starts (or imports) the pool.
         import loky
+
+        trackers.start()
 
         # get_reusable_executor hands back the same pool (resized to max_workers) unless it is
         # broken or shut down. Workers start on the first job.
