@@ -596,9 +596,13 @@ def render(report: Report, settings: Settings) -> str:
         "",
         "Wall-clock time of the whole command; `scheduler CPU` is the CPU time of the `pivot` "
         + "process itself (workers excluded). Data: "
-        + f"{settings.files:,} files of 1–4 KiB in 100 directories; DVC with `cache.type copy`. "
-        + f"Repeated measures: median (min–max) of {settings.reps}, the tracked steps below "
-        + "excepted.",
+        + f"{settings.files:,} files of 1–4 KiB in 100 directories; DVC with `cache.type copy`."
+        + (
+            ""
+            if settings.tracked_only
+            else f" Repeated measures: median (min–max) of {settings.reps}, the tracked steps "
+            + "below excepted."
+        ),
         "",
         *([] if settings.cold_only else [*_conditions(report, settings), ""]),
         "| measure | Pivot | DVC | note |",
@@ -620,7 +624,12 @@ def _conditions(report: Report, settings: Settings) -> list[str]:
         + "each rep's pair (run back to back) as its spread.",
         "- Nothing is deleted from the first timed step to the last: before each checkout the "
         + "previous workspace is renamed aside (its inodes stay in use), and all of them are "
-        + "deleted after the last step; the directory-output step's projects wait there too.",
+        + "deleted after the last step"
+        + (
+            "."
+            if settings.tracked_only
+            else "; the directory-output step's projects wait there too."
+        ),
         "- On ext4 without a journal (this VM's own disk, `--scratch work`) the inode allocator "
         + "skips every free inode deleted less than 60 s ago, or 360 s while its inode-table "
         + "block is dirty, so files created minutes after a mass deletion cost several times "

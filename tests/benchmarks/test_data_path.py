@@ -266,3 +266,13 @@ def test_render_states_the_conditions_of_the_tracked_steps() -> None:
     assert "median (min–max) of 7" in text
     assert "renamed aside" in text
     assert "360 s" in text
+
+
+def test_a_tracked_only_report_speaks_of_the_tracked_steps_alone() -> None:
+    settings = data_path.Settings(reps=3, tracked_reps=5, tracked_only=True)
+
+    text = data_path.render(data_path.Report(), settings)
+
+    assert "median (min–max) of 5" in text
+    assert "of 3" not in text
+    assert "directory-output" not in text
