@@ -1,3 +1,4 @@
+import json
 import os
 import pathlib
 import pickle
@@ -334,3 +335,25 @@ def test_unpickled_cache_writes_to_the_same_root(
     clone: local_content_cache.LocalContentCache = pickle.loads(pickle.dumps(cache))
     digest = _put(clone, tmp_path / "a", b"from a worker")
     assert cache.has(digest)
+
+
+def test_a_received_manifest_rewritten_on_disk_is_checked_again(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    manifest = {
+        "a.txt": _put(cache, tmp_path / "a.txt", b"a"),
+        "b.txt": _put(cache, tmp_path / "b.txt", b"b"),
+    }
+    digest = HASHER.tree_digest(manifest.items())
+    cache.receive(digest, [json.dumps(manifest, sort_keys=True).encode()])
+    assert cache.verify(digest, rehash=False)
+    assert cache.read_tree(digest) == manifest
+
+    # An edit in place (root ignores the read-only mode): other bytes, another stamp.
+    path = cache.object_path(digest)
+    os.chmod(path, 0o644)
+    path.write_bytes(json.dumps({"a.txt": manifest["a.txt"]}).encode())
+    os.chmod(path, 0o444)
+
+    assert not cache.verify(digest, rehash=False)
+    assert cache.read_tree(digest) == {"a.txt": manifest["a.txt"]}

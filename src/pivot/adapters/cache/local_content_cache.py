@@ -44,9 +44,10 @@ class LocalContentCache:
     def __init__(self, root: pathlib.Path, hasher: hasher_port.Hasher) -> None:
         self.root = root
         self.hasher = hasher
-        # Manifests parsed and checked, by digest, with the object's stamp when read: one
-        # checkout reads the same tree to count, verify and place it.
-        self._trees: dict[str, tuple[tuple[int, int, int], dict[str, str]]] = {}
+        # Manifests parsed and checked, by digest, with the object's stamp when read and
+        # whether their digest was checked against those bytes: one pull receives a tree, then
+        # counts, verifies and places it.
+        self._trees: dict[str, tuple[tuple[int, int, int], dict[str, str], bool]] = {}
 
     def __getstate__(self) -> dict[str, object]:
         return {"root": self.root, "hasher": self.hasher}
@@ -213,10 +214,15 @@ class LocalContentCache:
         result: dict[str, str] = manifest  # pyright: ignore[reportUnknownVariableType]
         for relpath in result:
             _check_relpath(relpath, digest)
+        self._remember_tree(digest, stamp, result, checked=False)
+        return dict(result)
+
+    def _remember_tree(
+        self, digest: str, stamp: tuple[int, int, int], manifest: dict[str, str], *, checked: bool
+    ) -> None:
         if len(self._trees) >= _TREES_KEPT:
             self._trees.clear()
-        self._trees[digest] = (stamp, result)
-        return dict(result)
+        self._trees[digest] = (stamp, manifest, checked)
 
     def materialize(
         self,
@@ -298,8 +304,14 @@ class LocalContentCache:
             manifest = self.read_tree(digest)
         except errors.CacheCorruptError:
             return False
-        if self.hasher.tree_digest(manifest.items()) != digest:
-            return False
+        # read_tree left the entry for the bytes now on disk; a digest already checked against
+        # them (on receipt, or by an earlier verify in this process) is not recomputed.
+        known = self._trees.get(digest)
+        if rehash or known is None or not known[2]:
+            if self.hasher.tree_digest(manifest.items()) != digest:
+                return False
+            if known is not None:
+                self._trees[digest] = (known[0], known[1], True)
         return all(
             self._intact(member, progress, rehash) for member in sorted(set(manifest.values()))
         )
@@ -341,12 +353,27 @@ class LocalContentCache:
         stream = iter(chunks)
         first = next(stream, b"")
         second = next(stream, None)
-        if second is None or digest.endswith(hasher_port.DIR_SUFFIX):
-            # Whole (every small object, every manifest): checked before it touches the disk.
-            data = first if second is None else b"".join([first, second, *stream])
-            if not self._matches(data, digest):
+        if digest.endswith(hasher_port.DIR_SUFFIX):
+            data = b"".join([first, *(() if second is None else (second, *stream))])
+            manifest = self._checked_manifest(data, digest)
+            if manifest is None:
                 raise _arrived_different(digest)
-            whole_file.create(dest, lambda fd: _write_all(fd, data), _READ_ONLY)
+            stamp: list[tuple[int, int, int]] = []
+
+            def write(fd: int) -> None:
+                _write_all(fd, data)
+                st = os.fstat(fd)
+                stamp.append((st.st_ino, st.st_size, st.st_mtime_ns))
+
+            if whole_file.create(dest, write, _READ_ONLY):
+                # Checked just now: a checkout after the pull neither parses nor re-digests it.
+                self._remember_tree(digest, stamp[0], manifest, checked=True)
+            return
+        if second is None:
+            # Whole (every small object): checked before it touches the disk.
+            if self.hasher.bytes_digest(first) != digest:
+                raise _arrived_different(digest)
+            whole_file.create(dest, lambda fd: _write_all(fd, first), _READ_ONLY)
             return
 
         def fill(fd: int) -> None:
@@ -361,24 +388,24 @@ class LocalContentCache:
 
         whole_file.create(dest, fill, _READ_ONLY)
 
-    def _matches(self, data: bytes, digest: str) -> bool:
-        if not digest.endswith(hasher_port.DIR_SUFFIX):
-            return self.hasher.bytes_digest(data) == digest
+    def _checked_manifest(self, data: bytes, digest: str) -> dict[str, str] | None:
+        """The manifest in `data` when it is one and has `digest`; else None."""
         try:
             manifest = json.loads(data)
         except ValueError:
-            return False
+            return None
         if not isinstance(manifest, dict):
-            return False
+            return None
         entries: dict[str, object] = manifest  # pyright: ignore[reportUnknownVariableType]
         if not all(isinstance(v, str) for v in entries.values()):
-            return False
+            return None
         try:
             for relpath in entries:
                 _check_relpath(relpath, digest)
         except errors.CacheCorruptError:
-            return False
-        return self.hasher.tree_digest(sorted((k, str(v)) for k, v in entries.items())) == digest
+            return None
+        checked: dict[str, str] = manifest  # pyright: ignore[reportUnknownVariableType]
+        return checked if self.hasher.tree_digest(checked.items()) == digest else None
 
     def quarantine(self, digest: str) -> None:
         """Move a corrupt object to `<cache>/quarantine/` (kept for inspection, never served)."""
