@@ -164,9 +164,10 @@ def test_each_timed_command_follows_a_warm_up_of_its_own_project(
     assert warmed == [(f"{tool}-tracked", i) for i, (tool, *_) in enumerate(seen.calls)]
 
 
-def test_timed_steps_wait_out_recent_deletions_where_they_slow_creation(
-    tmp_path: pathlib.Path,
-) -> None:
+def _after_a_deletion(
+    tmp_path: pathlib.Path, *, skips_recent_inodes: bool
+) -> tuple[FakeTime, Recorded, dict[str, data_path.Driver], data_path.Bench]:
+    """Two recording tools and a bench (300 s settle, no ballast) right after a deletion."""
     time = FakeTime(1000.0)
     seen = Recorded(tmp_path)
     drivers = {t: _recording_driver(t, seen, time.clock) for t in ("A", "B")}
@@ -178,9 +179,16 @@ def test_timed_steps_wait_out_recent_deletions_where_they_slow_creation(
         lambda _: None,
         clock=time.clock,
         sleep=time.sleep,
-        skips_recent_inodes=True,
+        skips_recent_inodes=skips_recent_inodes,
     )
     bench.deletions.remove(_source(tmp_path / "old-project"))
+    return time, seen, drivers, bench
+
+
+def test_timed_steps_wait_out_recent_deletions_where_they_slow_creation(
+    tmp_path: pathlib.Path,
+) -> None:
+    time, seen, drivers, bench = _after_a_deletion(tmp_path, skips_recent_inodes=True)
     time.now += 100
 
     bench.tracked_all(drivers, _source(tmp_path / "source"), 1)
@@ -195,20 +203,7 @@ def test_timed_steps_wait_out_recent_deletions_where_they_slow_creation(
 
 
 def test_a_journaled_filesystem_needs_no_wait(tmp_path: pathlib.Path) -> None:
-    time = FakeTime(1000.0)
-    seen = Recorded(tmp_path)
-    drivers = {t: _recording_driver(t, seen, time.clock) for t in ("A", "B")}
-    settings = data_path.Settings(settle_seconds=300, ballast_mib=0)
-    bench = data_path.Bench(
-        tmp_path,
-        settings,
-        None,
-        lambda _: None,
-        clock=time.clock,
-        sleep=time.sleep,
-        skips_recent_inodes=False,
-    )
-    bench.deletions.remove(_source(tmp_path / "old-project"))
+    time, _, drivers, bench = _after_a_deletion(tmp_path, skips_recent_inodes=False)
 
     bench.tracked_all(drivers, _source(tmp_path / "source"), 1)
 
