@@ -1,4 +1,4 @@
-from pivot.cli import arguments, output
+from pivot.cli import arguments, collector, output
 
 
 def track(
@@ -17,6 +17,7 @@ def track(
         Files or directories inside the project; re-tracking a changed path updates its .pvt.
     """
     with (
+        collector.paused(),
         session.writing("pivot track", no_wait=no_wait) as container,
         output.progress_bar("hashing, storing") as progress,
     ):

@@ -1,14 +1,11 @@
-import contextlib
-import gc
 import json as json_mod
 import pathlib
 import sys
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import cyclopts
 
-from pivot.cli import arguments, output
+from pivot.cli import arguments, collector, output
 
 if TYPE_CHECKING:
     from pivot.app import transfer
@@ -125,25 +122,11 @@ def pull(
         default: everything the lock records and `.pvt` files reference.
     """
     with (
-        _no_cycle_collection(),
+        collector.paused(),
         session.writing("pivot pull", no_wait=no_wait, remote=remote) as container,
     ):
         options = _options(container, targets, jobs, with_deps, dry_run)
         return _pull(container, options, force=force, json=json, cwd=session.cwd)
-
-
-@contextlib.contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """The cyclic garbage collector paused for one transfer: moving 20,000 objects allocates
-    many short-lived containers and no garbage cycles of note, and the collector's passes over
-    them were ~0.1 s of a 20,000-file pull. Restored as it was afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _transfer(
@@ -160,7 +143,7 @@ def _transfer(
 ) -> int:
     """One push or fetch under the project lock, with a progress bar on a terminal."""
     with (
-        _no_cycle_collection(),
+        collector.paused(),
         session.writing(f"pivot {direction}", no_wait=no_wait, remote=remote) as container,
     ):
         service = container.transfer_service()

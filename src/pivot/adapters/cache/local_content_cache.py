@@ -125,8 +125,9 @@ class LocalContentCache:
         directory is locked while a file is created in it)."""
         missing: dict[str, list[tuple[str, str]]] = {}
         count = 0
+        stored = self.present(files.values())
         for path, digest in files.items():
-            if not self.has(digest):
+            if digest not in stored:
                 missing.setdefault(digest[:2], []).append((path, digest))
                 count += 1
             elif progress is not progress_port.NULL:

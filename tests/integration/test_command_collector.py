@@ -9,10 +9,10 @@ from pivot.cli import main
 
 
 @pytest.mark.parametrize("enabled", [True, False])
-def test_push_and_pull_leave_the_garbage_collector_as_they_found_it(
+def test_track_push_and_pull_leave_the_garbage_collector_as_they_found_it(
     tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, enabled: bool
 ) -> None:
-    # Transfers pause the cyclic collector; a process embedding the CLI gets it back as it was.
+    # Track and transfers pause the cyclic collector; a process embedding the CLI gets it back.
     (tmp_path / "data").mkdir()
     for i in range(3):
         (tmp_path / "data" / f"{i}.txt").write_text(str(i))
@@ -22,6 +22,8 @@ def test_push_and_pull_leave_the_garbage_collector_as_they_found_it(
     was = gc.isenabled()
     (gc.enable if enabled else gc.disable)()
     try:
+        tracked = main.app.meta(["track", "data"], result_action="return_value")
+        after_track = gc.isenabled()
         pushed = main.app.meta(["push"], result_action="return_value")
         after_push = gc.isenabled()
         pulled = main.app.meta(["pull"], result_action="return_value")
@@ -29,6 +31,6 @@ def test_push_and_pull_leave_the_garbage_collector_as_they_found_it(
     finally:
         (gc.enable if was else gc.disable)()
 
-    assert (pushed, pulled) == (0, 0)
-    assert (after_push, after_pull) == (enabled, enabled)
+    assert (tracked, pushed, pulled) == (0, 0, 0)
+    assert (after_track, after_push, after_pull) == (enabled, enabled, enabled)
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["0.txt", "1.txt", "2.txt"]
