@@ -119,16 +119,7 @@ def test_tracked_steps_alternate_the_tools_rep_by_rep(tmp_path: pathlib.Path) ->
 
 
 def test_no_workspace_is_deleted_between_the_timed_steps(tmp_path: pathlib.Path) -> None:
-    time = FakeTime(1000.0)
-    seen = Recorded(tmp_path)
-    drivers = {t: _recording_driver(t, seen, time.clock) for t in ("A", "B")}
-    bench = data_path.Bench(
-        tmp_path,
-        data_path.Settings(settle_seconds=0, ballast_mib=0),
-        None,
-        lambda _: None,
-        clock=time.clock,
-    )
+    _, seen, drivers, bench = _two_tools(tmp_path)
 
     bench.tracked_all(drivers, _source(tmp_path / "source"), 3)
 
@@ -144,16 +135,7 @@ def test_no_workspace_is_deleted_between_the_timed_steps(tmp_path: pathlib.Path)
 def test_each_timed_command_follows_a_warm_up_of_its_own_project(
     tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    time = FakeTime(1000.0)
-    seen = Recorded(tmp_path)
-    drivers = {t: _recording_driver(t, seen, time.clock) for t in ("A", "B")}
-    bench = data_path.Bench(
-        tmp_path,
-        data_path.Settings(settle_seconds=0, ballast_mib=0),
-        None,
-        lambda _: None,
-        clock=time.clock,
-    )
+    _, seen, drivers, bench = _two_tools(tmp_path)
     warmed: list[tuple[str, int]] = []
     monkeypatch.setattr(
         preconditions, "warm", lambda root: warmed.append((root.name, len(seen.calls)))
@@ -164,14 +146,14 @@ def test_each_timed_command_follows_a_warm_up_of_its_own_project(
     assert warmed == [(f"{tool}-tracked", i) for i, (tool, *_) in enumerate(seen.calls)]
 
 
-def _after_a_deletion(
-    tmp_path: pathlib.Path, *, skips_recent_inodes: bool
+def _two_tools(
+    tmp_path: pathlib.Path, *, settle_seconds: int = 0, skips_recent_inodes: bool | None = None
 ) -> tuple[FakeTime, Recorded, dict[str, data_path.Driver], data_path.Bench]:
-    """Two recording tools and a bench (300 s settle, no ballast) right after a deletion."""
+    """Two recording tools and a bench on a fake clock (no ballast)."""
     time = FakeTime(1000.0)
     seen = Recorded(tmp_path)
     drivers = {t: _recording_driver(t, seen, time.clock) for t in ("A", "B")}
-    settings = data_path.Settings(settle_seconds=300, ballast_mib=0)
+    settings = data_path.Settings(settle_seconds=settle_seconds, ballast_mib=0)
     bench = data_path.Bench(
         tmp_path,
         settings,
@@ -181,8 +163,16 @@ def _after_a_deletion(
         sleep=time.sleep,
         skips_recent_inodes=skips_recent_inodes,
     )
-    bench.deletions.remove(_source(tmp_path / "old-project"))
     return time, seen, drivers, bench
+
+
+def _after_a_deletion(
+    tmp_path: pathlib.Path, *, skips_recent_inodes: bool
+) -> tuple[FakeTime, Recorded, dict[str, data_path.Driver], data_path.Bench]:
+    """`_two_tools` with a 300 s settle, right after a deletion."""
+    found = _two_tools(tmp_path, settle_seconds=300, skips_recent_inodes=skips_recent_inodes)
+    found[3].deletions.remove(_source(tmp_path / "old-project"))
+    return found
 
 
 def test_timed_steps_wait_out_recent_deletions_where_they_slow_creation(
