@@ -101,6 +101,58 @@ def test_put_files_stores_many_files_duplicates_and_present_ones_included(
     assert set(cache.iter_digests()) == set(files.values())
 
 
+def test_add_files_hashes_and_stores_each_file_in_one_call(
+    cache: content_cache.ContentCache, work: pathlib.Path
+) -> None:
+    present = _put(cache, work / "present", b"old")
+    contents = {f"many/d{i % 7}/f{i}": f"content {i % 70}".encode() for i in range(100)}
+    contents["empty"] = b""
+    contents["present"] = b"old"
+    sizes: dict[str, int] = {}
+    for rel, data in contents.items():
+        path = work / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        sizes[str(path)] = len(data)
+
+    digests = cache.add_files(sizes)
+
+    assert digests == {str(work / rel): HASHER.bytes_digest(data) for rel, data in contents.items()}
+    assert digests[str(work / "present")] == present
+    assert set(cache.iter_digests()) == set(digests.values())
+    for rel, data in contents.items():
+        target = work / "out" / rel
+        cache.materialize(digests[str(work / rel)], target, (LinkMode.COPY,))
+        assert target.read_bytes() == data
+
+
+def test_add_files_hashes_what_the_file_holds_when_its_size_changed(
+    cache: content_cache.ContentCache, work: pathlib.Path
+) -> None:
+    grown, shrunk = work / "grown", work / "shrunk"
+    grown.write_bytes(b"now longer than stated")
+    shrunk.write_bytes(b"short")
+
+    digests = cache.add_files({str(grown): 3, str(shrunk): 100})
+
+    assert digests == {
+        str(grown): HASHER.bytes_digest(b"now longer than stated"),
+        str(shrunk): HASHER.bytes_digest(b"short"),
+    }
+    assert all(cache.verify(digest) for digest in digests.values())
+
+
+def test_add_files_keeps_the_first_object(
+    cache: content_cache.ContentCache, work: pathlib.Path
+) -> None:
+    digest = _put(cache, work / "a.txt", b"first")
+    (work / "b.txt").write_bytes(b"first")
+
+    assert cache.add_files({str(work / "b.txt"): 5}) == {str(work / "b.txt"): digest}
+    (work / "b.txt").write_bytes(b"edited after")
+    assert cache.verify(digest)
+
+
 def test_put_file_with_link_stores_the_same_bytes(
     cache: content_cache.ContentCache, work: pathlib.Path
 ) -> None:

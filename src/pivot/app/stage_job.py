@@ -379,22 +379,26 @@ def _record(job: StageJob, out: OutJob) -> OutResult:
         ) from None
     if stat.S_ISDIR(st.st_mode):
         entries = job.workspace.scan(out.path)
-        stamps = tuple(
-            (path, state_store.FileStamp.of(st), job.hasher.file_digest(path))
-            for _, path, st in entries
+        # Stored outputs are hashed as they are stored, each file read once.
+        digests = (
+            job.cache.add_files({path: st.st_size for _, path, st in entries})
+            if out.store
+            else {path: job.hasher.file_digest(path) for _, path, _ in entries}
         )
-        manifest = {
-            rel: digest for (rel, _, _), (_, _, digest) in zip(entries, stamps, strict=True)
-        }
+        stamps = tuple(
+            (path, state_store.FileStamp.of(st), digests[path]) for _, path, st in entries
+        )
+        manifest = {rel: digests[path] for rel, path, _ in entries}
         digest = job.hasher.tree_digest(manifest.items())
         if out.store:
-            job.cache.put_files({path: file_digest for path, _, file_digest in stamps})
             job.cache.put_tree(manifest, digest)
         return OutResult(out.identity, digest, stamps)
-    entry = (str(out.path), state_store.FileStamp.of(st), job.hasher.file_digest(out.path))
-    if out.store:
-        job.cache.put_file(out.path, entry[2])
-    return OutResult(out.identity, entry[2], (entry,))
+    path = str(out.path)
+    file_digest = (
+        job.cache.add_files({path: st.st_size})[path] if out.store else job.hasher.file_digest(path)
+    )
+    entry = (path, state_store.FileStamp.of(st), file_digest)
+    return OutResult(out.identity, file_digest, (entry,))
 
 
 def _describe(exc: BaseException) -> str:

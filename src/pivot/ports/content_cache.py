@@ -55,6 +55,11 @@ class ContentCache(Protocol):
         adapter can (the members of a directory output)."""
         ...
 
+    def add_files(self, files: Mapping[str, int]) -> dict[str, str]:
+        """Hash and store files just written (path → size from the caller's `stat`); returns
+        path → digest. Each small file is read once; an existing object is never overwritten."""
+        ...
+
     def put_tree(self, manifest: Mapping[str, str], digest: str) -> None:
         """Store a directory manifest (relative path → file digest) under `digest`."""
         ...

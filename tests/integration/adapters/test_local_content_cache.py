@@ -298,6 +298,87 @@ def test_temp_files_are_not_listed_or_left_behind(
     assert sorted(os.listdir(cache.object_path(digest).parent))[1:] == [digest[2:]]
 
 
+def _cache_entries(cache: local_content_cache.LocalContentCache) -> list[str]:
+    return sorted(
+        os.path.relpath(os.path.join(top, name), cache.root)
+        for top, _, names in os.walk(cache.root)
+        for name in names
+    )
+
+
+def test_added_files_are_read_only_objects_and_leave_no_temp_file(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    files = {tmp_path / "src" / f"f{i}": os.urandom(i * 37) for i in range(80)}
+    for path, data in files.items():
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(data)
+
+    digests = cache.add_files({str(p): len(d) for p, d in files.items()})
+
+    for path, data in files.items():
+        stored = cache.object_path(digests[str(path)])
+        assert stored.read_bytes() == data
+        assert _mode(stored) == 0o444
+        assert stored.stat().st_ino != path.stat().st_ino
+    assert _cache_entries(cache) == sorted(
+        os.path.relpath(cache.object_path(d), cache.root) for d in set(digests.values())
+    )
+
+
+def test_added_objects_are_read_only_whatever_the_umask(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    (tmp_path / "a").write_bytes(b"private umask")
+    old = os.umask(0o077)
+    try:
+        digests = cache.add_files({str(tmp_path / "a"): 13})
+    finally:
+        os.umask(old)
+    assert _mode(cache.object_path(digests[str(tmp_path / "a")])) == 0o444
+
+
+def test_adding_an_existing_object_leaves_it_untouched(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    digest = _put(cache, tmp_path / "a", b"same bytes")
+    before = cache.object_path(digest).stat()
+    (tmp_path / "b").write_bytes(b"same bytes")
+
+    assert cache.add_files({str(tmp_path / "b"): 10}) == {str(tmp_path / "b"): digest}
+
+    after = cache.object_path(digest).stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert os.listdir(cache.object_path(digest).parent) == [digest[2:]]
+
+
+def test_large_files_are_added_in_chunks_with_the_same_digest(
+    cache: local_content_cache.LocalContentCache,
+    tmp_path: pathlib.Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(local_content_cache, "_WHOLE_MAX", 1 << 16)
+    data = os.urandom((1 << 16) + 1)
+    (tmp_path / "big").write_bytes(data)
+
+    digests = cache.add_files({str(tmp_path / "big"): len(data)})
+
+    assert digests == {str(tmp_path / "big"): HASHER.bytes_digest(data)}
+    stored = cache.object_path(HASHER.bytes_digest(data))
+    assert stored.read_bytes() == data
+    assert _mode(stored) == 0o444
+    assert _cache_entries(cache) == [os.path.relpath(stored, cache.root)]
+
+
+def test_adding_a_missing_file_raises_naming_it(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    (tmp_path / "a").write_bytes(b"here")
+    with pytest.raises(FileNotFoundError) as caught:
+        cache.add_files({str(tmp_path / "a"): 4, str(tmp_path / "gone"): 4})
+    assert caught.value.filename == str(tmp_path / "gone")
+
+
 def test_remove_deletes_a_read_only_object(
     cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
 ) -> None:

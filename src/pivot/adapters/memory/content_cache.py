@@ -49,6 +49,15 @@ class MemoryContentCache:
         for path, digest in files.items():
             self.put_file(pathlib.Path(path), digest, progress=progress)
 
+    def add_files(self, files: Mapping[str, int]) -> dict[str, str]:
+        """Hash and store files just written (path → size); returns path → digest."""
+        digests: dict[str, str] = {}
+        for path in files:
+            data = pathlib.Path(path).read_bytes()
+            digests[path] = self._hasher.bytes_digest(data)
+            self._blobs.setdefault(digests[path], data)
+        return digests
+
     def put_tree(self, manifest: Mapping[str, str], digest: str) -> None:
         """Store a directory manifest (relative path → file digest) under `digest`."""
         if not digest.endswith(hasher.DIR_SUFFIX):
