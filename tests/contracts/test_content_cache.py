@@ -443,3 +443,48 @@ def test_storing_reports_every_byte_stored_or_already_there(
 
     assert progress.nbytes == (3 << 20) + sum(len(d) for d in members.values())
     assert all(cache.has(d) for d in batch.values())
+
+
+_LARGE = 9 << 20
+"""Larger than any threshold below which a cache copies instead of linking."""
+
+
+def _lent(work: pathlib.Path, data: bytes, mode: int = 0o444) -> tuple[str, pathlib.Path]:
+    """A file of another store (a directory remote's object): its digest and path."""
+    path = work / "remote" / "object"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    path.chmod(mode)
+    return HASHER.bytes_digest(data), path
+
+
+def test_adopt_stores_the_object_or_nothing(
+    cache: content_cache.ContentCache, work: pathlib.Path, progress: RecordingProgress
+) -> None:
+    data = bytes(range(256)) * (_LARGE // 256)
+    digest, path = _lent(work, data)
+
+    adopted = cache.adopt(digest, str(path), progress)
+
+    assert cache.has(digest) is adopted
+    if adopted:
+        with cache.open(digest) as f:
+            assert f.read() == data
+        assert cache.verify(digest, rehash=False)
+        assert progress.nbytes == len(data)  # re-hashed before it was stored
+    assert path.read_bytes() == data
+
+
+def test_adopt_never_stores_a_file_that_does_not_match(
+    cache: content_cache.ContentCache, work: pathlib.Path
+) -> None:
+    digest = HASHER.bytes_digest(b"x" * _LARGE)
+    _, path = _lent(work, b"y" * _LARGE)
+
+    try:
+        cache.adopt(digest, str(path))
+    except errors.CacheCorruptError as exc:
+        assert digest in str(exc)
+
+    assert not cache.has(digest)
+    assert list(cache.iter_digests()) == []

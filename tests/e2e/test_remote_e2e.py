@@ -236,11 +236,82 @@ def test_remote_commands_round_trip(project: Project, tmp_path: pathlib.Path) ->
     assert listed == {
         "default": "backup",
         "remotes": {
-            "backup": {"url": "s3://backup-bucket/pivot", "allow_http": False, "timeout": 30.0},
-            "origin": {"url": str(tmp_path / "a"), "allow_http": False, "timeout": 30.0},
+            "backup": {
+                "url": "s3://backup-bucket/pivot",
+                "allow_http": False,
+                "timeout": 30.0,
+                "hardlink": True,
+            },
+            "origin": {
+                "url": str(tmp_path / "a"),
+                "allow_http": False,
+                "timeout": 30.0,
+                "hardlink": True,
+            },
         },
     }
     assert removed.returncode == 0
     assert after["default"] is None
     assert list(after["remotes"]) == ["origin"]
     shutil.rmtree(tmp_path / "a", ignore_errors=True)
+
+
+def _large_file_pushed(team: Project, shared: pathlib.Path) -> tuple[str, pathlib.Path]:
+    """A teammate's 9 MiB data file, tracked, pushed to a directory remote, committed."""
+    (team.root / "big.bin").write_bytes(os.urandom(9 << 20))
+    assert team.pivot("track", "big.bin").returncode == 0
+    assert team.pivot("remote", "add", "origin", str(shared)).returncode == 0
+    assert team.pivot("push").returncode == 0
+    team_project.commit(team)
+    digest: str = json.loads((team.root / "big.bin.pvt").read_text())["hash"]
+    return digest, shared / "files" / digest[:2] / digest[2:]
+
+
+def test_pull_from_a_directory_remote_links_large_objects_and_copies_the_workspace(
+    team: Project, tmp_path: pathlib.Path
+) -> None:
+    digest, obj = _large_file_pushed(team, tmp_path / "shared-cache")
+    b = team_project.clone(team, tmp_path / "clone-b")
+
+    pulled = b.pivot("pull", "big.bin")
+
+    assert pulled.returncode == 0, pulled.stderr
+    cached = b.root / ".pivot/cache/files" / digest[:2] / digest[2:]
+    assert cached.stat().st_ino == obj.stat().st_ino  # no second copy of the bytes
+    placed = b.root / "big.bin"
+    assert placed.read_bytes() == (team.root / "big.bin").read_bytes()
+    assert placed.stat().st_ino != obj.stat().st_ino  # the workspace has its own copy
+    assert placed.stat().st_mode & 0o200
+
+
+def test_a_remote_told_not_to_lend_its_files_is_copied(
+    team: Project, tmp_path: pathlib.Path
+) -> None:
+    digest, obj = _large_file_pushed(team, tmp_path / "shared-cache")
+    b = team_project.clone(team, tmp_path / "clone-b")
+    assert b.pivot("config", "set", "remotes.origin.hardlink", "false").returncode == 0
+
+    pulled = b.pivot("pull", "big.bin")
+
+    assert pulled.returncode == 0, pulled.stderr
+    cached = b.root / ".pivot/cache/files" / digest[:2] / digest[2:]
+    assert cached.read_bytes() == obj.read_bytes()
+    assert cached.stat().st_ino != obj.stat().st_ino
+
+
+def test_a_corrupted_large_object_is_not_linked_in(team: Project, tmp_path: pathlib.Path) -> None:
+    digest, obj = _large_file_pushed(team, tmp_path / "shared-cache")
+    obj.chmod(0o644)
+    with obj.open("r+b") as f:
+        f.write(b"flipped")
+    obj.chmod(0o444)  # read-only again: it would be linked if its bytes matched
+    b = team_project.clone(team, tmp_path / "clone-b")
+
+    pulled = b.pivot("pull", "big.bin")
+
+    assert pulled.returncode == 1
+    assert f"big.bin: object {digest}" in pulled.stderr
+    assert "Traceback" not in pulled.stderr
+    assert not (b.root / "big.bin").exists()
+    assert not (b.root / ".pivot/cache/files" / digest[:2] / digest[2:]).exists()
+    assert obj.stat().st_nlink == 1

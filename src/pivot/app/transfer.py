@@ -51,13 +51,29 @@ def receive_objects(
         if cache.has(digest):
             continue
         if not digest.endswith(hasher_port.DIR_SUFFIX):
-            cache.receive(digest, source.get(object_key(digest)))
+            receive_object(cache, source, digest)
             continue
         data = b"".join(source.get(object_key(digest)))
         for member in dict.fromkeys(json.loads(data).values()):
             if not cache.has(member):
-                cache.receive(member, source.get(object_key(member)))
+                receive_object(cache, source, member)
         cache.receive(digest, [data])
+
+
+def receive_object(
+    cache: content_cache.ContentCache,
+    source: remote.Remote,
+    digest: str,
+    progress: progress_port.Progress = progress_port.NULL,
+) -> None:
+    """Fetch one file object into the cache, re-hashed either way: hard-linked when the
+    remote lends its file and the cache can link it (ADR 0011), else streamed and written."""
+    key = object_key(digest)
+    lent = source.local_file(key)
+    if lent is not None and cache.adopt(digest, lent, progress):
+        progress.advance(files=1)
+        return
+    cache.receive(digest, source.get(key, progress))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -422,7 +438,7 @@ class TransferService:
 
     def _download(self, digest: str, progress: progress_port.Progress) -> int:
         counter = _Counting(progress)
-        self._cache.receive(digest, self._remote.get(object_key(digest), counter))
+        receive_object(self._cache, self._remote, digest, counter)
         return counter.nbytes
 
     def _concurrently(

@@ -63,6 +63,9 @@ class RemoteConfig:
     jobs: Annotated[int | None, annotated_types.Ge(1)] = None
     timeout: Annotated[float, annotated_types.Gt(0)] = 30.0
     """Seconds to wait for a connection or a single request before giving up."""
+    hardlink: bool = True
+    """A directory remote on the cache's filesystem: large objects are hard-linked into the
+    local cache (after re-hashing) instead of copied; False: always copy (ADR 0011)."""
 
 
 @dataclasses.dataclass(frozen=True)

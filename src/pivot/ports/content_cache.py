@@ -118,6 +118,17 @@ class ContentCache(Protocol):
         match `digest`; otherwise `CacheCorruptError` and nothing is stored."""
         ...
 
+    def adopt(
+        self, digest: str, path: str, progress: progress_port.Progress = progress_port.NULL
+    ) -> bool:
+        """Store the read-only file `path` of another store on this filesystem (a directory
+        remote's object) by hard-linking it in, re-hashed first: the bytes are not copied.
+
+        False, with nothing stored, when it is not linked (too small to be worth it, writable,
+        on another filesystem, links refused): the caller copies it instead. A file whose bytes
+        do not match `digest` is never stored: `CacheCorruptError`."""
+        ...
+
     def quarantine(self, digest: str) -> None:
         """Move a corrupt object out of the store (kept aside for inspection, never served)."""
         ...

@@ -40,6 +40,11 @@ class Remote(Protocol):
         """The object's bytes as a stream of chunks; `RemoteMissError` when absent."""
         ...
 
+    def local_file(self, key: str) -> str | None:
+        """The path of the object's own file when the remote is a directory on this machine
+        that lends its files to be hard-linked (whether or not the key exists); else None."""
+        ...
+
     def delete(self, keys: Collection[str]) -> None:
         """Remove the objects (absent keys are no error)."""
         ...

@@ -31,3 +31,12 @@ def test_objects_are_read_only_copies_of_the_source_file(
     assert stored.read_bytes() == source.read_bytes()
     assert stored.stat().st_mode & 0o777 == 0o444
     assert b"".join(remote.get("files/12/3456")) == source.read_bytes()
+
+
+def test_lends_its_files_unless_told_not_to(tmp_path: pathlib.Path) -> None:
+    lending = directory_remote.DirectoryRemote(str(tmp_path / "remote"))
+    copying = directory_remote.DirectoryRemote(str(tmp_path / "remote"), hardlink=False)
+    lending.put("files/12/3456", io.BytesIO(b"bytes"), 5)
+
+    assert lending.local_file("files/12/3456") == str(tmp_path / "remote/files/12/3456")
+    assert copying.local_file("files/12/3456") is None

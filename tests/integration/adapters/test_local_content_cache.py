@@ -438,3 +438,105 @@ def test_a_received_manifest_rewritten_on_disk_is_checked_again(
 
     assert not cache.verify(digest, rehash=False)
     assert cache.read_tree(digest) == {"a.txt": manifest["a.txt"]}
+
+
+_LARGE = 9 << 20
+
+
+def _lent(tmp_path: pathlib.Path, data: bytes, mode: int = 0o444) -> tuple[str, pathlib.Path]:
+    """A directory remote's object: read-only, on the cache's filesystem."""
+    path = tmp_path / "remote" / "files" / "ab" / "cdef"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    path.chmod(mode)
+    return HASHER.bytes_digest(data), path
+
+
+def _leftovers(cache: local_content_cache.LocalContentCache) -> list[str]:
+    return [
+        name for _, _, names in os.walk(cache.root) for name in names if name.startswith(".")
+    ]
+
+
+def test_adopt_links_a_large_read_only_file_in_after_hashing_it(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    digest, lent = _lent(tmp_path, os.urandom(_LARGE))
+
+    assert cache.adopt(digest, str(lent))
+
+    stored = cache.object_path(digest)
+    assert stored.stat().st_ino == lent.stat().st_ino
+    assert stored.stat().st_nlink == 2
+    assert _mode(stored) == 0o444
+    assert _leftovers(cache) == []
+    assert cache.adopt(digest, str(lent))  # already there: kept, nothing else linked
+    assert lent.stat().st_nlink == 2
+
+
+@pytest.mark.parametrize(
+    ("size", "mode"), [(_LARGE, 0o644), (1 << 20, 0o444)], ids=["writable", "small"]
+)
+def test_adopt_declines_writable_and_small_files(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path, size: int, mode: int
+) -> None:
+    digest, lent = _lent(tmp_path, os.urandom(size), mode)
+
+    assert not cache.adopt(digest, str(lent))
+    assert not cache.has(digest)
+    assert not cache.adopt(digest, str(tmp_path / "absent"))
+
+
+def test_adopt_across_filesystems_declines(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    shm = pathlib.Path("/dev/shm")
+    if not shm.is_dir() or shm.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("needs a second filesystem at /dev/shm")
+    with tempfile.TemporaryDirectory(dir=shm) as other:
+        digest, lent = _lent(pathlib.Path(other), os.urandom(_LARGE))
+        assert not cache.adopt(digest, str(lent))
+    assert not cache.has(digest)
+    assert _leftovers(cache) == []
+
+
+def test_adopt_of_a_mismatching_file_links_nothing(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    _, lent = _lent(tmp_path, b"y" * _LARGE)
+    digest = HASHER.bytes_digest(b"x" * _LARGE)
+
+    with pytest.raises(errors.CacheCorruptError, match=digest):
+        cache.adopt(digest, str(lent))
+
+    assert not cache.has(digest)
+    assert _leftovers(cache) == []
+    assert lent.stat().st_nlink == 1
+
+
+def test_an_adopted_object_is_trusted_until_its_inode_changes(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    digest, lent = _lent(tmp_path, os.urandom(_LARGE))
+    cache.adopt(digest, str(lent))
+    read: list[int] = []
+
+    class Counting:
+        def add_total(self, files: int = 0, nbytes: int = 0) -> None:
+            pass
+
+        def advance(self, files: int = 0, nbytes: int = 0) -> None:
+            read.append(nbytes)
+
+    # Just hashed by this process: the restore after a pull does not read it again...
+    assert cache.verify(digest, Counting(), rehash=False)
+    assert sum(read) == 0
+    # ...but the file is shared with the remote: an edit there is seen (the ctime moved).
+    lent.chmod(0o644)
+    with lent.open("r+b") as f:
+        f.write(b"edited")
+    lent.chmod(0o444)
+    assert not cache.verify(digest, Counting(), rehash=False)
+    assert sum(read) == _LARGE
+    fresh = local_content_cache.LocalContentCache(cache.root, HASHER)
+    assert not fresh.verify(digest, rehash=False)  # another process re-hashes a shared object

@@ -36,6 +36,9 @@ _WHOLE_MAX = 8 << 20
 _TREES_KEPT = 8
 # Above this many digests, `present` lists fan-out directories instead of a stat per object.
 _LIST_MIN = 64
+_ADOPT_MIN = 8 << 20
+"""Smaller objects are copied, not linked: the copy costs about what the link and its temp
+name do, and keeps later restores free of the re-hash a shared inode brings (ADR 0021)."""
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -51,6 +54,10 @@ class LocalContentCache:
         # whether their digest was checked against those bytes: one pull receives a tree, then
         # counts, verifies and places it.
         self._trees: dict[str, tuple[tuple[int, int, int], dict[str, str], bool]] = {}
+        # Objects this process linked in from another store and hashed, by digest, with the
+        # inode's stamp then (ctime included: any write, chmod or link moves it): a restore
+        # right after the pull need not read a shared object again.
+        self._adopted: dict[str, tuple[int, int, int, int]] = {}
 
     def __getstate__(self) -> dict[str, object]:
         return {"root": self.root, "hasher": self.hasher}
@@ -331,7 +338,8 @@ class LocalContentCache:
         """Re-hash the object; False when its bytes no longer match the digest.
 
         `rehash=False`: objects that are read-only and not hard-linked elsewhere are trusted
-        (an edit through a workspace link needs one or the other); the rest are re-hashed."""
+        (an edit through a workspace link needs one or the other), and so are objects this
+        process adopted and hashed whose inode has not changed since; the rest are re-hashed."""
         if not digest.endswith(hasher_port.DIR_SUFFIX):
             intact = self._intact(digest, progress, rehash)
             if intact is None:
@@ -362,8 +370,14 @@ class LocalContentCache:
             return None
         if not stat.S_ISREG(st.st_mode):
             return None
-        if not rehash and not st.st_mode & 0o222 and st.st_nlink == 1:
-            return True
+        if not rehash and not st.st_mode & 0o222:
+            if st.st_nlink == 1 or self._adopted.get(digest) == (
+                st.st_ino,
+                st.st_size,
+                st.st_mtime_ns,
+                st.st_ctime_ns,
+            ):
+                return True
         return self.hasher.file_digest(path, progress) == digest
 
     def size(self, digest: str) -> int:
@@ -424,6 +438,43 @@ class LocalContentCache:
                 raise _arrived_different(digest)
 
         whole_file.create(dest, fill, _READ_ONLY)
+
+    def adopt(
+        self, digest: str, path: str, progress: progress_port.Progress = progress_port.NULL
+    ) -> bool:
+        """Link the read-only file `path` in as the object under a hidden temp name, re-hash
+        it there, and publish it only on a match (ADR 0011): no bytes are copied. False, with
+        nothing stored, when it is small, writable or cannot be linked (another filesystem,
+        links refused); `CacheCorruptError` when its bytes do not match."""
+        if digest.endswith(hasher_port.DIR_SUFFIX):
+            return False
+        dest = self._object(digest)
+        if os.path.exists(dest):
+            return True
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        if not stat.S_ISREG(st.st_mode) or st.st_size < _ADOPT_MIN or st.st_mode & 0o222:
+            return False
+        fan, name = dest.rsplit("/", 1)
+        tmp = f"{fan}/.{name}.pivot-tmp-{os.urandom(6).hex()}"
+        try:
+            os.makedirs(fan, exist_ok=True)
+            try:
+                os.link(path, tmp)
+            except OSError:
+                return False  # EXDEV, EPERM (protected hard links), no links on this fs
+            if self.hasher.file_digest(tmp, progress) != digest:
+                raise _arrived_different(digest)
+            _publish(tmp, dest)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        now = os.stat(dest)
+        if now.st_ino == st.st_ino:  # not an object another process published first
+            self._adopted[digest] = (now.st_ino, now.st_size, now.st_mtime_ns, now.st_ctime_ns)
+        return True
 
     def _checked_manifest(self, data: bytes, digest: str) -> dict[str, str] | None:
         """The manifest in `data` when it is one and has `digest`; else None."""

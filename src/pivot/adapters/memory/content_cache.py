@@ -148,6 +148,12 @@ class MemoryContentCache:
         manifest = self.read_tree(digest)
         return io.BytesIO(json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode())
 
+    def adopt(
+        self, digest: str, path: str, progress: progress_port.Progress = progress_port.NULL
+    ) -> bool:
+        """Never: objects held in memory cannot share a file's bytes (the caller copies)."""
+        return False
+
     def receive(self, digest: str, chunks: Iterable[bytes]) -> None:
         """Store arriving bytes only if they match `digest` (else `CacheCorruptError`)."""
         data = b"".join(chunks)

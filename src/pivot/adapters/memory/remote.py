@@ -57,6 +57,10 @@ class MemoryRemote:
             yield chunk
         progress.advance(files=1)
 
+    def local_file(self, key: str) -> str | None:
+        """None: objects held in memory are no files."""
+        return None
+
     def delete(self, keys: Collection[str]) -> None:
         """Remove the objects (absent keys are no error)."""
         with self._lock:

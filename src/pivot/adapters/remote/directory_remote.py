@@ -21,8 +21,9 @@ class DirectoryRemote:
     cache's own layout, copied by the kernel, each published by a rename so readers never see
     part of one. No object-store client sits between Pivot and the files."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, *, hardlink: bool = True) -> None:
         self._root = root.rstrip("/") or "/"
+        self._hardlink = hardlink
         try:
             os.makedirs(self._root, exist_ok=True)
         except OSError as exc:
@@ -109,6 +110,11 @@ class DirectoryRemote:
         finally:
             os.close(fd)
         progress.advance(files=1)
+
+    def local_file(self, key: str) -> str | None:
+        """The object's own file, lent to a cache on the same filesystem to hard-link (both
+        sides keep it read-only); None when the remote is configured not to lend."""
+        return self._path(key) if self._hardlink else None
 
     def delete(self, keys: Collection[str]) -> None:
         """Remove the objects (absent keys are no error)."""

@@ -111,6 +111,10 @@ class ObstoreRemote:
             raise self._translate(exc, key) from None
         progress.advance(files=1)
 
+    def local_file(self, key: str) -> str | None:
+        """None: an object store has no file on this machine to lend."""
+        return None
+
     def delete(self, keys: Collection[str]) -> None:
         """Remove the objects (absent keys are no error)."""
         ordered = sorted(keys)
