@@ -150,9 +150,7 @@ def _remote_factory(choice: Any, project_root: pathlib.Path) -> Callable[[], Any
         # Imported only here: obstore is not loaded for a directory remote.
         from pivot.adapters.remote import directory_remote
 
-        return functools.partial(
-            directory_remote.DirectoryRemote, where, hardlink=options.hardlink
-        )
+        return functools.partial(directory_remote.DirectoryRemote, where, hardlink=options.hardlink)
     from pivot.adapters.remote import obstore_remote
 
     return functools.partial(

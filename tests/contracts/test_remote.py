@@ -1,6 +1,6 @@
 import io
-import os
 import itertools
+import os
 import pathlib
 from collections.abc import Callable
 

@@ -453,9 +453,7 @@ def _lent(tmp_path: pathlib.Path, data: bytes, mode: int = 0o444) -> tuple[str, 
 
 
 def _leftovers(cache: local_content_cache.LocalContentCache) -> list[str]:
-    return [
-        name for _, _, names in os.walk(cache.root) for name in names if name.startswith(".")
-    ]
+    return [name for _, _, names in os.walk(cache.root) for name in names if name.startswith(".")]
 
 
 def test_adopt_links_a_large_read_only_file_in_after_hashing_it(

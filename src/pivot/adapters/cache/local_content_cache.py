@@ -370,14 +370,13 @@ class LocalContentCache:
             return None
         if not stat.S_ISREG(st.st_mode):
             return None
-        if not rehash and not st.st_mode & 0o222:
-            if st.st_nlink == 1 or self._adopted.get(digest) == (
-                st.st_ino,
-                st.st_size,
-                st.st_mtime_ns,
-                st.st_ctime_ns,
-            ):
-                return True
+        stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        if (
+            not rehash
+            and not st.st_mode & 0o222
+            and (st.st_nlink == 1 or self._adopted.get(digest) == stamp)
+        ):
+            return True
         return self.hasher.file_digest(path, progress) == digest
 
     def size(self, digest: str) -> int:
