@@ -227,6 +227,10 @@ def render(timings: Timings, *, files: int, mib: int, reps: int = 1) -> str:
         + "Before every timed step, of every tool, dirty pages are flushed and a file as large as "
         + "the step's writes is written and deleted (untimed), so no tool's step pays, or is "
         + "spared, this VM's cost of memory it has not touched lately (`measure.settle`). "
+        + "Each tool with its defaults: `cp` writes the bytes once; Pivot's pull hard-links "
+        + "objects of 8 MiB and up from a directory remote on the same filesystem into its "
+        + "cache after re-hashing them (ADR 0011, `remotes.NAME.hardlink`), then writes the "
+        + "workspace's own copy; smaller objects are written to the cache and the workspace. "
         + "Goals (issue 12): DVC ÷ Pivot ≥ 5 on the small files; Pivot ÷ cp ≤ 1.5 on the "
         + "large file.",
         "",
