@@ -155,3 +155,67 @@ def test_sigkill_during_run_then_recovery_run_restores_everything(
         + f"({killed} killed mid-run, the rest finished first), 0 corrupt objects, "
         + f"0 temp files, seed {seed}"
     )
+
+
+MANY_STAGES = """
+from typing import Annotated
+
+from pivot import loaders, outputs
+
+
+def many() -> Annotated[dict, outputs.DirectoryOut("many", loaders.Text())]:
+    return {f"d{i % 10}/f{i:05}.txt": f"{i:08}" * 256 for i in range(4000)}
+"""
+
+MANY_PIPELINE = """
+import stages
+
+from pivot.pipeline import Pipeline
+
+pipeline = Pipeline("many")
+pipeline.register(stages.many)
+"""
+
+
+def test_sigkill_while_a_worker_and_its_helpers_store_a_directory(tmp_path: pathlib.Path) -> None:
+    """kill -9 of only the CLI once the first object of a 4,000-file directory output reaches
+    the cache (the worker stores it with forked helpers, ADR 0004): the worker and its helpers
+    end, nothing partial is left, and a plain `pivot run` finishes the job."""
+    proj = Project(tmp_path / "proj")
+    proj.root.mkdir()
+    proj.write("stages.py", MANY_STAGES)
+    proj.write("pipeline.py", MANY_PIPELINE)
+    assert proj.pivot("init").returncode == 0
+    objects = proj.root / ".pivot" / "cache" / "files"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pivot", "run"],
+        cwd=proj.root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        if objects.is_dir() and any(
+            fan.is_dir() and any(fan.iterdir()) for fan in objects.iterdir()
+        ):
+            break
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait(timeout=60) == -signal.SIGKILL, "the run finished before the kill"
+    deadline = time.monotonic() + 20
+    while _session_alive(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    survivors = [_cmdline(pid) for pid in _session_alive(proc.pid)]
+    assert not survivors, f"processes outlived the killed `pivot run`: {survivors}"
+    assert state_checks.temp_files(proj.root) == []
+
+    done = proj.pivot("run")
+
+    assert done.returncode == 0, done.stderr
+    many = proj.root / "many"
+    assert len([p for p in many.rglob("*") if p.is_file()]) == 4000
+    assert (many / "d7" / "f01237.txt").read_text() == f"{1237:08}" * 256
+    assert state_checks.unbacked_records(proj.root) == []
+    checked = proj.pivot("cache", "verify")
+    assert checked.returncode == 0, f"{checked.stdout}{checked.stderr}"

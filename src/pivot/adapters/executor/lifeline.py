@@ -5,13 +5,19 @@ import signal
 import threading
 import time
 
+from pivot.adapters import forked
+
 _POLL_SECONDS = 0.1
 
 
 def watch_parent(parent_pid: int) -> None:
     """Worker initialiser: when `parent_pid` (the `pivot` process) dies, end this worker and
     the processes it started, so nothing goes on writing outputs after a killed run."""
-    threading.Thread(target=_watch, args=(parent_pid,), name="pivot-lifeline", daemon=True).start()
+    thread = threading.Thread(target=_watch, args=(parent_pid,), name="pivot-lifeline", daemon=True)
+    # It only sleeps and polls: a worker may fork helpers beside it (`add_files`); they are
+    # its descendants, so a killed run ends them too.
+    forked.allow(thread)
+    thread.start()
 
 
 def _watch(parent_pid: int) -> None:

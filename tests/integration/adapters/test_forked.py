@@ -1,0 +1,180 @@
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from pivot.adapters.hashing import xxh3_hasher
+
+HASHER = xxh3_hasher.Xxh3Hasher()
+
+# pytest's workers run threads, so `split_map` never forks in them: each case runs in a fresh,
+# single-threaded interpreter and writes what it saw to a file.
+needs_two_cpus = pytest.mark.skipif(
+    not sys.platform.startswith("linux") or len(os.sched_getaffinity(0)) < 2,
+    reason="helpers are forked on Linux with a spare CPU",
+)
+
+
+def _script(tmp_path: pathlib.Path, body: str) -> dict[str, object]:
+    report = tmp_path / "report.json"
+    code = "import json, os, sys\nREPORT = sys.argv[1]\n" + textwrap.dedent(body)
+    subprocess.run([sys.executable, "-c", code, str(report)], check=True, cwd=tmp_path)
+    return json.loads(report.read_text())
+
+
+def _no_children_left() -> str:
+    # Indented as the scripts' bodies are, which `_script` dedents.
+    return """
+        try:
+            os.waitpid(-1, os.WNOHANG)
+            children_left = True
+        except ChildProcessError:
+            children_left = False
+        """
+
+
+@needs_two_cpus
+def test_slices_run_in_helper_processes_and_come_back_in_order(tmp_path: pathlib.Path) -> None:
+    seen = _script(
+        tmp_path,
+        """
+        from pivot.adapters import forked
+        results = forked.split_map(lambda part: (os.getpid(), list(part)), range(100), min_items=10)
+        """
+        + _no_children_left()
+        + """
+        items = [i for _, part in results for i in part]
+        json.dump({"pids": [p for p, _ in results], "items": items, "me": os.getpid(),
+                   "children_left": children_left}, open(REPORT, "w"))
+        """,
+    )
+    pids = seen["pids"]
+    assert isinstance(pids, list)
+    assert seen["items"] == list(range(100))
+    assert len(pids) >= 2
+    assert len(set(pids)) == len(pids)
+    assert pids[-1] == seen["me"]
+    assert seen["children_left"] is False
+
+
+@needs_two_cpus
+def test_a_helpers_exception_is_raised_by_the_caller(tmp_path: pathlib.Path) -> None:
+    seen = _script(
+        tmp_path,
+        """
+        from pivot.adapters import forked
+        def work(part):
+            if 0 in part:
+                open("/nonexistent/first-slice")
+            return os.getpid()
+        try:
+            forked.split_map(work, range(100), min_items=10)
+            raised = None
+        except OSError as exc:
+            raised = [type(exc).__name__, exc.filename]
+        """
+        + _no_children_left()
+        + """
+        json.dump({"raised": raised, "children_left": children_left}, open(REPORT, "w"))
+        """,
+    )
+    assert seen == {
+        "raised": ["FileNotFoundError", "/nonexistent/first-slice"],
+        "children_left": False,
+    }
+
+
+def test_no_fork_beside_other_threads_or_below_the_minimum(tmp_path: pathlib.Path) -> None:
+    seen = _script(
+        tmp_path,
+        """
+        import threading
+        from pivot.adapters import forked
+        work = lambda part: os.getpid()
+        few = forked.split_map(work, range(100), min_items=100)
+        stop = threading.Event()
+        other = threading.Thread(target=stop.wait)
+        other.start()
+        threaded = forked.split_map(work, range(100), min_items=10)
+        stop.set()
+        other.join()
+        json.dump({"few": few, "threaded": threaded, "me": os.getpid()}, open(REPORT, "w"))
+        """,
+    )
+    assert seen["few"] == [seen["me"]]
+    assert seen["threaded"] == [seen["me"]]
+
+
+@needs_two_cpus
+def test_add_files_split_across_processes_stores_every_file(tmp_path: pathlib.Path) -> None:
+    contents = {f"src/d{i % 9}/f{i}": f"file {i % 150}".encode() * (i % 5) for i in range(600)}
+    for rel, data in contents.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(data)
+    sizes = {str(tmp_path / rel): len(data) for rel, data in contents.items()}
+    (tmp_path / "sizes.json").write_text(json.dumps(sizes))
+
+    seen = _script(
+        tmp_path,
+        """
+        import pathlib
+        from pivot.adapters import forked
+        from pivot.adapters.cache import local_content_cache
+        from pivot.adapters.hashing import xxh3_hasher
+        local_content_cache._SPLIT_MIN = 100
+        forks = []
+        real_fork = os.fork
+        def counting_fork():
+            pid = real_fork()
+            if pid:
+                forks.append(pid)
+            return pid
+        os.fork = counting_fork
+        hasher = xxh3_hasher.Xxh3Hasher()
+        cache = local_content_cache.LocalContentCache(pathlib.Path("cache"), hasher)
+        digests = cache.add_files(json.load(open("sizes.json")))
+        json.dump({"digests": digests, "forks": len(forks)}, open(REPORT, "w"))
+        """,
+    )
+
+    digests = seen["digests"]
+    assert isinstance(digests, dict)
+    assert seen["forks"] == min(len(os.sched_getaffinity(0)) - 1, 3)
+    assert digests == {str(tmp_path / rel): HASHER.bytes_digest(d) for rel, d in contents.items()}
+    objects = sorted(
+        os.path.relpath(os.path.join(top, name), tmp_path / "cache")
+        for top, _, names in os.walk(tmp_path / "cache")
+        for name in names
+    )
+    stored = {str(d) for d in digests.values()}
+    assert objects == sorted(f"files/{d[:2]}/{d[2:]}" for d in stored)
+    for data in contents.values():
+        digest = HASHER.bytes_digest(data)
+        assert (tmp_path / "cache" / "files" / digest[:2] / digest[2:]).read_bytes() == data
+
+
+@needs_two_cpus
+def test_forks_beside_a_thread_marked_allowed(tmp_path: pathlib.Path) -> None:
+    seen = _script(
+        tmp_path,
+        """
+        import threading
+        from pivot.adapters import forked
+        stop = threading.Event()
+        lifeline = threading.Thread(target=stop.wait)
+        forked.allow(lifeline)
+        lifeline.start()
+        pids = forked.split_map(lambda part: os.getpid(), range(100), min_items=10)
+        stop.set()
+        lifeline.join()
+        json.dump({"pids": pids, "me": os.getpid()}, open(REPORT, "w"))
+        """,
+    )
+    pids = seen["pids"]
+    assert isinstance(pids, list)
+    assert len(set(pids)) == len(pids) >= 2
+    assert pids[-1] == seen["me"]
