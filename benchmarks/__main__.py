@@ -75,6 +75,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         + "(report <date>-<host>-data-path-tracked.md)",
     )
     parser.add_argument(
+        "--data-dir-only",
+        action="store_true",
+        help="with --data-path: only the stage writing a --data-files-file directory output, "
+        + "--reps times per tool (report <date>-<host>-data-path-dir.md)",
+    )
+    parser.add_argument(
         "--data-tracked-reps", type=int, default=5, help="re-tracks and checkouts per tool"
     )
     parser.add_argument(
@@ -261,6 +267,7 @@ def data_path_only(args: argparse.Namespace, out: results.Results, work: pathlib
         cold_only=args.data_cold_only,
         tracked_reps=args.data_tracked_reps,
         tracked_only=args.data_tracked_only,
+        dir_only=args.data_dir_only,
         settle_seconds=args.data_settle,
     )
     with scratch.filesystem(work / "fs", image=args.scratch == "image") as (where, disk):
@@ -275,6 +282,8 @@ def data_path_only(args: argparse.Namespace, out: results.Results, work: pathlib
         if args.data_cold_only
         else "data-path-tracked"
         if args.data_tracked_only
+        else "data-path-dir"
+        if args.data_dir_only
         else "data-path"
     )
     return write_report(args, out, kind, data_path.render(report, settings))

@@ -64,6 +64,27 @@ def test_cold_only_measures_the_cold_runs_and_nothing_else(tmp_path: pathlib.Pat
     assert report.notes == []
 
 
+def test_dir_only_measures_the_directory_output_rep_by_rep_and_nothing_else(
+    tmp_path: pathlib.Path,
+) -> None:
+    settings = data_path.Settings(files=30, reps=2, dir_only=True)
+
+    report = data_path.run(tmp_path, settings, None, lambda _: None)
+
+    assert report.notes == []
+    assert [r.what for r in report.rows] == [
+        "stage writing 30 files: caching time (writer's own time)"
+    ]
+    assert report.rows[0].pivot.count("–") == 1  # median (min–max) of two reps
+    assert "median of 2" in report.rows[0].note
+    assert report.rows[0].dvc == "—"
+    [target] = report.targets
+    assert target.met is not None
+    assert "per rep" in target.measured
+    text = data_path.render(report, settings)
+    assert "renamed aside" not in text
+
+
 class Recorded:
     """What a recording driver saw at each call."""
 
