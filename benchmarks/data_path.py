@@ -618,8 +618,8 @@ def render(report: Report, settings: Settings) -> str:
         + (
             ""
             if settings.tracked_only
-            else f" Repeated measures: median (min–max) of {settings.reps}, the tracked steps "
-            + "below excepted."
+            else f" Repeated measures: median (min–max) of {settings.reps}"
+            + ("." if settings.dir_only else ", the tracked steps below excepted.")
         ),
         "",
         *([] if settings.cold_only or settings.dir_only else [*_conditions(report, settings), ""]),

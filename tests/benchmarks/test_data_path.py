@@ -83,6 +83,7 @@ def test_dir_only_measures_the_directory_output_rep_by_rep_and_nothing_else(
     assert "per rep" in target.measured
     text = data_path.render(report, settings)
     assert "renamed aside" not in text
+    assert "tracked steps" not in text
 
 
 class Recorded:
