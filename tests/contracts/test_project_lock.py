@@ -1,5 +1,6 @@
 import pathlib
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
@@ -128,3 +129,34 @@ def test_file_lock_reports_a_torn_holder_record_as_unknown(tmp_path: pathlib.Pat
     with lock.hold(GC) as interrupted:
         assert interrupted == holder.UNKNOWN
     assert str(holder.UNKNOWN) == "an earlier pivot command"
+
+
+def test_file_lock_waiter_arriving_before_the_record_still_names_the_holder(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _file(tmp_path)
+    acquired, done = threading.Event(), threading.Event()
+    write = file_project_lock.FileProjectLock._write_holder  # pyright: ignore[reportPrivateUsage]
+
+    def late_write(self: file_project_lock.FileProjectLock, who: holder.Holder) -> None:
+        acquired.set()  # the lock is held; its record comes a moment later
+        time.sleep(0.2)
+        write(self, who)
+
+    monkeypatch.setattr(file_project_lock.FileProjectLock, "_write_holder", late_write)
+
+    def hold_first() -> None:
+        with first.hold(RUN):
+            done.wait(10)
+
+    thread = threading.Thread(target=hold_first)
+    thread.start()
+    try:
+        assert acquired.wait(10)
+        second = file_project_lock.FileProjectLock(tmp_path)
+        busy = pytest.raises(errors.ProjectLockedError, match=r"pivot run \(pid 4242\)")
+        with busy, second.hold(GC, wait=False):
+            pytest.fail("entered a held lock")
+    finally:
+        done.set()
+        thread.join()

@@ -1,12 +1,16 @@
 import contextlib
 import os
 import pathlib
+import time
 from collections.abc import Callable, Iterator
 
 import filelock
 
 from pivot.domain import errors, layout
 from pivot.domain import holder as holder_mod
+
+_RECORD_GRACE = 1.0
+"""Seconds a waiter gives a holder that has the lock but has not yet written its record."""
 
 
 class FileProjectLock:
@@ -34,8 +38,10 @@ class FileProjectLock:
         lock = filelock.FileLock(self._path, thread_local=False, preserve_lock_file=True)
         try:
             lock.acquire(blocking=False)
+            taken, current = False, None
         except filelock.Timeout:
-            current = self._read_holder()
+            taken, current = self._held_by(lock)
+        if taken:
             if not wait:
                 raise errors.ProjectLockedError(
                     f"the project is busy: {current or 'another pivot command'} holds "
@@ -54,6 +60,23 @@ class FileProjectLock:
 
     def holder(self) -> holder_mod.Holder | None:
         return self._read_holder()
+
+    def _held_by(self, lock: filelock.FileLock) -> tuple[bool, holder_mod.Holder | None]:
+        """(True, who holds `lock`) — or (False, None) when it was acquired here after all.
+
+        A holder writes its record just after acquiring: a waiter that arrives in between
+        gives it a moment (`_RECORD_GRACE`), so it can say whom it waits for."""
+        deadline = time.monotonic() + _RECORD_GRACE
+        while True:
+            current = self._read_holder()
+            if current is not None or time.monotonic() >= deadline:
+                return True, current
+            time.sleep(0.01)
+            try:
+                lock.acquire(blocking=False)
+            except filelock.Timeout:
+                continue
+            return False, None
 
     def _interrupted(self) -> holder_mod.Holder | None:
         """The holder whose record outlived it (read with the lock held), or None."""
