@@ -25,7 +25,9 @@ def split_map(
     one of them holds), and when every process gets `min_items`; else one call here. A
     helper's result or exception comes back pickled; the first failure is raised, after every
     helper has ended."""
-    helpers = min(_spare_cpus(), len(items) // max(min_items, 1) - 1)
+    helpers = len(items) // max(min_items, 1) - 1
+    if helpers > 0:  # only then look at threads and CPUs (a stage's one output: no system call)
+        helpers = min(_spare_cpus(), helpers)
     if helpers <= 0:
         return [work(items)]
     size = -(-len(items) // (helpers + 1))
