@@ -282,6 +282,8 @@ def test_pull_from_a_directory_remote_links_large_objects_and_copies_the_workspa
     assert placed.read_bytes() == (team.root / "big.bin").read_bytes()
     assert placed.stat().st_ino != obj.stat().st_ino  # the workspace has its own copy
     assert placed.stat().st_mode & 0o200
+    # The copy was made while the object was re-hashed, and taken by the checkout.
+    assert [p.name for p in (b.root / ".pivot").rglob("*") if ".pivot-" in p.name] == []
 
 
 def test_a_remote_told_not_to_lend_its_files_is_copied(

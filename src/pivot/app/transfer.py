@@ -65,12 +65,15 @@ def receive_object(
     source: remote.Remote,
     digest: str,
     progress: progress_port.Progress = progress_port.NULL,
+    *,
+    placing: bool = False,
 ) -> None:
     """Fetch one file object into the cache, re-hashed either way: hard-linked when the
-    remote lends its file and the cache can link it (ADR 0011), else streamed and written."""
+    remote lends its file and the cache can link it (ADR 0011), else streamed and written.
+    `placing`: a checkout of it follows (`ContentCache.adopt`)."""
     key = object_key(digest)
     lent = source.local_file(key)
-    if lent is not None and cache.adopt(digest, lent, progress):
+    if lent is not None and cache.adopt(digest, lent, progress, placing=placing):
         progress.advance(files=1)
         return
     cache.receive(digest, source.get(key, progress))
@@ -248,9 +251,12 @@ class TransferService:
         *,
         cwd: pathlib.Path,
         progress: progress_port.Progress = progress_port.NULL,
+        placing: bool = False,
     ) -> TransferReport:
-        """Download what the targets need and the local cache lacks; every object re-hashed."""
-        return self._fetch(self._wanted(pipe, options, cwd), options, progress)
+        """Download what the targets need and the local cache lacks; every object re-hashed.
+        `placing`: a checkout follows (pull), so a lent object's copy is made while it is
+        re-hashed (ADR 0011)."""
+        return self._fetch(self._wanted(pipe, options, cwd), options, progress, placing)
 
     def fetch_objects(
         self,
@@ -270,7 +276,11 @@ class TransferService:
             return None
 
     def _fetch(
-        self, wanted: _Wanted, options: TransferOptions, progress: progress_port.Progress
+        self,
+        wanted: _Wanted,
+        options: TransferOptions,
+        progress: progress_port.Progress,
+        placing: bool = False,
     ) -> TransferReport:
         failures: list[Failure] = []
         manifests: dict[str, bytes] = {}
@@ -312,7 +322,7 @@ class TransferService:
             )
         progress.add_total(files=len(download))
         done, failed = self._concurrently(
-            download, lambda d: self._download(d, progress), options.jobs
+            download, lambda d: self._download(d, progress, placing), options.jobs
         )
         failures.extend(failed)
         fetched = set(done)
@@ -436,9 +446,9 @@ class TransferService:
             self._remote.put(object_key(digest), source, size, progress)
         return size
 
-    def _download(self, digest: str, progress: progress_port.Progress) -> int:
+    def _download(self, digest: str, progress: progress_port.Progress, placing: bool) -> int:
         counter = _Counting(progress)
-        receive_object(self._cache, self._remote, digest, counter)
+        receive_object(self._cache, self._remote, digest, counter, placing=placing)
         return counter.nbytes
 
     def _concurrently(

@@ -177,7 +177,7 @@ def _pull(
     service = container.transfer_service()
     pipe = container.pipeline_if_any()
     with output.progress_bar(f"pulling from {service.remote_name}") as progress:
-        report = service.fetch(pipe, options, cwd=cwd, progress=progress)
+        report = service.fetch(pipe, options, cwd=cwd, progress=progress, placing=True)
     code = _finish(report, json)
     if options.dry_run:
         return code

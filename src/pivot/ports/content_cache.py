@@ -119,14 +119,20 @@ class ContentCache(Protocol):
         ...
 
     def adopt(
-        self, digest: str, path: str, progress: progress_port.Progress = progress_port.NULL
+        self,
+        digest: str,
+        path: str,
+        progress: progress_port.Progress = progress_port.NULL,
+        *,
+        placing: bool = False,
     ) -> bool:
         """Store the read-only file `path` of another store on this filesystem (a directory
         remote's object) by hard-linking it in, re-hashed first: the bytes are not copied.
 
         False, with nothing stored, when it is not linked (too small to be worth it, writable,
         on another filesystem, links refused): the caller copies it instead. A file whose bytes
-        do not match `digest` is never stored: `CacheCorruptError`."""
+        do not match `digest` is never stored: `CacheCorruptError`. `placing`: a placement of
+        the object follows (a pull's checkout); the cache may prepare its copy meanwhile."""
         ...
 
     def quarantine(self, digest: str) -> None:

@@ -3,6 +3,8 @@ import os
 import pathlib
 import pickle
 import stat
+import subprocess
+import sys
 import tempfile
 import threading
 
@@ -538,3 +540,87 @@ def test_an_adopted_object_is_trusted_until_its_inode_changes(
     assert sum(read) == _LARGE
     fresh = local_content_cache.LocalContentCache(cache.root, HASHER)
     assert not fresh.verify(digest, rehash=False)  # another process re-hashes a shared object
+
+
+def _copies(cache: local_content_cache.LocalContentCache) -> list[str]:
+    return [name for name in _leftovers(cache) if ".pivot-copy-" in name]
+
+
+def test_adopt_for_a_checkout_prepares_the_copy_the_checkout_takes(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    data = os.urandom(_LARGE)
+    digest, lent = _lent(tmp_path, data)
+
+    assert cache.adopt(digest, str(lent), placing=True)
+    assert len(_copies(cache)) == 1  # made while the object was re-hashed
+    used = cache.materialize(digest, tmp_path / "out", (LinkMode.REFLINK, LinkMode.COPY))
+
+    placed = tmp_path / "out"
+    assert used is LinkMode.COPY
+    assert placed.read_bytes() == data
+    assert placed.stat().st_ino != lent.stat().st_ino
+    assert _mode(placed) == 0o644
+    assert _leftovers(cache) == []
+    # Taken once: the next placement of the same object copies again.
+    cache.materialize(digest, tmp_path / "again", (LinkMode.COPY,))
+    assert (tmp_path / "again").read_bytes() == data
+
+
+def test_a_prepared_copy_serves_a_directory_member_too(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    data = os.urandom(_LARGE)
+    digest, lent = _lent(tmp_path, data)
+    cache.adopt(digest, str(lent), placing=True)
+    small = _put(cache, tmp_path / "small", b"small")
+    tree = HASHER.tree_digest([("big.bin", digest), ("small.txt", small)])
+    cache.put_tree({"big.bin": digest, "small.txt": small}, tree)
+
+    cache.materialize(tree, tmp_path / "dir", (LinkMode.COPY,))
+
+    assert (tmp_path / "dir" / "big.bin").read_bytes() == data
+    assert (tmp_path / "dir" / "small.txt").read_bytes() == b"small"
+    assert _leftovers(cache) == []
+
+
+def test_a_mismatching_file_leaves_no_prepared_copy(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    _, lent = _lent(tmp_path, b"y" * _LARGE)
+    digest = HASHER.bytes_digest(b"x" * _LARGE)
+
+    with pytest.raises(errors.CacheCorruptError):
+        cache.adopt(digest, str(lent), placing=True)
+
+    assert _leftovers(cache) == []
+
+
+def test_a_prepared_copy_no_checkout_took_is_gone_when_the_process_ends(
+    tmp_path: pathlib.Path,
+) -> None:
+    digest, lent = _lent(tmp_path, os.urandom(_LARGE))
+    root = tmp_path / "cache"
+    script = (
+        "import sys\n"
+        "from pivot.adapters.cache import local_content_cache\n"
+        "from pivot.adapters.hashing import xxh3_hasher\n"
+        "cache = local_content_cache.LocalContentCache(__import__('pathlib').Path(sys.argv[1]),"
+        " xxh3_hasher.Xxh3Hasher())\n"
+        "assert cache.adopt(sys.argv[2], sys.argv[3], placing=True)\n"
+        "print(sum('.pivot-copy-' in n for _, _, ns in __import__('os').walk(sys.argv[1])"
+        " for n in ns))\n"
+    )
+
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(root), digest, str(lent)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1"  # there while the process ran
+    cache = local_content_cache.LocalContentCache(root, HASHER)
+    assert cache.has(digest)
+    assert _leftovers(cache) == []

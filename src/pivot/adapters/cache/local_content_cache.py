@@ -1,3 +1,4 @@
+import atexit
 import concurrent.futures
 import contextlib
 import errno
@@ -41,6 +42,9 @@ _LIST_MIN = 64
 _ADOPT_MIN = 8 << 20
 """Smaller objects are copied, not linked: the copy costs about what the link and its temp
 name do, and keeps later restores free of the re-hash a shared inode brings (ADR 0021)."""
+_PREPARED: set[str] = set()
+"""Private copies `adopt(placing=True)` made and no placement has taken yet (this process)."""
+_PREPARED_CLEANUP: list[bool] = []
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -60,6 +64,8 @@ class LocalContentCache:
         # inode's stamp then (ctime included: any write, chmod or link moves it): a restore
         # right after the pull need not read a shared object again.
         self._adopted: dict[str, tuple[int, int, int, int]] = {}
+        # Private copies made while adopting for a pull, by digest, for its checkout to take.
+        self._prepared: dict[str, str] = {}
 
     def __getstate__(self) -> dict[str, object]:
         return {"root": self.root, "hasher": self.hasher}
@@ -295,7 +301,7 @@ class LocalContentCache:
             src = self.object_path(digest)
             if not src.is_file():
                 raise _missing(digest)
-            placed = _place(src, dest, list(modes))
+            placed = _place(src, dest, list(modes), spare=self._prepared.pop(digest, None))
             progress.advance(files=1)
             return placed
         manifest = self.read_tree(digest)
@@ -305,7 +311,12 @@ class LocalContentCache:
             self._require_members(manifest, digest)
         dest.mkdir()
         try:
-            used = _place_all(sources, os.fspath(dest), list(modes), progress)
+            spares = {
+                self._object(member): spare
+                for member in set(manifest.values())
+                if (spare := self._prepared.pop(member, None)) is not None
+            }
+            used = _place_all(sources, os.fspath(dest), list(modes), progress, spares)
         except BaseException as exc:
             fs.remove_path(dest)
             if isinstance(exc, FileNotFoundError):
@@ -449,12 +460,22 @@ class LocalContentCache:
         whole_file.create(dest, fill, _READ_ONLY)
 
     def adopt(
-        self, digest: str, path: str, progress: progress_port.Progress = progress_port.NULL
+        self,
+        digest: str,
+        path: str,
+        progress: progress_port.Progress = progress_port.NULL,
+        *,
+        placing: bool = False,
     ) -> bool:
         """Link the read-only file `path` in as the object under a hidden temp name, re-hash
         it there, and publish it only on a match (ADR 0011): no bytes are copied. False, with
         nothing stored, when it is small, writable or cannot be linked (another filesystem,
-        links refused); `CacheCorruptError` when its bytes do not match."""
+        links refused); `CacheCorruptError` when its bytes do not match.
+
+        `placing` (a pull, whose checkout follows): while the object is re-hashed, a private
+        copy of it is made beside it, on the other CPU; the next `materialize` of the digest
+        that would copy renames it into place instead. One not taken is deleted when the
+        process ends."""
         if digest.endswith(hasher_port.DIR_SUFFIX):
             return False
         dest = self._object(digest)
@@ -474,9 +495,18 @@ class LocalContentCache:
                 os.link(path, tmp)
             except OSError:
                 return False  # EXDEV, EPERM (protected hard links), no links on this fs
-            if self.hasher.file_digest(tmp, progress) != digest:
+            if placing:
+                spare = f"{fan}/.{name}.pivot-copy-{os.urandom(6).hex()}"
+                actual = _hash_while_copying(self.hasher, tmp, spare, progress)
+            else:
+                spare, actual = None, self.hasher.file_digest(tmp, progress)
+            if actual != digest:
+                if spare is not None:
+                    _drop_prepared(spare)
                 raise _arrived_different(digest)
             _publish(tmp, dest)
+            if spare is not None and os.path.exists(spare):
+                self._prepared[digest] = spare
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
@@ -624,6 +654,7 @@ def _place_all(
     root: str,
     modes: list[content_cache.LinkMode],
     progress: progress_port.Progress,
+    spares: dict[str, str] | None = None,
 ) -> set[content_cache.LinkMode]:
     """Place every member (relative path → object) under `root`; returns the modes used.
 
@@ -643,7 +674,9 @@ def _place_all(
     first = next(parents)
     if first != root:
         os.makedirs(first, exist_ok=True)
-    used = {_place(*batches[first].pop(0), modes, umask)}
+    spares = spares if spares is not None else {}
+    src, target = batches[first].pop(0)
+    used = {_place(src, target, modes, umask, spares.pop(src, None))}
     progress.advance(files=1)
     # Only now the other directories: when no mode works (track trying reflink on a
     # filesystem without it), there are not a hundred of them to create and remove.
@@ -658,7 +691,7 @@ def _place_all(
         done: set[content_cache.LinkMode] = set()
         count = 0
         for src, dest in batch:
-            done.add(_place(src, dest, own, umask))
+            done.add(_place(src, dest, own, umask, spares.pop(src, None)))
             count += 1
             if count == _PROGRESS_FILES:
                 progress.advance(files=count)
@@ -695,12 +728,33 @@ def _place(
     dest: str | pathlib.Path,
     modes: list[content_cache.LinkMode],
     umask: int | None = None,
+    spare: str | None = None,
 ) -> content_cache.LinkMode:
-    """Create `dest` from `src` with the first mode that works; drop modes that fail for good."""
+    """Create `dest` from `src` with the first mode that works; drop modes that fail for good.
+
+    `spare`: a private copy of `src` made ahead (`adopt(placing=True)`), renamed in where a copy
+    is the mode to use, deleted otherwise."""
+    try:
+        return _place_modes(src, dest, modes, umask, spare)
+    finally:
+        if spare is not None:
+            _drop_prepared(spare)
+
+
+def _place_modes(
+    src: str | pathlib.Path,
+    dest: str | pathlib.Path,
+    modes: list[content_cache.LinkMode],
+    umask: int | None,
+    spare: str | None,
+) -> content_cache.LinkMode:
     last_error: OSError | None = None
     for mode in list(modes):
         try:
-            _link(mode, src, dest, umask)
+            if mode is content_cache.LinkMode.COPY and spare is not None:
+                _take_prepared(spare, src, dest, umask)
+            else:
+                _link(mode, src, dest, umask)
         except OSError as exc:
             last_error = exc
             fs.remove_path(pathlib.Path(dest))
@@ -766,3 +820,44 @@ def _corrupt(digest: str, why: str) -> errors.CacheCorruptError:
     return errors.CacheCorruptError(
         f"cache object {digest} is corrupt: {why}; remove it and re-run the stage that produces it"
     )
+
+
+def _hash_while_copying(
+    hasher: hasher_port.Hasher, path: str, spare: str, progress: progress_port.Progress
+) -> str:
+    """The digest of `path`, computed on a second thread while `path` is copied to `spare`
+    (a private, writable copy; none when the copy fails: the checkout then copies)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        hashed = pool.submit(hasher.file_digest, path, progress)
+        _PREPARED.add(spare)
+        if not _PREPARED_CLEANUP:
+            _PREPARED_CLEANUP.append(True)
+            atexit.register(_drop_all_prepared)
+        try:
+            _copy_new(path, spare, _WRITABLE)
+        except OSError:
+            _drop_prepared(spare)
+        return hashed.result()
+
+
+def _take_prepared(
+    spare: str, src: str | pathlib.Path, dest: str | pathlib.Path, umask: int | None
+) -> None:
+    """Rename the prepared copy in as `dest`; where that cannot be done, copy `src`."""
+    try:
+        os.rename(spare, dest)
+    except OSError:
+        _copy_new(src, dest, _WRITABLE, umask=umask)
+        return
+    _PREPARED.discard(spare)
+
+
+def _drop_prepared(spare: str) -> None:
+    _PREPARED.discard(spare)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(spare)
+
+
+def _drop_all_prepared() -> None:
+    for spare in list(_PREPARED):
+        _drop_prepared(spare)

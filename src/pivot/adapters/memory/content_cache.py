@@ -149,7 +149,12 @@ class MemoryContentCache:
         return io.BytesIO(json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode())
 
     def adopt(
-        self, digest: str, path: str, progress: progress_port.Progress = progress_port.NULL
+        self,
+        digest: str,
+        path: str,
+        progress: progress_port.Progress = progress_port.NULL,
+        *,
+        placing: bool = False,
     ) -> bool:
         """Never: objects held in memory cannot share a file's bytes (the caller copies)."""
         return False
