@@ -478,15 +478,15 @@ class LocalContentCache:
         process ends."""
         if digest.endswith(hasher_port.DIR_SUFFIX):
             return False
-        dest = self._object(digest)
-        if os.path.exists(dest):
-            return True
         try:
             st = os.stat(path)
         except OSError:
             return False
         if not stat.S_ISREG(st.st_mode) or st.st_size < _ADOPT_MIN or st.st_mode & 0o222:
-            return False
+            return False  # one stat for a small object: most of a pull's objects
+        dest = self._object(digest)
+        if os.path.exists(dest):
+            return True
         fan, name = dest.rsplit("/", 1)
         tmp = f"{fan}/.{name}.pivot-tmp-{os.urandom(6).hex()}"
         try:
