@@ -168,6 +168,18 @@ def _remote(factory: Callable[[], Any]) -> Any:
     return factory()
 
 
+def _transfer_splitter(choice: Any, project_root: pathlib.Path) -> Any:
+    """Transfers run in forked slices when both ends are files on this machine (ADR 0024): a
+    directory remote and the local cache keep every effect on disk."""
+    from pivot.adapters.remote import url as remote_url
+
+    if "://" in remote_url.location(choice[1].url, project_root):
+        return None
+    from pivot.adapters import forked
+
+    return forked.ForkSplitter()
+
+
 def _detacher(
     project_root: pathlib.Path,
     cache: Any,
@@ -491,6 +503,7 @@ class Container(containers.DeclarativeContainer):
         remote_=remote,
         remote_name=providers.Callable(lambda choice: choice[0], remote_choice),
         workspace=workspace,
+        splitter=providers.Callable(_transfer_splitter, remote_choice, project_root),
     )
     pull_planner = providers.Factory(
         _lazy("pivot.app.pull_plan", "PullPlanner"),

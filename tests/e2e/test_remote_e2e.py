@@ -175,6 +175,56 @@ def test_sigkill_mid_push_and_pull_then_rerun_completes(
         assert obj.read_bytes() == local.read_bytes()
 
 
+def _processes_in(root: pathlib.Path) -> list[int]:
+    """Live processes whose working directory is `root` (a forked helper keeps its caller's)."""
+    found: list[int] = []
+    for entry in pathlib.Path("/proc").glob("[0-9]*"):
+        try:
+            if os.readlink(entry / "cwd") != str(root):
+                continue
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="helpers are forked on Linux")
+def test_many_files_move_in_forked_slices_and_a_killed_push_leaves_nothing_behind(
+    team: Project, tmp_path: pathlib.Path
+) -> None:
+    for i in range(3000):
+        team.write(f"many/d{i % 7}/f{i:04d}.txt", f"file {i}\n" * (1 + i % 40))
+    assert team.pivot("track", "many").returncode == 0
+    shared = tmp_path / "shared-cache"
+    team.pivot("remote", "add", "origin", str(shared))
+
+    _kill_midway(team, "push", watch=shared / "files")
+    deadline = time.monotonic() + 10
+    while _processes_in(team.root) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    left = _processes_in(team.root)
+    partial = _visible_objects(shared / "files")
+    repushed = team.pivot("push", "--json")
+    team_project.commit(team)
+    b = team_project.clone(team, tmp_path / "clone-b")
+    pulled = b.pivot("pull", "--json")
+
+    assert left == []
+    assert all(p.read_bytes() for p in partial)
+    assert repushed.returncode == 0, repushed.stderr
+    assert json.loads(repushed.stdout)["failed"] == []
+    assert pulled.returncode == 0, pulled.stderr
+    assert b.pivot("cache", "verify").returncode == 0
+    for i in range(3000):
+        rel = f"many/d{i % 7}/f{i:04d}.txt"
+        assert (b.root / rel).read_bytes() == (team.root / rel).read_bytes(), rel
+    leftovers = [p for p in (b.root / "many").rglob(".*")]
+    assert leftovers == []
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -1,47 +1,80 @@
+import mmap
 import os
 import pickle
+import select
+import signal
 import sys
 import threading
+import time
 import warnings
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from pivot.ports import progress as progress_port
+
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 # More helpers than this add fork and merge costs for little: the disk is shared too.
 _HELPERS_MAX = 3
+_COUNTS = 4
+"""A helper's slot of shared counts: files done, bytes done, files announced, bytes announced."""
+_RELAY_EVERY = 0.05
+"""Seconds between reads of the helpers' counts, so a progress bar moves while they work."""
 
 
 def split_map(
-    work: Callable[[Sequence[_T]], _R], items: Sequence[_T], *, min_items: int
+    work: Callable[[Sequence[_T], progress_port.Progress], _R],
+    items: Sequence[_T],
+    *,
+    min_items: int,
+    most: int | None = None,
+    progress: progress_port.Progress = progress_port.NULL,
 ) -> list[_R]:
-    """`work` over consecutive slices of `items`, results in slice order: the first slices in
-    forked helper processes (one per spare CPU), the last one here.
+    """`work(slice, progress)` over consecutive slices of `items`, results in slice order: the
+    first slices in forked helper processes (one per spare CPU), the last one here.
 
-    For system-call-bound work in Python, where threads only hand the GIL to each other. Forks
-    only on Linux, from the main thread of a process running no other thread but those marked
-    with `allow` (a Pivot worker and its lifeline; a fork beside other threads may copy a lock
-    one of them holds), and when every process gets `min_items`; else one call here. A
-    helper's result or exception comes back pickled; the first failure is raised, after every
-    helper has ended."""
-    helpers = len(items) // max(min_items, 1) - 1
-    if helpers > 0:  # only then look at threads and CPUs (a stage's one output: no system call)
-        helpers = min(_spare_cpus(), helpers)
-    if helpers <= 0:
-        return [work(items)]
-    size = -(-len(items) // (helpers + 1))
+    For system-call-bound work in Python, where threads only hand the GIL to each other, and
+    whose every effect is on the file system (a helper's memory is gone when it ends). Forks
+    only where `helpers` allows, and when every process gets `min_items`; `most` caps the
+    processes, this one included. Else one call here. A helper's result or exception comes
+    back pickled; the first failure is raised, after every helper has ended. `progress`: each
+    helper reports into memory shared with this process, which passes the counts on every
+    50 ms, also while it waits for the helpers."""
+    count = helpers(len(items), min_items=min_items, most=most)
+    if count <= 0:
+        return [work(items, progress)]
+    size = -(-len(items) // (count + 1))
     slices = [items[i : i + size] for i in range(0, len(items), size)]
+    _load_prctl()
+    relaying = progress is not progress_port.NULL
+    shared = mmap.mmap(-1, 8 * _COUNTS * (len(slices) - 1)) if relaying else None
+    counts = memoryview(shared).cast("q") if shared is not None else None
     started: list[tuple[int, int]] = []
     try:
-        for part in slices[:-1]:
-            started.append(_fork(work, part))
-        mine = work(slices[-1])
-        results: list[_R] = [_result(pipe) for _, pipe in started]
+        for slot, part in enumerate(slices[:-1]):
+            relay = _Relay(counts, slot) if counts is not None else progress_port.NULL
+            started.append(_fork(work, part, relay))
+        merged = _Merged(progress, counts) if counts is not None else None
+        mine = work(slices[-1], merged or progress)
+        results: list[_R] = _results([pipe for _, pipe in started], merged)
     finally:
         for pid, pipe in started:
             _end(pid, pipe)
+        if counts is not None and shared is not None:
+            counts.release()
+            shared.close()
     return [*results, mine]
+
+
+def helpers(count: int, *, min_items: int, most: int | None = None) -> int:
+    """How many helper processes `split_map` would fork for `count` items (0: none)."""
+    wanted = count // max(min_items, 1) - 1
+    if most is not None:
+        wanted = min(wanted, most - 1)
+    if wanted <= 0:  # only then look at threads and CPUs (a stage's one output: no system call)
+        return 0
+    return min(_spare_cpus(), wanted)
 
 
 def allow(thread: threading.Thread) -> None:
@@ -70,8 +103,70 @@ def _spare_cpus() -> int:
     return min(len(os.sched_getaffinity(0)) - 1, _HELPERS_MAX)
 
 
-def _fork(work: Callable[[Sequence[_T]], _R], part: Sequence[_T]) -> tuple[int, int]:
+class _Relay:
+    """A helper's progress: running counts in its slot of the shared memory."""
+
+    def __init__(self, counts: memoryview, slot: int) -> None:
+        self._counts = counts
+        self._base = slot * _COUNTS
+        self._lock = threading.Lock()
+
+    def add_total(self, files: int = 0, nbytes: int = 0) -> None:
+        with self._lock:
+            self._counts[self._base + 2] += files
+            self._counts[self._base + 3] += nbytes
+
+    def advance(self, files: int = 0, nbytes: int = 0) -> None:
+        with self._lock:
+            self._counts[self._base] += files
+            self._counts[self._base + 1] += nbytes
+
+
+class _Merged:
+    """The caller's progress, to which the helpers' counts are added as they grow."""
+
+    def __init__(self, inner: progress_port.Progress, counts: memoryview) -> None:
+        self._inner = inner
+        self._counts = counts
+        self._seen = [0] * len(counts)
+        self._due = 0.0
+        self._lock = threading.Lock()
+
+    def add_total(self, files: int = 0, nbytes: int = 0) -> None:
+        self._inner.add_total(files, nbytes)
+        self.relay()
+
+    def advance(self, files: int = 0, nbytes: int = 0) -> None:
+        self._inner.advance(files, nbytes)
+        self.relay()
+
+    def relay(self, *, now: bool = False) -> None:
+        """Pass on what the helpers counted since the last time (at most every 50 ms)."""
+        moment = time.monotonic()
+        if (not now and moment < self._due) or not self._lock.acquire(blocking=now):
+            return
+        try:
+            self._due = moment + _RELAY_EVERY
+            grown = [0] * _COUNTS
+            for i, value in enumerate(self._counts):
+                grown[i % _COUNTS] += value - self._seen[i]
+                self._seen[i] = value
+        finally:
+            self._lock.release()
+        files, nbytes, files_total, bytes_total = grown
+        if files_total or bytes_total:
+            self._inner.add_total(files_total, bytes_total)
+        if files or nbytes:
+            self._inner.advance(files, nbytes)
+
+
+def _fork(
+    work: Callable[[Sequence[_T], progress_port.Progress], _R],
+    part: Sequence[_T],
+    progress: progress_port.Progress,
+) -> tuple[int, int]:
     read, write = os.pipe()
+    parent = os.getpid()
     with warnings.catch_warnings():
         # Python 3.12+ warns of any fork beside threads; `_spare_cpus` allowed these.
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -82,8 +177,9 @@ def _fork(work: Callable[[Sequence[_T]], _R], part: Sequence[_T]) -> tuple[int, 
     code = 1
     try:
         os.close(read)
+        _die_with(parent)
         try:
-            outcome: object = ("ok", work(part))
+            outcome: object = ("ok", work(part, progress))
             code = 0
         except BaseException as exc:  # sent back and raised there, whatever it is
             outcome = ("error", exc)
@@ -98,18 +194,74 @@ def _fork(work: Callable[[Sequence[_T]], _R], part: Sequence[_T]) -> tuple[int, 
         os._exit(code)
 
 
-def _result(pipe: int) -> Any:
-    with open(pipe, "rb", closefd=False) as f:
-        data = f.read()
+_PR_SET_PDEATHSIG = 1
+_PRCTL: list[Callable[..., int] | None] = []
+"""libc's `prctl`, loaded before the first fork (None where there is none)."""
+
+
+def _load_prctl() -> None:
+    if not _PRCTL:
+        import ctypes
+
+        _PRCTL.append(getattr(ctypes.CDLL(None, use_errno=True), "prctl", None))
+
+
+def _die_with(parent: int) -> None:
+    """End this helper when the process that forked it ends, even by SIGKILL: it would go on
+    writing, and hold that process's inherited locks, after a killed command."""
+    prctl = _PRCTL[0] if _PRCTL else None
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it ended before the request was made
+        os._exit(1)
+
+
+def _results(pipes: Sequence[int], merged: _Merged | None) -> list[Any]:
+    """Every helper's result, in order; read as they come, relaying progress meanwhile."""
+    received: dict[int, list[bytes]] = {pipe: [] for pipe in pipes}
+    open_pipes = set(pipes)
+    wait = _RELAY_EVERY if merged is not None else None
+    while open_pipes:
+        ready, _, _ = select.select(list(open_pipes), [], [], wait)
+        for pipe in ready:
+            chunk = os.read(pipe, 1 << 20)
+            if chunk:
+                received[pipe].append(chunk)
+            else:
+                open_pipes.discard(pipe)
+        if merged is not None:
+            merged.relay(now=True)
+    outcomes = [_outcome(b"".join(received[pipe])) for pipe in pipes]
+    for kind, value in outcomes:
+        if kind == "error":
+            raise value
+    return [value for _, value in outcomes]
+
+
+def _outcome(data: bytes) -> tuple[str, Any]:
     if not data:
-        raise ChildProcessError("a helper process ended without a result")
-    kind, value = pickle.loads(data)
-    if kind == "error":
-        raise value
-    return value
+        return "error", ChildProcessError("a helper process ended without a result")
+    return pickle.loads(data)
 
 
 def _end(pid: int, pipe: int) -> None:
     # Closing first: a helper still writing gets EPIPE instead of waiting for a reader.
     os.close(pipe)
     os.waitpid(pid, 0)
+
+
+class ForkSplitter:
+    """The `Splitter` port on `split_map`: forked helpers where this process may fork, else
+    the whole work here."""
+
+    def split(
+        self,
+        work: Callable[[Sequence[_T], progress_port.Progress], _R],
+        items: Sequence[_T],
+        *,
+        min_items: int,
+        most: int,
+        progress: progress_port.Progress = progress_port.NULL,
+    ) -> list[_R]:
+        """`split_map`, at most `most` processes."""
+        return split_map(work, items, min_items=min_items, most=most, progress=progress)

@@ -10,10 +10,13 @@ from pivot.domain import errors, layout, lock, paths, pipeline
 from pivot.ports import content_cache, lock_store, remote, state_store, workspace_store
 from pivot.ports import hasher as hasher_port
 from pivot.ports import progress as progress_port
+from pivot.ports import splitter as splitter_port
 
 RUNS = "runs/"
 _BATCH = 64
 """Most objects one thread-pool task moves."""
+_SPLIT_MIN = 256
+"""Fewest objects worth a slice of their own (a forked helper costs a few milliseconds)."""
 
 
 object_key = layout.object_key
@@ -158,8 +161,12 @@ class TransferService:
         remote_: remote.Remote,
         remote_name: str,
         workspace: workspace_store.WorkspaceStore,
+        splitter: splitter_port.Splitter | None = None,
     ) -> None:
+        """`splitter`: given when the cache and the remote are both files on this machine;
+        transfers then run in slices side by side (forked helpers) instead of threads."""
         self._workspace = workspace
+        self._splitter = splitter
         self._root = project_root
         self._locks = locks
         self._cache = cache
@@ -200,7 +207,7 @@ class TransferService:
         # Each object's size is taken where it is sent (a stat per object, in the transfer
         # threads): the byte total grows as they start.
         progress.add_total(files=len(upload))
-        done, failed = self._concurrently(upload, lambda d: self._upload(d, progress), options.jobs)
+        done, failed = self._concurrently(upload, self._upload, options.jobs, progress)
         failures.extend(failed)
         uploaded = set(done)
         for tree, manifest in trees.items():
@@ -322,7 +329,7 @@ class TransferService:
             )
         progress.add_total(files=len(download))
         done, failed = self._concurrently(
-            download, lambda d: self._download(d, progress, placing), options.jobs
+            download, lambda d, prog: self._download(d, prog, placing), options.jobs, progress
         )
         failures.extend(failed)
         fetched = set(done)
@@ -452,23 +459,27 @@ class TransferService:
         return counter.nbytes
 
     def _concurrently(
-        self, work: dict[str, str], job: Callable[[str], int], jobs: int
+        self,
+        work: dict[str, str],
+        job: Callable[[str, progress_port.Progress], int],
+        jobs: int,
+        progress: progress_port.Progress,
     ) -> tuple[dict[str, int], list[Failure]]:
-        """Run `job` for every digest on a thread pool; PivotErrors become failures."""
+        """Run `job` for every digest, `jobs` at once: in slices side by side when there is a
+        splitter and enough of them, else on a thread pool. PivotErrors become failures."""
         done: dict[str, int] = {}
         failures: list[Failure] = []
         if not work:
             return done, failures
         digests = list(work)
-        # Small batches per task: one future per object costs more than a small file's copy.
-        size = max(1, min(_BATCH, len(digests) // (4 * max(1, jobs))))
-        batches = [digests[i : i + size] for i in range(0, len(digests), size)]
 
-        def run(batch: list[str]) -> list[tuple[str, int | errors.PivotError]]:
+        def run(
+            batch: Sequence[str], prog: progress_port.Progress
+        ) -> list[tuple[str, int | errors.PivotError]]:
             results: list[tuple[str, int | errors.PivotError]] = []
             for digest in batch:
                 try:
-                    results.append((digest, job(digest)))
+                    results.append((digest, job(digest, prog)))
                 except errors.RemoteError as exc:
                     if not isinstance(exc, errors.RemoteMissError):
                         raise
@@ -477,15 +488,28 @@ class TransferService:
                     results.append((digest, exc))
             return results
 
+        def collect(results: Iterable[tuple[str, int | errors.PivotError]]) -> None:
+            for digest, result in results:
+                if isinstance(result, errors.PivotError):
+                    failures.append(Failure(work[digest], str(result)))
+                else:
+                    done[digest] = result
+
+        if self._splitter is not None and jobs > 1 and len(digests) >= 2 * _SPLIT_MIN:
+            parts = self._splitter.split(
+                run, digests, min_items=_SPLIT_MIN, most=jobs, progress=progress
+            )
+            for part in parts:
+                collect(part)
+            return done, failures
+        # Small batches per task: one future per object costs more than a small file's copy.
+        size = max(1, min(_BATCH, len(digests) // (4 * max(1, jobs))))
+        batches = [digests[i : i + size] for i in range(0, len(digests), size)]
         with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
-            futures = [pool.submit(run, b) for b in batches]
+            futures = [pool.submit(run, b, progress) for b in batches]
             try:
                 for future in concurrent.futures.as_completed(futures):
-                    for digest, result in future.result():
-                        if isinstance(result, errors.PivotError):
-                            failures.append(Failure(work[digest], str(result)))
-                        else:
-                            done[digest] = result
+                    collect(future.result())
             except errors.RemoteError:
                 for f in futures:
                     f.cancel()

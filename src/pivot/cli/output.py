@@ -53,8 +53,15 @@ def progress_bar(label: str) -> Iterator[progress_port.Progress]:
     if not interactive():
         yield progress_port.NULL
         return
+    from pivot.adapters import forked
+
     bar = _Bar(label)
+    before = set(threading.enumerate())
     with bar.live:
+        # rich's refresh thread only waits and draws. A forked helper (`forked.split_map`)
+        # reports through shared memory and never draws, so it may be forked beside it.
+        for thread in set(threading.enumerate()) - before:
+            forked.allow(thread)
         yield bar
         bar.refresh()
 

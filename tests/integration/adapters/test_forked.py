@@ -1,9 +1,11 @@
 import json
 import os
 import pathlib
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -43,7 +45,9 @@ def test_slices_run_in_helper_processes_and_come_back_in_order(tmp_path: pathlib
         tmp_path,
         """
         from pivot.adapters import forked
-        results = forked.split_map(lambda part: (os.getpid(), list(part)), range(100), min_items=10)
+        def work(part, _):
+            return os.getpid(), list(part)
+        results = forked.split_map(work, range(100), min_items=10)
         """
         + _no_children_left()
         + """
@@ -67,7 +71,7 @@ def test_a_helpers_exception_is_raised_by_the_caller(tmp_path: pathlib.Path) -> 
         tmp_path,
         """
         from pivot.adapters import forked
-        def work(part):
+        def work(part, _):
             if 0 in part:
                 open("/nonexistent/first-slice")
             return os.getpid()
@@ -94,7 +98,7 @@ def test_no_fork_beside_other_threads_or_below_the_minimum(tmp_path: pathlib.Pat
         """
         import threading
         from pivot.adapters import forked
-        work = lambda part: os.getpid()
+        work = lambda part, _: os.getpid()
         few = forked.split_map(work, range(100), min_items=100)
         stop = threading.Event()
         other = threading.Thread(target=stop.wait)
@@ -168,7 +172,7 @@ def test_forks_beside_a_thread_marked_allowed(tmp_path: pathlib.Path) -> None:
         lifeline = threading.Thread(target=stop.wait)
         forked.allow(lifeline)
         lifeline.start()
-        pids = forked.split_map(lambda part: os.getpid(), range(100), min_items=10)
+        pids = forked.split_map(lambda part, _: os.getpid(), range(100), min_items=10)
         stop.set()
         lifeline.join()
         json.dump({"pids": pids, "me": os.getpid()}, open(REPORT, "w"))
@@ -178,3 +182,176 @@ def test_forks_beside_a_thread_marked_allowed(tmp_path: pathlib.Path) -> None:
     assert isinstance(pids, list)
     assert len(set(pids)) == len(pids) >= 2
     assert pids[-1] == seen["me"]
+
+
+@needs_two_cpus
+def test_helpers_progress_reaches_the_callers_while_they_work(tmp_path: pathlib.Path) -> None:
+    seen = _script(
+        tmp_path,
+        """
+        import time
+        from pivot.adapters import forked
+        me = os.getpid()
+        calls = []
+        class Recording:
+            def __init__(self):
+                self.files = self.nbytes = self.files_total = self.bytes_total = 0
+            def add_total(self, files=0, nbytes=0):
+                self.files_total += files
+                self.bytes_total += nbytes
+            def advance(self, files=0, nbytes=0):
+                self.files += files
+                self.nbytes += nbytes
+                calls.append(self.files)
+        def work(part, progress):
+            progress.add_total(files=len(part), nbytes=10 * len(part))
+            for _ in part:
+                if os.getpid() != me:
+                    time.sleep(0.003)  # the helpers are slow: the caller waits for them
+                progress.advance(files=1, nbytes=10)
+            return len(part)
+        rec = Recording()
+        done = forked.split_map(work, range(300), min_items=10, progress=rec)
+        json.dump({"done": done, "counts": [rec.files, rec.nbytes, rec.files_total,
+                   rec.bytes_total], "calls": calls}, open(REPORT, "w"))
+        """,
+    )
+    done, calls = seen["done"], seen["calls"]
+    assert isinstance(done, list)
+    assert isinstance(calls, list)
+    assert len(done) >= 2
+    assert sum(done) == 300
+    assert seen["counts"] == [300, 3000, 300, 3000]
+    mine = done[-1]
+    # After its own slice the caller passed on the helpers' counts in steps, not all at the end.
+    assert any(mine < c < 300 for c in calls)
+
+
+def test_most_caps_the_processes(tmp_path: pathlib.Path) -> None:
+    seen = _script(
+        tmp_path,
+        """
+        from pivot.adapters import forked
+        one = forked.split_map(lambda part, _: os.getpid(), range(100), min_items=10, most=1)
+        json.dump({"one": one, "helpers": forked.helpers(100, min_items=10, most=1),
+                   "me": os.getpid()}, open(REPORT, "w"))
+        """,
+    )
+    assert seen == {"one": [seen["me"]], "helpers": 0, "me": seen["me"]}
+
+
+@needs_two_cpus
+def test_forks_beside_the_progress_bar_and_the_bar_counts_every_slice(
+    tmp_path: pathlib.Path,
+) -> None:
+    seen = _script(
+        tmp_path,
+        """
+        from pivot.adapters import forked
+        from pivot.cli import output
+        output.interactive = lambda: True
+        def work(part, progress):
+            progress.add_total(files=len(part))
+            progress.advance(files=len(part))
+            return os.getpid()
+        with output.progress_bar("placing") as bar:
+            pids = forked.split_map(work, range(100), min_items=10, progress=bar)
+            task = bar.live.tasks[0]
+            shown = [task.completed, task.total]
+        json.dump({"pids": pids, "shown": shown}, open(REPORT, "w"))
+        """,
+    )
+    pids = seen["pids"]
+    assert isinstance(pids, list)
+    assert len(set(pids)) == len(pids) >= 2
+    assert seen["shown"] == [100, 100]
+
+
+@needs_two_cpus
+def test_helpers_end_when_the_caller_is_killed(tmp_path: pathlib.Path) -> None:
+    code = textwrap.dedent(
+        """
+        import os, time
+        from pivot.adapters import forked
+        me = os.getpid()
+        def work(part, _):
+            if os.getpid() != me:
+                with open("helper.pid", "w") as f:
+                    f.write(str(os.getpid()))
+            time.sleep(60)
+        forked.split_map(work, range(100), min_items=10)
+        """
+    )
+    caller = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path)
+    pid_file = tmp_path / "helper.pid"
+    deadline = time.monotonic() + 30
+    while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    helper = int(pid_file.read_text())
+    caller.send_signal(signal.SIGKILL)
+    caller.wait()
+
+    deadline = time.monotonic() + 10
+    while _alive(helper) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not _alive(helper)
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting for its (re-)parent to reap it."""
+    try:
+        state = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+@needs_two_cpus
+def test_a_directory_is_placed_by_forked_helpers(tmp_path: pathlib.Path) -> None:
+    contents = {f"d{i % 9}/f{i}": f"file {i % 700}".encode() for i in range(1200)}
+    (tmp_path / "contents.json").write_text(
+        json.dumps({k: v.decode() for k, v in contents.items()})
+    )
+
+    seen = _script(
+        tmp_path,
+        """
+        import pathlib
+        from pivot.adapters.cache import local_content_cache
+        from pivot.adapters.hashing import xxh3_hasher
+        from pivot.ports import content_cache
+        local_content_cache._SPLIT_MIN = 100
+        cache = local_content_cache.LocalContentCache(pathlib.Path("cache"), xxh3_hasher.Xxh3Hasher())
+        contents = json.load(open("contents.json"))
+        members = {}
+        for rel, text in contents.items():
+            digest = cache.hasher.bytes_digest(text.encode())
+            cache.receive(digest, [text.encode()])
+            members[rel] = digest
+        data = json.dumps(members, sort_keys=True).encode()
+        tree = cache.hasher.tree_digest(members.items())
+        cache.receive(tree, [data])
+        forks = []
+        real_fork = os.fork
+        def counting_fork():
+            pid = real_fork()
+            if pid:
+                forks.append(pid)
+            return pid
+        os.fork = counting_fork
+        used = cache.materialize(tree, pathlib.Path("out"), (content_cache.LinkMode.COPY,))
+        json.dump({"forks": len(forks), "used": used.value}, open(REPORT, "w"))
+        """,
+    )
+
+    assert seen["forks"] == min(len(os.sched_getaffinity(0)) - 1, 3)
+    assert seen["used"] == "copy"
+    placed = {
+        os.path.relpath(os.path.join(top, name), tmp_path / "out")
+        for top, _, names in os.walk(tmp_path / "out")
+        for name in names
+    }
+    assert placed == set(contents)
+    for rel, data in contents.items():
+        assert (tmp_path / "out" / rel).read_bytes() == data
+        assert (tmp_path / "out" / rel).stat().st_mode & 0o200

@@ -1,18 +1,22 @@
 import io
 import json
 import pathlib
-from collections.abc import Collection
-from typing import BinaryIO
+from collections.abc import Callable, Collection, Sequence
+from typing import BinaryIO, TypeVar
 
 import pytest
 
-from pivot.adapters.memory import content_cache, remote, state_store
+from pivot.adapters.hashing import xxh3_hasher
+from pivot.adapters.memory import content_cache, remote, splitter, state_store
 from pivot.adapters.workspace import file_workspace_store
 from pivot.app import artifacts, run_cache, transfer
 from pivot.domain import lock
 from pivot.ports import progress as progress_port
 from tests.fakes import progress as fake_progress
 from tests.unit.app import artifact_world
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 
 class RecordingRemote(remote.MemoryRemote):
@@ -231,3 +235,77 @@ def test_memory_remote_reads_whole_sources() -> None:
     rem = remote.MemoryRemote()
     rem.put("files/ab/c", io.BytesIO(b"xyz"), 3)
     assert b"".join(rem.get("files/ab/c")) == b"xyz"
+
+
+class RecordingSplitter(splitter.SlicingSplitter):
+    """Runs the slices here and remembers their lengths."""
+
+    def __init__(self) -> None:
+        self.slices: list[int] = []
+
+    def split(
+        self,
+        work: Callable[[Sequence[_T], progress_port.Progress], _R],
+        items: Sequence[_T],
+        *,
+        min_items: int,
+        most: int,
+        progress: progress_port.Progress = progress_port.NULL,
+    ) -> list[_R]:
+        def counted(part: Sequence[_T], prog: progress_port.Progress) -> _R:
+            self.slices.append(len(part))
+            return work(part, prog)
+
+        return super().split(counted, items, min_items=min_items, most=most, progress=progress)
+
+
+def _many_on_remote(shared: RecordingRemote, count: int) -> dict[str, bytes]:
+    hasher = xxh3_hasher.Xxh3Hasher()
+    blobs = {
+        hasher.bytes_digest(data): data for data in (f"object {i}\n".encode() for i in range(count))
+    }
+    for digest, data in blobs.items():
+        shared.put(transfer.object_key(digest), io.BytesIO(data), len(data))
+    return blobs
+
+
+def test_many_objects_move_in_slices_when_there_is_a_splitter(
+    world: artifact_world.World, shared: RecordingRemote
+) -> None:
+    blobs = _many_on_remote(shared, 1200)
+    bad = next(iter(blobs))
+    shared.objects[transfer.object_key(bad)] = b"flipped"
+    cut = RecordingSplitter()
+    service = _service(world, shared)
+    service._splitter = cut  # pyright: ignore[reportPrivateUsage]
+    progress = fake_progress.RecordingProgress()
+    _fresh_cache(world)
+    service._cache = world.cache  # pyright: ignore[reportPrivateUsage]
+
+    report = service.fetch_objects(
+        {d: f"obj{i}" for i, d in enumerate(blobs)}, jobs=2, progress=progress
+    )
+
+    assert cut.slices == [600, 600]
+    assert report.files == 1199
+    assert [f.label for f in report.failures] == ["obj0"]
+    assert sorted(world.cache.iter_digests()) == sorted(d for d in blobs if d != bad)
+    assert progress.files == progress.files_total == 1200  # every object tried, once
+
+
+def test_one_job_or_few_objects_use_no_splitter(
+    world: artifact_world.World, shared: RecordingRemote
+) -> None:
+    blobs = _many_on_remote(shared, 1200)
+    cut = RecordingSplitter()
+    service = _service(world, shared)
+    service._splitter = cut  # pyright: ignore[reportPrivateUsage]
+    _fresh_cache(world)
+    service._cache = world.cache  # pyright: ignore[reportPrivateUsage]
+    digests = list(blobs)
+
+    one_job = service.fetch_objects({d: d for d in digests[:700]}, jobs=1)
+    few = service.fetch_objects({d: d for d in digests[700:]}, jobs=2)
+
+    assert cut.slices == []
+    assert (one_job.files, few.files) == (700, 500)

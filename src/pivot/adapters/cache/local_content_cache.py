@@ -33,7 +33,8 @@ _BUFFER = 1 << 20
 # `add_files` reads a file up to this size whole (one read, hashed in memory); larger ones are
 # hashed in chunks and copied in the kernel, so memory stays bounded whatever the file's size.
 _WHOLE_MAX = 8 << 20
-# `add_files` forks a helper process when each process gets this many files (a fork costs ms).
+# `add_files` and a checkout of a directory fork a helper process when each process gets this
+# many files (a fork costs ms).
 _SPLIT_MIN = 512
 # Parsed manifests kept by one cache instance.
 _TREES_KEPT = 8
@@ -65,7 +66,9 @@ class LocalContentCache:
         # right after the pull need not read a shared object again.
         self._adopted: dict[str, tuple[int, int, int, int]] = {}
         # Private copies made while adopting for a pull, by digest, for its checkout to take.
+        # Only for the process that made this cache: a forked helper's memos end with it.
         self._prepared: dict[str, str] = {}
+        self._owner = os.getpid()
 
     def __getstate__(self) -> dict[str, object]:
         return {"root": self.root, "hasher": self.hasher}
@@ -172,7 +175,7 @@ class LocalContentCache:
         umask = _process_umask()
         exact = umask is not None and not _READ_ONLY & umask
 
-        def add(part: Sequence[tuple[str, int]]) -> dict[str, str]:
+        def add(part: Sequence[tuple[str, int]], _: progress_port.Progress) -> dict[str, str]:
             return {path: self._add(path, size, exact) for path, size in part}
 
         digests: dict[str, str] = {}
@@ -487,6 +490,8 @@ class LocalContentCache:
         dest = self._object(digest)
         if os.path.exists(dest):
             return True
+        # In a forked helper (`forked.split_map`) a prepared copy would be known to nobody.
+        placing = placing and os.getpid() == self._owner
         fan, name = dest.rsplit("/", 1)
         tmp = f"{fan}/.{name}.pivot-tmp-{os.urandom(6).hex()}"
         try:
@@ -683,10 +688,10 @@ def _place_all(
     for parent in parents:
         if parent != root:
             os.makedirs(parent, exist_ok=True)
-    # Largest first, so one long directory does not start last.
-    todo = sorted((b for b in batches.values() if b), key=len, reverse=True)
 
-    def place(batch: Sequence[tuple[str, str]]) -> set[content_cache.LinkMode]:
+    def place(
+        batch: Sequence[tuple[str, str]], prog: progress_port.Progress = progress
+    ) -> set[content_cache.LinkMode]:
         own = list(modes)
         done: set[content_cache.LinkMode] = set()
         count = 0
@@ -694,12 +699,22 @@ def _place_all(
             done.add(_place(src, dest, own, umask, spares.pop(src, None)))
             count += 1
             if count == _PROGRESS_FILES:
-                progress.advance(files=count)
+                prog.advance(files=count)
                 count = 0
         if count:
-            progress.advance(files=count)
+            prog.advance(files=count)
         return done
 
+    rest = [pair for batch in batches.values() for pair in batch]
+    if forked.helpers(len(rest), min_items=_SPLIT_MIN) > 0:
+        # Processes, each on whole directories in a row: threads only handed the GIL around
+        # (0.6 M futex calls for 20,000 files). A helper taking a prepared copy another
+        # process also wants is no harm: the one that loses the rename copies.
+        for done in forked.split_map(place, rest, min_items=_SPLIT_MIN, progress=progress):
+            used |= done
+        return used
+    # Largest first, so one long directory does not start last.
+    todo = sorted((b for b in batches.values() if b), key=len, reverse=True)
     for done in _each_batch(todo, place, threads=len(sources) >= _PARALLEL_MIN):
         used |= done
     return used
