@@ -321,7 +321,8 @@ def test_a_directory_is_placed_by_forked_helpers(tmp_path: pathlib.Path) -> None
         from pivot.adapters.hashing import xxh3_hasher
         from pivot.ports import content_cache
         local_content_cache._SPLIT_MIN = 100
-        cache = local_content_cache.LocalContentCache(pathlib.Path("cache"), xxh3_hasher.Xxh3Hasher())
+        hasher = xxh3_hasher.Xxh3Hasher()
+        cache = local_content_cache.LocalContentCache(pathlib.Path("cache"), hasher)
         contents = json.load(open("contents.json"))
         members = {}
         for rel, text in contents.items():
