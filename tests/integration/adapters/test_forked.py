@@ -39,6 +39,20 @@ def _no_children_left() -> str:
         """
 
 
+def _counting_forks() -> str:
+    """Script lines that count the forks made from here on in `forks`."""
+    return """
+        forks = []
+        real_fork = os.fork
+        def counting_fork():
+            pid = real_fork()
+            if pid:
+                forks.append(pid)
+            return pid
+        os.fork = counting_fork
+        """
+
+
 @needs_two_cpus
 def test_slices_run_in_helper_processes_and_come_back_in_order(tmp_path: pathlib.Path) -> None:
     seen = _script(
@@ -130,14 +144,9 @@ def test_add_files_split_across_processes_stores_every_file(tmp_path: pathlib.Pa
         from pivot.adapters.cache import local_content_cache
         from pivot.adapters.hashing import xxh3_hasher
         local_content_cache._SPLIT_MIN = 100
-        forks = []
-        real_fork = os.fork
-        def counting_fork():
-            pid = real_fork()
-            if pid:
-                forks.append(pid)
-            return pid
-        os.fork = counting_fork
+        """
+        + _counting_forks()
+        + """
         hasher = xxh3_hasher.Xxh3Hasher()
         cache = local_content_cache.LocalContentCache(pathlib.Path("cache"), hasher)
         digests = cache.add_files(json.load(open("sizes.json")))
@@ -332,14 +341,9 @@ def test_a_directory_is_placed_by_forked_helpers(tmp_path: pathlib.Path) -> None
         data = json.dumps(members, sort_keys=True).encode()
         tree = cache.hasher.tree_digest(members.items())
         cache.receive(tree, [data])
-        forks = []
-        real_fork = os.fork
-        def counting_fork():
-            pid = real_fork()
-            if pid:
-                forks.append(pid)
-            return pid
-        os.fork = counting_fork
+        """
+        + _counting_forks()
+        + """
         used = cache.materialize(tree, pathlib.Path("out"), (content_cache.LinkMode.COPY,))
         json.dump({"forks": len(forks), "used": used.value}, open(REPORT, "w"))
         """,
