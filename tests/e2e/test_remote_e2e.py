@@ -336,6 +336,30 @@ def test_pull_from_a_directory_remote_links_large_objects_and_copies_the_workspa
     assert [p.name for p in (b.root / ".pivot").rglob("*") if ".pivot-" in p.name] == []
 
 
+def test_editing_a_hard_linked_pull_leaves_the_remote_intact(
+    team: Project, tmp_path: pathlib.Path
+) -> None:
+    _, obj = _large_file_pushed(team, tmp_path / "shared-cache")
+    original = obj.read_bytes()
+    b = team_project.clone(team, tmp_path / "clone-b")
+    linking = b.pivot("config", "set", "cache.link_modes", "[hardlink, copy]", "--local")
+    assert linking.returncode == 0, linking.stderr
+
+    pulled = b.pivot("pull", "big.bin")
+    placed = b.root / "big.bin"
+    placed.chmod(0o644)  # what a user does to edit it (root need not)
+    with placed.open("r+b") as f:
+        f.write(b"EDITED")
+    c = team_project.clone(team, tmp_path / "clone-c")
+    pulled_c = c.pivot("pull", "big.bin")
+
+    assert pulled.returncode == 0, pulled.stderr
+    assert obj.read_bytes() == original
+    assert pulled_c.returncode == 0, pulled_c.stderr
+    assert (c.root / "big.bin").read_bytes() == original
+    assert [p.name for p in (b.root / ".pivot").rglob("*") if ".pivot-" in p.name] == []
+
+
 def test_a_remote_told_not_to_lend_its_files_is_copied(
     team: Project, tmp_path: pathlib.Path
 ) -> None:

@@ -613,3 +613,69 @@ def test_a_prepared_copy_no_checkout_took_is_gone_when_the_process_ends(
     cache = local_content_cache.LocalContentCache(root, HASHER)
     assert cache.has(digest)
     assert _leftovers(cache) == []
+
+
+def _edit_through(path: pathlib.Path) -> None:
+    """What a user (or root, who ignores the read-only mode) does to a linked file."""
+    os.chmod(path, 0o644)
+    with path.open("r+b") as f:
+        f.write(b"EDITED")
+
+
+@pytest.mark.parametrize("placing", [False, True], ids=["fetched", "pulled"])
+@pytest.mark.parametrize("mode", [LinkMode.HARDLINK, LinkMode.SYMLINK])
+def test_a_workspace_never_shares_an_inode_with_the_remote(
+    cache: local_content_cache.LocalContentCache,
+    tmp_path: pathlib.Path,
+    mode: LinkMode,
+    placing: bool,
+) -> None:
+    data = os.urandom(_LARGE)
+    digest, lent = _lent(tmp_path, data)
+    cache.adopt(digest, str(lent), placing=placing)
+
+    used = cache.materialize(digest, tmp_path / "out", (mode, LinkMode.COPY))
+    _edit_through(tmp_path / "out")
+
+    assert used is mode
+    assert lent.read_bytes() == data  # the team's copy is untouched
+    assert lent.stat().st_nlink == 1
+    assert cache.object_path(digest).stat().st_ino != lent.stat().st_ino
+    assert _leftovers(cache) == []  # a prepared copy became the object, or none was made
+    assert not (cache.root / "shared").exists()
+
+
+def test_a_copy_keeps_the_adopted_inode_and_a_later_link_unshares_it(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    data = os.urandom(_LARGE)
+    digest, lent = _lent(tmp_path, data)
+    cache.adopt(digest, str(lent))
+    cache.materialize(digest, tmp_path / "copy", (LinkMode.COPY,))
+    still_shared = cache.object_path(digest).stat().st_ino == lent.stat().st_ino
+
+    # Another process, the project switched to hard links (`cache.link_modes`, `--mode`).
+    later = local_content_cache.LocalContentCache(cache.root, HASHER)
+    later.materialize(digest, tmp_path / "linked", (LinkMode.HARDLINK,))
+    _edit_through(tmp_path / "linked")
+
+    assert still_shared
+    assert lent.read_bytes() == data
+    assert (tmp_path / "copy").read_bytes() == data
+
+
+def test_adopted_members_of_a_directory_are_unshared_before_linking(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    data = os.urandom(_LARGE)
+    digest, lent = _lent(tmp_path, data)
+    cache.adopt(digest, str(lent))
+    small = _put(cache, tmp_path / "small", b"small")
+    tree = HASHER.tree_digest([("big.bin", digest), ("small.txt", small)])
+    cache.put_tree({"big.bin": digest, "small.txt": small}, tree)
+
+    cache.materialize(tree, tmp_path / "dir", (LinkMode.HARDLINK,))
+    _edit_through(tmp_path / "dir" / "big.bin")
+
+    assert lent.read_bytes() == data
+    assert (tmp_path / "dir" / "small.txt").stat().st_ino == cache.object_path(small).stat().st_ino

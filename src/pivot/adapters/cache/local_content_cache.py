@@ -43,6 +43,9 @@ _LIST_MIN = 64
 _ADOPT_MIN = 8 << 20
 """Smaller objects are copied, not linked: the copy costs about what the link and its temp
 name do, and keeps later restores free of the re-hash a shared inode brings (ADR 0021)."""
+_SHARED = "shared"
+"""File in the cache root listing, one per line, the digests of objects adopted from a remote
+(their inode is also the remote's file): a workspace must never share those (ADR 0011)."""
 _PREPARED: set[str] = set()
 """Private copies `adopt(placing=True)` made and no placement has taken yet (this process)."""
 _PREPARED_CLEANUP: list[bool] = []
@@ -300,14 +303,19 @@ class LocalContentCache:
         if os.path.lexists(dest):
             raise FileExistsError(errno.EEXIST, "materialize target already exists", str(dest))
         dest.parent.mkdir(parents=True, exist_ok=True)
+        sharing = not content_cache.SHARING_LINK_MODES.isdisjoint(modes)
         if not digest.endswith(hasher_port.DIR_SUFFIX):
             src = self.object_path(digest)
             if not src.is_file():
                 raise _missing(digest)
+            if sharing:
+                self._unshare([digest])
             placed = _place(src, dest, list(modes), spare=self._prepared.pop(digest, None))
             progress.advance(files=1)
             return placed
         manifest = self.read_tree(digest)
+        if sharing:
+            self._unshare(manifest.values())
         sources = {rel: self._object(member) for rel, member in manifest.items()}
         if content_cache.LinkMode.SYMLINK in modes:
             # A symlink to a lost object would be created without complaint: look first.
@@ -333,6 +341,69 @@ class LocalContentCache:
         for member in manifest.values():
             if not os.path.isfile(self._object(member)):
                 raise _missing(member, within=digest)
+
+    def _unshare(self, digests: Iterable[str]) -> None:
+        """Give each adopted object among `digests` an inode of its own before a workspace
+        links to it: an edit through a hard link or symlink would otherwise change the remote's
+        file too, and every teammate's pull after it would fail. The private copy a pull
+        prepared (`adopt(placing=True)`) becomes the object where there is one; else the object
+        is copied. Objects not listed in the cache's `shared` file cost a set lookup."""
+        shared = self._shared()
+        if not shared:
+            return
+        found = shared.intersection(digests)
+        if not found:
+            return
+        for digest in sorted(found):
+            dest = self._object(digest)
+            fan, name = dest.rsplit("/", 1)
+            spare = self._prepared.pop(digest, None)
+            own = f"{fan}/.{name}.pivot-tmp-{os.urandom(6).hex()}"
+            try:
+                if spare is not None and _chmod_ok(spare, _READ_ONLY):
+                    own = spare
+                else:
+                    if spare is not None:
+                        _drop_prepared(spare)
+                    _copy_new(dest, own, _READ_ONLY)
+                os.replace(own, dest)
+                _PREPARED.discard(own)
+            except FileNotFoundError:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(own)
+                continue  # gone meanwhile (gc): placing it reports the loss
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(own)
+                raise
+            self._adopted.pop(digest, None)
+        self._write_shared(shared - found)
+
+    def _shared(self) -> set[str]:
+        try:
+            with open(f"{self.root}/{_SHARED}", encoding="ascii") as f:
+                return {line.strip() for line in f if line.strip()}
+        except FileNotFoundError:
+            return set()
+
+    def _write_shared(self, digests: set[str]) -> None:
+        path = f"{self.root}/{_SHARED}"
+        if not digests:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+            return
+        text = "".join(f"{d}\n" for d in sorted(digests)).encode("ascii")
+        whole_file.create(path, lambda fd: _write_all(fd, text), 0o644, replace=True)
+
+    def _note_shared(self, digest: str) -> None:
+        """Add `digest` to the `shared` list (one small appending write: whole or not at all)."""
+        fd = os.open(
+            f"{self.root}/{_SHARED}", os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644
+        )
+        try:
+            os.write(fd, f"{digest}\n".encode("ascii"))
+        finally:
+            os.close(fd)
 
     def iter_digests(self) -> Iterator[str]:
         """Every stored digest."""
@@ -517,6 +588,7 @@ class LocalContentCache:
                 os.unlink(tmp)
         now = os.stat(dest)
         if now.st_ino == st.st_ino:  # not an object another process published first
+            self._note_shared(digest)
             self._adopted[digest] = (now.st_ino, now.st_size, now.st_mtime_ns, now.st_ctime_ns)
         return True
 
@@ -865,6 +937,14 @@ def _take_prepared(
         _copy_new(src, dest, _WRITABLE, umask=umask)
         return
     _PREPARED.discard(spare)
+
+
+def _chmod_ok(path: str, mode: int) -> bool:
+    try:
+        os.chmod(path, mode)
+    except OSError:
+        return False
+    return True
 
 
 def _drop_prepared(spare: str) -> None:
