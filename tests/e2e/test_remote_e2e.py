@@ -93,6 +93,37 @@ def test_pull_of_one_target_fetches_only_its_outputs(team: Project, tmp_path: pa
     assert json.loads(with_deps.stdout)["transferred"] == 1  # data/clean.txt
 
 
+def test_pull_with_deps_places_what_the_stage_reads(team: Project, tmp_path: pathlib.Path) -> None:
+    team.pivot("remote", "add", "origin", str(tmp_path / "shared-cache"))
+    assert team.pivot("push").returncode == 0
+    team_project.commit(team)
+    b = team_project.clone(team, tmp_path / "clone-b")
+
+    pulled = b.pivot("pull", "train", "--with-deps")
+
+    assert pulled.returncode == 0, pulled.stderr
+    for rel in ("models/model.txt", "data/clean.txt"):
+        assert (b.root / rel).read_bytes() == (team.root / rel).read_bytes(), rel
+    for rel in ("eval.txt", "other.txt", "images"):
+        assert not (b.root / rel).exists(), rel
+
+
+def test_pull_with_deps_skips_a_dependency_nobody_pushed(
+    team: Project, tmp_path: pathlib.Path
+) -> None:
+    team.pivot("remote", "add", "origin", str(tmp_path / "shared-cache"))
+    assert team.pivot("push", "train").returncode == 0
+    team_project.commit(team)
+    b = team_project.clone(team, tmp_path / "clone-b")
+
+    pulled = b.pivot("pull", "train", "--with-deps")
+
+    assert pulled.returncode == 0, pulled.stderr
+    assert (b.root / "models/model.txt").exists()
+    assert not (b.root / "data/clean.txt").exists()
+    assert "skipped" in pulled.stdout
+
+
 def test_corrupted_remote_object_is_named_not_placed_exit_1(
     team: Project, tmp_path: pathlib.Path
 ) -> None:

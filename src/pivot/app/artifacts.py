@@ -197,6 +197,32 @@ def resolve(
     return Selection(tuple(outputs.values()), tuple(chosen.values()))
 
 
+def with_deps(
+    pipe: pipeline.Pipeline, selection: Selection, tracked: Iterable[Tracked]
+) -> Selection:
+    """`selection` plus what its stages read: the outputs of other stages and the tracked data
+    at (or holding, or inside) their dependency paths. Files kept in git come with the commit."""
+    outputs = {o.identity: o for o in selection.outputs}
+    chosen = {t.path: t for t in selection.tracked}
+    known = list(tracked)
+    stages = {o.stage.name: o.stage for o in selection.outputs}
+    for st in stages.values():
+        for path in st.dep_paths():
+            found = output_at(pipe, path)
+            upstream = [found] if found is not None else outputs_under(pipe, path)
+            for out in upstream:
+                if out.stage.name != st.name:
+                    outputs.setdefault(out.identity, out)
+            for item in known:
+                if (
+                    item.path == path
+                    or path_inside(path, item.path)
+                    or path_inside(item.path, path)
+                ):
+                    chosen.setdefault(item.path, item)
+    return Selection(tuple(outputs.values()), tuple(chosen.values()))
+
+
 def path_inside(path: pathlib.Path, directory: pathlib.Path) -> bool:
     return directory in path.parents
 

@@ -20,6 +20,9 @@ class CheckoutOptions:
     fallback: tuple[LinkMode, ...] = DEFAULT_MODES
     force: bool = False
     only_missing: bool = False
+    with_deps: bool = False
+    """Also what the targets' stages read (other stages' outputs, tracked data), where the
+    cache has it (`pull --with-deps`); what it lacks is reported as skipped."""
     verify: bool = False
     """Re-hash every object before placing it. Otherwise the cache is trusted (objects are
     verified on entry): only objects showing signs of change are re-hashed, unless a link mode
@@ -77,14 +80,13 @@ class CheckoutService:
         progress: progress_port.Progress = progress_port.NULL,
     ) -> CheckoutResult:
         """Restore the selection; `progress` counts bytes re-hashed and files placed."""
+        tracked = artifacts.find_tracked(self._root, self._workspace)
         selection = artifacts.resolve(
-            pipe,
-            options.targets,
-            cwd=cwd,
-            project_root=self._root,
-            tracked=artifacts.find_tracked(self._root, self._workspace),
+            pipe, options.targets, cwd=cwd, project_root=self._root, tracked=tracked
         )
         items, skipped = self._items(selection)
+        if options.with_deps:
+            self._add_deps(pipe, selection, tracked, items, skipped)
         try:
             plan, unchanged, conflicts = self._plan(items, options)
         finally:
@@ -123,6 +125,31 @@ class CheckoutService:
                 f"{done}could not check out {len(problems)}: " + "; ".join(problems)
             )
         return CheckoutResult(tuple(restored), tuple(unchanged), tuple(skipped))
+
+    def _add_deps(
+        self,
+        pipe: pipeline.Pipeline,
+        selection: artifacts.Selection,
+        tracked: list[artifacts.Tracked],
+        items: list[Item],
+        skipped: list[str],
+    ) -> None:
+        """Add what the selected stages read; one the cache lacks is skipped, not an error (the
+        remote did not have it either: running the stage that makes it is the way)."""
+        wider = artifacts.with_deps(pipe, selection, tracked)
+        outputs = {o.identity for o in selection.outputs}
+        paths = {t.path for t in selection.tracked}
+        extra = artifacts.Selection(
+            tuple(o for o in wider.outputs if o.identity not in outputs),
+            tuple(t for t in wider.tracked if t.path not in paths),
+        )
+        found, not_found = self._items(extra)
+        skipped.extend(not_found)
+        for item in found:
+            if self._cache.has(item.digest) or self._digests.digest(item.path) == item.digest:
+                items.append(item)
+            else:
+                skipped.append(f"{item.label} (a dependency; not in the cache nor on the remote)")
 
     def _items(self, selection: artifacts.Selection) -> tuple[list[Item], list[str]]:
         items: list[Item] = []

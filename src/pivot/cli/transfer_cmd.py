@@ -189,6 +189,7 @@ def _pull(
                 fallback=container.link_modes(),
                 force=force,
                 only_missing=not force,
+                with_deps=options.with_deps,
             ),
             cwd=cwd,
         )
