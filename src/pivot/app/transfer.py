@@ -188,10 +188,10 @@ class TransferService:
         failures: list[Failure] = []
         trees: dict[str, dict[str, str]] = {}
         files: dict[str, str] = {}
+        absent: dict[str, str] = {}
         for digest, label in wanted.labels.items():
             if not self._cache.has(digest):
-                if digest not in wanted.optional:
-                    failures.append(Failure(label, f"{digest} is not in the local cache"))
+                absent[digest] = label
                 continue
             if digest.endswith(hasher_port.DIR_SUFFIX):
                 trees[digest] = self._cache.read_tree(digest)
@@ -199,9 +199,16 @@ class TransferService:
                     files.setdefault(member, f"{label}/{rel}")
             else:
                 files.setdefault(digest, label)
-        on_remote = self._digests_on_remote([*files, *trees])
+        on_remote = self._digests_on_remote([*files, *trees, *absent])
         upload = {d: label for d, label in files.items() if d not in on_remote}
         already = len(files) - len(upload) + sum(1 for t in trees if t in on_remote)
+        # Not here but on the remote (a clone that pulled nothing): nothing to send.
+        already += sum(1 for d in absent if d in on_remote)
+        failures.extend(
+            Failure(label, f"{digest} is in neither the local cache nor the remote")
+            for digest, label in absent.items()
+            if digest not in on_remote and digest not in wanted.optional
+        )
         if options.dry_run:
             return self._dry_push(upload, trees, on_remote, already, failures)
         # Each object's size is taken where it is sent (a stat per object, in the transfer

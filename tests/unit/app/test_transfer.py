@@ -309,3 +309,22 @@ def test_one_job_or_few_objects_use_no_splitter(
 
     assert cut.slices == []
     assert (one_job.files, few.files) == (700, 500)
+
+
+def test_push_from_a_clone_without_the_data_counts_what_the_remote_has(
+    world: artifact_world.World, shared: RecordingRemote
+) -> None:
+    first = _service(world, shared).push(world.pipe, _opts(), cwd=world.root)
+    lost = next(k for k in shared.list("files/") if not k.endswith(".dir"))
+    del shared.objects[lost]
+    _fresh_cache(world)  # a teammate's clone that pulled nothing
+    shared.puts.clear()
+
+    again = _service(world, shared).push(world.pipe, _opts(), cwd=world.root)
+
+    assert shared.puts == []
+    assert again.files == 0
+    assert again.already == first.files - 1
+    assert [f.reason for f in again.failures] == [
+        f"{transfer.digest_of(lost)} is in neither the local cache nor the remote"
+    ]
