@@ -3,7 +3,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests import s3_server
+from tests import bad_endpoints, s3_server
 from tests.fakes.progress import RecordingProgress
 
 FAST_PATH_ENV = {
@@ -38,6 +38,16 @@ def pytest_configure(config: pytest.Config) -> None:
 def s3_endpoint() -> Iterator[str]:
     """Endpoint of a moto S3 server for this test session (started on first use)."""
     with s3_server.running() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def black_hole(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Endpoint of a server that accepts connections and never answers (with S3 credentials
+    set, as a user's would be: without them the client asks the instance metadata service)."""
+    for name, value in s3_server.CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    with bad_endpoints.black_hole() as endpoint:
         yield endpoint
 
 

@@ -144,7 +144,7 @@ def _remote_factory(choice: Any, project_root: pathlib.Path) -> Callable[[], Any
     """Opens the chosen remote; picklable, so a cluster worker can open it too."""
     from pivot.adapters.remote import url as remote_url
 
-    _, options = choice
+    name, options = choice
     where = remote_url.location(options.url, project_root)
     if "://" not in where:
         # Imported only here: obstore is not loaded for a directory remote.
@@ -161,6 +161,7 @@ def _remote_factory(choice: Any, project_root: pathlib.Path) -> Callable[[], Any
         allow_http=options.allow_http,
         timeout=options.timeout,
         jobs=_transfer_jobs(choice),
+        name=name,
     )
 
 
