@@ -1,9 +1,9 @@
 """The `Progress` port: counts of files and bytes, totals that may grow, calls from any thread."""
 
-import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from tests.fakes.progress import RecordingProgress
@@ -45,13 +45,8 @@ def _rich_bar(monkeypatch: pytest.MonkeyPatch) -> Iterator[Made]:
         live = getattr(bar, "live")  # the rich.progress.Progress the bar draws  # noqa: B009
 
         def shown() -> Counts:
-            task = live.tasks[0]
-            counts = str(task.fields["counts"])
-            files = re.match(r"(\d+)(?:/(\d+))? files", counts)
-            assert files, counts
-            by_bytes = "B" in counts  # a size column appears once bytes are known
-            done, total = (int(task.completed), int(task.total or 0)) if by_bytes else (0, 0)
-            return int(files[1]), int(files[2] or 0), done, total
+            files, files_total, done, total = live.tasks[0].fields["shown"]
+            return files, files_total, done, total
 
         yield bar, shown
 
@@ -128,3 +123,43 @@ def test_calls_from_many_threads_are_all_counted(made: Made) -> None:
 
     n = threads * calls
     assert shown() in (None, (n, n, 3 * n, 3 * n))
+
+
+def _drawn(monkeypatch: pytest.MonkeyPatch, calls: Callable[[progress_port.Progress], None]) -> Any:
+    monkeypatch.setattr(output, "interactive", lambda: True)
+    with output.progress_bar("moving") as bar:
+        calls(bar)
+        return getattr(bar, "live").tasks[0]  # noqa: B009
+
+
+def test_the_bar_follows_bytes_announced_up_front(monkeypatch: pytest.MonkeyPatch) -> None:
+    def hashing(p: progress_port.Progress) -> None:
+        p.add_total(files=2, nbytes=3 << 20)
+        p.advance(files=1, nbytes=1 << 20)
+
+    task = _drawn(monkeypatch, hashing)
+
+    assert (task.completed, task.total) == (1 << 20, 3 << 20)
+    assert task.fields["counts"] == "1/2 files  1.0 MiB/3.0 MiB"
+
+
+def test_the_bar_follows_files_when_bytes_are_learnt_on_the_way(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def pushing(p: progress_port.Progress) -> None:
+        p.add_total(files=40_000)
+        for _ in range(507):  # each object's size is announced as it starts
+            p.add_total(nbytes=2048)
+            p.advance(files=1, nbytes=2048)
+
+    def pulling(p: progress_port.Progress) -> None:
+        p.add_total(files=40_000)
+        p.advance(files=427, nbytes=875_110)  # sizes are never announced
+
+    pushed = _drawn(monkeypatch, pushing)
+    pulled = _drawn(monkeypatch, pulling)
+
+    assert (pushed.completed, pushed.total) == (507, 40_000)
+    assert pushed.fields["counts"] == "507/40,000 files  1014.0 KiB"
+    assert (pulled.completed, pulled.total) == (427, 40_000)
+    assert pulled.fields["counts"] == "427/40,000 files  854.6 KiB"

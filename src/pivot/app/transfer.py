@@ -212,8 +212,9 @@ class TransferService:
         if options.dry_run:
             return self._dry_push(upload, trees, on_remote, already, failures)
         # Each object's size is taken where it is sent (a stat per object, in the transfer
-        # threads): the byte total grows as they start.
-        progress.add_total(files=len(upload))
+        # threads): the byte total grows as they start. Manifests count as files, as in the
+        # summary.
+        progress.add_total(files=len(upload) + sum(1 for t in trees if t not in on_remote))
         done, failed = self._concurrently(upload, self._upload, options.jobs, progress)
         failures.extend(failed)
         uploaded = set(done)
@@ -221,7 +222,7 @@ class TransferService:
             if tree in on_remote:
                 continue
             if all(m in on_remote or m in uploaded for m in manifest.values()):
-                self._upload(tree, progress_port.NULL)
+                self._upload(tree, progress)
                 uploaded.add(tree)
             else:
                 failures.append(Failure(wanted.labels[tree], "not all its files were uploaded"))
@@ -334,7 +335,9 @@ class TransferService:
                 tuple(failures),
                 dry_run=True,
             )
-        progress.add_total(files=len(download))
+        # Manifests were read to find their files: done already, and counted as files.
+        progress.add_total(files=len(download) + len(manifests))
+        progress.advance(files=len(manifests), nbytes=sum(map(len, manifests.values())))
         done, failed = self._concurrently(
             download, lambda d, prog: self._download(d, prog, placing), options.jobs, progress
         )

@@ -67,7 +67,9 @@ def progress_bar(label: str) -> Iterator[progress_port.Progress]:
 
 
 class _Bar:
-    """Files and bytes of one operation; the bar counts bytes when any are known, else files."""
+    """Files and bytes of one operation. The bar follows bytes when their total was known
+    before they moved (hashing, one large transfer); else files (a push learns each object's
+    size as it starts, a pull not at all), and the bytes done are shown beside the counts."""
 
     def __init__(self, label: str) -> None:
         # Imported here: rich.progress costs start-up time that commands without a bar skip.
@@ -85,14 +87,18 @@ class _Bar:
         self.live = rich.progress.Progress(
             *columns, console=console(stderr=True), transient=True, refresh_per_second=8
         )
-        self._task = self.live.add_task(label, total=None, counts="", rate="")
+        self._task = self.live.add_task(label, total=None, counts="", rate="", shown=(0, 0, 0, 0))
         self._lock = threading.Lock()
         self._files = [0, 0]
         self._bytes = [0, 0]
+        self._late = False
+        """Bytes were announced after some had moved: their total only runs ahead of the work."""
 
     def add_total(self, files: int = 0, nbytes: int = 0) -> None:
         with self._lock:
             self._files[1] += files
+            if nbytes and self._bytes[0]:
+                self._late = True
             self._bytes[1] += nbytes
         self.refresh()
 
@@ -104,17 +110,20 @@ class _Bar:
 
     def refresh(self) -> None:
         with self._lock:
-            (files, files_total), (done, total) = self._files, self._bytes
-        counts = f"{files}/{files_total} files" if files_total else f"{files} files"
-        if total or done:
+            (files, files_total), (done, total), late = self._files, self._bytes, self._late
+        counts = f"{files:,}/{files_total:,} files" if files_total else f"{files:,} files"
+        by_bytes = total > 0 and not late and total >= done
+        if by_bytes:
             counts += f"  {human_size(done)}/{human_size(total)}"
-        by_bytes = total > 0
+        elif done:
+            counts += f"  {human_size(done)}"
         self.live.update(
             self._task,
             completed=done if by_bytes else files,
             total=(total if by_bytes else files_total) or None,
             counts=counts,
             rate=self._rate(by_bytes),
+            shown=(files, files_total, done, total),
         )
 
     def _rate(self, by_bytes: bool) -> str:

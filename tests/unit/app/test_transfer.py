@@ -328,3 +328,23 @@ def test_push_from_a_clone_without_the_data_counts_what_the_remote_has(
     assert [f.reason for f in again.failures] == [
         f"{transfer.digest_of(lost)} is in neither the local cache nor the remote"
     ]
+
+
+def test_a_fetched_directory_counts_its_manifest_in_the_progress_as_in_the_report(
+    world: artifact_world.World, shared: RecordingRemote
+) -> None:
+    hasher = xxh3_hasher.Xxh3Hasher()
+    blobs = _many_on_remote(shared, 3)
+    manifest = {f"f{i}.txt": d for i, d in enumerate(blobs)}
+    tree = hasher.tree_digest(manifest.items())
+    data = json.dumps(manifest, sort_keys=True).encode()
+    shared.put(transfer.object_key(tree), io.BytesIO(data), len(data))
+    _fresh_cache(world)
+    service = _service(world, shared)
+    progress = fake_progress.RecordingProgress()
+
+    report = service.fetch_objects({tree: "images"}, jobs=2, progress=progress)
+
+    assert report.files == 4
+    assert (progress.files, progress.files_total) == (4, 4)
+    assert progress.nbytes == sum(map(len, blobs.values())) + len(data)
