@@ -56,3 +56,60 @@ def not_found() -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextlib.contextmanager
+def slow_link(bytes_per_second: int) -> Iterator[str]:
+    """An HTTP object server on 127.0.0.1 behind a slow link: it takes in an upload's body and
+    sends a download's at `bytes_per_second`, answering an upload only once all of it is in (as
+    S3 does). Keeps what it is given, by path; yields its endpoint URL."""
+    import http.server
+    import time
+
+    stored: dict[str, bytes] = {}
+    step = max(1, bytes_per_second // 20)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_PUT(self) -> None:
+            left = int(self.headers.get("Content-Length") or 0)
+            body = bytearray()
+            while left:
+                time.sleep(0.05)
+                got = self.rfile.read(min(step, left))
+                body += got
+                left -= len(got)
+            stored[self.path] = bytes(body)
+            self.send_response(200)
+            self.send_header("ETag", '"slow"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_GET(self) -> None:
+            data = stored.get(self.path)
+            if data is None:
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("ETag", '"slow"')
+            self.send_header("Last-Modified", "Thu, 03 Dec 2026 00:00:00 GMT")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            for start in range(0, len(data), step):
+                time.sleep(0.05)
+                self.wfile.write(data[start : start + step])
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -93,3 +93,21 @@ def test_an_azure_container_is_called_a_container(monkeypatch: pytest.MonkeyPatc
         f"container 'no-container' does not exist at {endpoint} "
         + "(create it, or fix remotes.blob.url)"
     )
+
+
+@pytest.mark.timeout(120)
+def test_transfers_longer_than_the_timeout_go_through_while_bytes_flow(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in s3_server.CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    data = bytes(range(256)) * (8 * 1024)  # 2 MiB: two seconds each way at 1 MiB/s
+    with bad_endpoints.slow_link(bytes_per_second=1 << 20) as endpoint:
+        remote = obstore_remote.ObstoreRemote(
+            "s3://slow/p", endpoint_url=endpoint, allow_http=True, timeout=1
+        )
+
+        remote.put("files/ab/cdef", io.BytesIO(data), len(data))
+        got = b"".join(remote.get("files/ab/cdef"))
+
+    assert got == data
