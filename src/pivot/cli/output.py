@@ -4,6 +4,7 @@ import os
 import re
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +67,9 @@ def progress_bar(label: str) -> Iterator[progress_port.Progress]:
         bar.refresh()
 
 
+_UPDATE_EVERY = 0.05
+
+
 class _Bar:
     """Files and bytes of one operation. The bar follows bytes when their total was known
     before they moved (hashing, one large transfer); else files (a push learns each object's
@@ -91,6 +95,7 @@ class _Bar:
         self._lock = threading.Lock()
         self._files = [0, 0]
         self._bytes = [0, 0]
+        self._due = 0.0
         self._late = False
         """Bytes were announced after some had moved: their total only runs ahead of the work."""
 
@@ -100,13 +105,21 @@ class _Bar:
             if nbytes and self._bytes[0]:
                 self._late = True
             self._bytes[1] += nbytes
-        self.refresh()
+        self._soon()
 
     def advance(self, files: int = 0, nbytes: int = 0) -> None:
         with self._lock:
             self._files[0] += files
             self._bytes[0] += nbytes
-        self.refresh()
+        self._soon()
+
+    def _soon(self) -> None:
+        """Hand the counts to rich at most every 50 ms: an update per file of a 20,000-file
+        transfer doubled its time on a terminal. The last counts are drawn on exit."""
+        now = time.monotonic()
+        if now >= self._due:
+            self._due = now + _UPDATE_EVERY
+            self.refresh()
 
     def refresh(self) -> None:
         with self._lock:

@@ -265,6 +265,7 @@ def test_forks_beside_the_progress_bar_and_the_bar_counts_every_slice(
             return os.getpid()
         with output.progress_bar("placing") as bar:
             pids = forked.split_map(work, range(100), min_items=10, progress=bar)
+            bar.refresh()
             task = bar.live.tasks[0]
             shown = [task.completed, task.total]
         json.dump({"pids": pids, "shown": shown}, open(REPORT, "w"))
