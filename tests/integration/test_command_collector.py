@@ -13,12 +13,13 @@ def test_track_push_and_pull_leave_the_garbage_collector_as_they_found_it(
     tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, enabled: bool
 ) -> None:
     # Track and transfers pause the cyclic collector; a process embedding the CLI gets it back.
-    (tmp_path / "data").mkdir()
+    project = tmp_path / "proj"  # the remote goes beside it: a remote inside is refused
+    (project / "data").mkdir(parents=True)
     for i in range(3):
-        (tmp_path / "data" / f"{i}.txt").write_text(str(i))
+        (project / "data" / f"{i}.txt").write_text(str(i))
     for args in (["init"], ["track", "data"], ["remote", "add", "team", str(tmp_path / "r")]):
-        subprocess.run([sys.executable, "-m", "pivot", *args], cwd=tmp_path, check=True)
-    monkeypatch.chdir(tmp_path)
+        subprocess.run([sys.executable, "-m", "pivot", *args], cwd=project, check=True)
+    monkeypatch.chdir(project)
     was = gc.isenabled()
     (gc.enable if enabled else gc.disable)()
     try:
@@ -33,4 +34,4 @@ def test_track_push_and_pull_leave_the_garbage_collector_as_they_found_it(
 
     assert (tracked, pushed, pulled) == (0, 0, 0)
     assert (after_track, after_push, after_pull) == (enabled, enabled, enabled)
-    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["0.txt", "1.txt", "2.txt"]
+    assert sorted(p.name for p in (project / "data").iterdir()) == ["0.txt", "1.txt", "2.txt"]

@@ -167,16 +167,18 @@ def test_dag_imports_networkx_only_when_drawing(tmp_path: pathlib.Path) -> None:
 
 
 def test_a_push_to_a_directory_remote_validates_the_config_once(tmp_path: pathlib.Path) -> None:
-    (tmp_path / "data.csv").write_text("a,b\n1,2\n")
+    project = tmp_path / "proj"  # the remote goes beside it: a remote inside is refused
+    project.mkdir()
+    (project / "data.csv").write_text("a,b\n1,2\n")
     for args in (["init"], ["track", "data.csv"], ["remote", "add", "team", str(tmp_path / "r")]):
-        subprocess.run([sys.executable, "-m", "pivot", *args], cwd=tmp_path, check=True)
-    subprocess.run([sys.executable, "-m", "pivot", "push"], cwd=tmp_path, check=True)
+        subprocess.run([sys.executable, "-m", "pivot", *args], cwd=project, check=True)
+    subprocess.run([sys.executable, "-m", "pivot", "push"], cwd=project, check=True)
     code = """
     from pivot.cli import main
     assert main.app.meta(["push"], result_action="return_value") == 0
     """
 
-    modules = _modules_after(code, cwd=tmp_path)
+    modules = _modules_after(code, cwd=project)
 
     # Settings validated by the first push are read back; a directory needs no object store.
     for unused in ("pydantic", "ruamel", "obstore"):

@@ -5,15 +5,21 @@ import cyclopts
 
 from pivot.cli import arguments
 
+# Help paragraphs are single lines: the plaintext help keeps source line breaks, then wraps.
 config_app = cyclopts.App(
     name="config",
-    help="""Show and change settings in .pivot/config.yaml (committed) and
-.pivot/config.local.yaml (git-ignored, per machine; wins over config.yaml).
-
-Keys are dotted: cache.link_modes, fingerprint.ignore_package_versions, run.executor,
-run.fast, core.remote, remotes.NAME.url (and .endpoint_url, .region, .allow_http, .jobs,
-.timeout). Environment variables override both files: PIVOT_LINK_MODES,
-PIVOT_IGNORE_PACKAGE_VERSIONS, PIVOT_EXECUTOR, PIVOT_REMOTE, PIVOT_FAST.""",
+    help="\n\n".join(
+        [
+            "Show and change settings in .pivot/config.yaml (committed) and "
+            + ".pivot/config.local.yaml (git-ignored, per machine; wins over config.yaml).",
+            "Keys are dotted: cache.link_modes, fingerprint.ignore_package_versions, "
+            + "run.executor, run.fast, core.remote, remotes.NAME.url (and .endpoint_url, "
+            + ".region, .allow_http, .jobs, .timeout, .hardlink). A remote's options need the "
+            + "remote first (`pivot remote add NAME URL`). Environment variables override both "
+            + "files: PIVOT_LINK_MODES, PIVOT_IGNORE_PACKAGE_VERSIONS, PIVOT_EXECUTOR, "
+            + "PIVOT_REMOTE, PIVOT_FAST.",
+        ]
+    ),
 )
 
 Local = Annotated[
@@ -83,6 +89,7 @@ def set_value(key: str, value: str, /, *, local: Local = False, session: argumen
 
     parts = config.parse_key(key)
     files = session.container().config_files()
+    config.check_settable(files.load(), parts)
     files.set(parts, _parse(value), local=local)
     print(f"{key}={value} ({files.local if local else files.shared})")
     return 0

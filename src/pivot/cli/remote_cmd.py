@@ -4,17 +4,32 @@ from typing import Annotated
 import cyclopts
 
 from pivot.cli import arguments
+from pivot.domain import remote_url
 
+# Help paragraphs are single lines: the plaintext help keeps source line breaks, then wraps.
 remote_app = cyclopts.App(
     name="remote",
-    help="""Configure remote caches (where push, fetch and pull send and get data).
-
-A remote keeps the local cache's layout (files/ab/cdef…), so it is itself a cache. URLs:
-s3://bucket/prefix, gs://bucket/prefix, az://container/prefix, file:///abs/path or a plain
-directory path. Credentials come from the environment (AWS_ACCESS_KEY_ID, …) or the provider's
-own configuration, never from Pivot's files. S3-compatible servers need
-`pivot config set remotes.NAME.endpoint_url URL` (and `.allow_http true` for plain http).""",
+    help="\n\n".join(
+        [
+            "Configure remote caches: where push, fetch and pull send and get data.",
+            "A remote keeps the local cache's layout (files/ab/cdef…), so it is itself a cache. "
+            + f"URLs: {remote_url.FORMS}. A relative path is taken from the project root (where "
+            + ".pivot/ is), and ~ is your home directory; a directory inside the project is "
+            + "refused (git and Pivot would see its objects as data).",
+            "Credentials come from the environment (AWS_ACCESS_KEY_ID, …) or the provider's own "
+            + "configuration, never from Pivot's files. S3-compatible servers need `pivot config "
+            + "set remotes.NAME.endpoint_url URL` (and `.allow_http true` for plain http).",
+        ]
+    ),
 )
+
+Name = Annotated[
+    str,
+    cyclopts.Parameter(
+        help="A short name for the remote (letters, digits, '-', '_'), like origin; -r NAME picks "
+        + "it in push, fetch, pull and status."
+    ),
+]
 
 Local = Annotated[
     bool,
@@ -26,8 +41,13 @@ Local = Annotated[
 
 @remote_app.command(name="add")
 def add(
-    name: str,
-    url: str,
+    name: Name,
+    url: Annotated[
+        str,
+        cyclopts.Parameter(
+            help=f"Where the remote is: {remote_url.FORMS}. Checked before anything is written."
+        ),
+    ],
     /,
     *,
     default: Annotated[
@@ -91,7 +111,7 @@ def list_remotes(
 
 
 @remote_app.command(name="remove")
-def remove(name: str, /, *, local: Local = False, session: arguments.Injected) -> int:
+def remove(name: Name, /, *, local: Local = False, session: arguments.Injected) -> int:
     """Remove remote NAME from the config file (its data stays where it is)."""
     from pivot.domain import config
 
@@ -109,7 +129,7 @@ def remove(name: str, /, *, local: Local = False, session: arguments.Injected) -
 
 
 @remote_app.command(name="default")
-def default(name: str, /, *, local: Local = False, session: arguments.Injected) -> int:
+def default(name: Name, /, *, local: Local = False, session: arguments.Injected) -> int:
     """Make NAME the remote that push, fetch and pull use without -r."""
     from pivot.domain import config
 

@@ -294,6 +294,21 @@ def check_remote_name(name: str) -> None:
         )
 
 
+def no_remote(name: str, known: Collection[str]) -> str:
+    """The message for a remote `name` that is not configured (did-you-mean among `known`)."""
+    return (
+        f"no remote '{name}'{suggest(name, list(known))}; add it with `pivot remote add {name} URL`"
+    )
+
+
+def check_settable(settings: Config, key: tuple[str, ...]) -> None:
+    """A remote's option can be set only on a remote that exists (its url makes it one)."""
+    from pivot.domain import errors
+
+    if key[0] == "remotes" and key[-1] != "url" and key[1] not in settings.remotes:
+        raise errors.ConfigError(no_remote(key[1], settings.remotes))
+
+
 def pick_remote(settings: Config, name: str | None) -> tuple[str, RemoteConfig]:
     """The remote called `name`, else the default one (the only one, if there is just one)."""
     from pivot.domain import errors

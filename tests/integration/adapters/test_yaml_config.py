@@ -71,7 +71,7 @@ def test_typo_is_rejected_with_did_you_mean_and_line(state: pathlib.Path) -> Non
 
 
 def test_error_names_the_local_file_when_it_holds_the_bad_value(state: pathlib.Path) -> None:
-    (state / "config.yaml").write_text("remotes:\n  origin:\n    url: s3://b/p\n")
+    (state / "config.yaml").write_text("remotes:\n  origin:\n    url: s3://team-bucket/p\n")
     (state / "config.local.yaml").write_text("remotes:\n  origin:\n    allow_htp: true\n")
 
     with pytest.raises(
@@ -91,8 +91,8 @@ cache: {link_modes: [copy, hardlink]}
 fingerprint: {ignore_package_versions: true}
 run: {executor: inline, scheduler: tcp://h:8786, shared_fs: false, fast: false}
 remotes:
-  origin: {url: s3://b/p, endpoint_url: http://h:9000, region: eu, allow_http: true, jobs: 3,
-           timeout: 2.5}
+  origin: {url: s3://team-bucket/p, endpoint_url: http://h:9000, region: eu, allow_http: true,
+           jobs: 3, timeout: 2.5}
   other: {url: /data/remote}
 """
 
@@ -209,3 +209,53 @@ def test_parse_key_rejects_unknown_keys(dotted: str, message: str) -> None:
 
 def test_parse_key_accepts_remote_options() -> None:
     assert config.parse_key("remotes.origin.allow_http") == ("remotes", "origin", "allow_http")
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://x", "malformed remote URL 'ftp://x': unknown scheme 'ftp://'"),
+        ("s3://Bad_Bucket!/x", "bucket name 'Bad_Bucket!' may hold only lowercase letters"),
+        ("''", "remote URL is empty"),
+        ("relative/dir", "is inside the project"),
+    ],
+)
+def test_a_hand_edited_bad_url_is_reported_at_its_line(
+    state: pathlib.Path, url: str, message: str
+) -> None:
+    (state / "config.yaml").write_text(f"# team\nremotes:\n  origin:\n    url: {url}\n")
+
+    with pytest.raises(errors.ConfigError) as caught:
+        _files(state).load()
+
+    assert str(caught.value).startswith(f"{state / 'config.yaml'}:4: remotes.origin.url: ")
+    assert message in str(caught.value)
+
+
+def test_set_rejects_a_bad_url_and_writes_nothing(state: pathlib.Path) -> None:
+    path = state / "config.yaml"
+    path.write_text("remotes:\n  origin:\n    url: s3://good-bucket/p  # team bucket\n")
+    before = path.read_bytes()
+
+    with pytest.raises(errors.ConfigError, match=r"remotes\.origin\.url: malformed remote URL"):
+        _files(state).set(("remotes", "origin", "url"), "ftp://x", local=False)
+    with pytest.raises(errors.ConfigError, match="is inside the project"):
+        _files(state).set(("remotes", "origin", "url"), "data/remote", local=True)
+
+    assert path.read_bytes() == before
+    assert not (state / "config.local.yaml").exists()
+
+
+def test_an_option_for_a_remote_without_url_says_there_is_no_such_remote(
+    state: pathlib.Path,
+) -> None:
+    (state / "config.yaml").write_text("remotes:\n  origin:\n    url: s3://good-bucket/p\n")
+    (state / "config.local.yaml").write_text("remotes:\n  orign:\n    jobs: 3\n")
+
+    with pytest.raises(errors.ConfigError) as caught:
+        _files(state).load()
+
+    assert str(caught.value) == (
+        f"{state / 'config.local.yaml'}:2: no remote 'orign' (did you mean 'origin'?); "
+        + "add it with `pivot remote add orign URL` (remotes.orign has options but no url)"
+    )

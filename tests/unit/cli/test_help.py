@@ -118,3 +118,32 @@ def test_completion_rejects_an_unknown_shell() -> None:
     )
 
     assert done.returncode == 2
+
+
+def _paragraph_lines(text: str) -> list[list[str]]:
+    """The description's paragraphs (before the first panel), as their printed lines."""
+    body = text.split("╭", maxsplit=1)[0].split("\n\n")[1:]
+    return [p.splitlines() for p in body if p.strip()]
+
+
+@pytest.mark.parametrize("command", ["remote", "config"])
+def test_group_help_wraps_its_paragraphs_evenly(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paragraphs = _paragraph_lines(_command_help(capsys, command))
+
+    assert paragraphs
+    for lines in paragraphs:
+        # Every line but a paragraph's last is filled (no hard break left over from the source).
+        assert all(len(line) > 60 for line in lines[:-1]), lines
+
+
+def test_remote_add_help_describes_name_and_the_url_forms(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    text = " ".join(_command_help(capsys, "remote", "add").split())
+
+    for form in ("s3://", "gs://", "az://", "file:///", "~/", "../"):
+        assert form in text, form
+    assert "NAME A short name" in text
+    assert "URL Where the remote is" in text

@@ -7,7 +7,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pivot.adapters import fs, yaml_text
-from pivot.domain import config, errors
+from pivot.adapters.remote import url as remote_location
+from pivot.domain import config, errors, remote_url
 from pivot.ports import state_store
 
 SHARED = "config.yaml"
@@ -35,6 +36,7 @@ class YamlConfigFiles:
     ) -> None:
         self.shared = state_dir / SHARED
         self.local = state_dir / LOCAL
+        self._root = state_dir.parent
         self._environ = os.environ if environ is None else environ
         self._memo = memo
 
@@ -54,7 +56,7 @@ class YamlConfigFiles:
             merged = config.merge(merged, doc)
         for key, value in overrides.items():
             config.set_path(merged, key, value)
-        settings = _validate(merged, docs, overrides)
+        settings = _validate(merged, docs, overrides, self._root)
         self._remember(digest, settings)
         return settings
 
@@ -127,7 +129,7 @@ class YamlConfigFiles:
         merged: dict[str, Any] = {}
         for _, d in docs:
             merged = config.merge(merged, d)
-        settings = _validate(merged, docs, {})
+        settings = _validate(merged, docs, {}, self._root)
         from ruamel import yaml
 
         out = io.StringIO()
@@ -155,13 +157,14 @@ def _bytes(path: pathlib.Path) -> bytes | None:
 def _digest(
     texts: list[tuple[pathlib.Path, bytes]], overrides: Mapping[tuple[str, ...], Any]
 ) -> bytes | None:
-    """What validated settings depend on, hashed: the model's source, which file holds which
-    bytes, the overrides. None when the model's source cannot be read (no memo then)."""
-    try:
-        model = pathlib.Path(config.__file__).read_bytes()
-    except (OSError, TypeError):
-        return None
-    h = hashlib.blake2b(model, digest_size=_DIGEST)
+    """What validated settings depend on, hashed: the model's and the URL rules' source, which
+    file holds which bytes, the overrides. None when a source cannot be read (no memo then)."""
+    h = hashlib.blake2b(digest_size=_DIGEST)
+    for rules in (config, remote_url, remote_location):
+        try:
+            h.update(pathlib.Path(rules.__file__ or "").read_bytes())
+        except (OSError, TypeError):
+            return None
     for path, data in texts:
         h.update(b"\0%s\0%d\0" % (path.name.encode(), len(data)))
         h.update(data)
@@ -221,13 +224,22 @@ def _validate(
     merged: dict[str, Any],
     docs: list[tuple[pathlib.Path, Any]],
     overrides: Mapping[tuple[str, ...], Any],
+    project_root: pathlib.Path,
 ) -> config.Config:
     import pydantic
 
     try:
-        return config.validate(_plain(merged))
+        settings = config.validate(_plain(merged))
     except pydantic.ValidationError as exc:
         raise errors.ConfigError(_describe(exc.errors()[0], docs, overrides)) from None
+    # The same check as `pivot remote add`, wherever the URL came from (ADR 0011).
+    for name, remote in settings.remotes.items():
+        try:
+            remote_location.location(remote.url, project_root)
+        except errors.RemoteError as exc:
+            where = _where(("remotes", name, "url"), docs)
+            raise errors.ConfigError(f"{where}: remotes.{name}.url: {exc}") from None
+    return settings
 
 
 def _describe(
@@ -244,8 +256,22 @@ def _describe(
         known = [f"{parent}.{name}" if parent else name for name in config.allowed_at(loc[:-1])]
         return f"{where}: unknown setting '{dotted}'{config.suggest(dotted, known)}"
     if error["type"] in ("missing", "missing_argument"):
+        if len(loc) == 3 and loc[0] == "remotes" and loc[2] == "url":
+            name = str(loc[1])
+            hint = config.no_remote(name, _remote_names(docs))
+            return f"{where}: {hint} (remotes.{name} has options but no url)"
         return f"{where}: '{dotted}' is required"
     return f"{where}: {dotted}: {error['msg']} (got {error.get('input')!r})"
+
+
+def _remote_names(docs: list[tuple[pathlib.Path, Any]]) -> list[str]:
+    """Remotes the files give a url."""
+    names: set[str] = set()
+    for _, doc in docs:
+        remotes = doc.get("remotes")
+        if isinstance(remotes, dict):
+            names.update(str(k) for k, v in remotes.items() if isinstance(v, dict) and "url" in v)  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+    return sorted(names)
 
 
 def _where(loc: tuple[str | int, ...], docs: list[tuple[pathlib.Path, Any]]) -> str:

@@ -1,32 +1,36 @@
+import os
 import pathlib
 import urllib.parse
 
-from pivot.domain import errors
-
-SCHEMES = ("s3", "gs", "az", "abfs", "file")
-"""What a remote URL may start with (`file:` and plain paths open a directory remote)."""
+from pivot.domain import errors, remote_url
 
 
 def location(url: str, project_root: pathlib.Path) -> str:
-    """The canonical form of a remote URL (a plain path becomes an absolute directory)."""
+    """The canonical form of a remote URL: an object store's URL as given, a directory's
+    absolute path (`~` expanded as a shell would, a relative path taken from the project root).
+
+    Raises RemoteError for a malformed URL and for a directory inside the project, where its
+    objects would be scanned as workspace files and committed to git."""
+    remote_url.check(url)
     parsed = urllib.parse.urlparse(url)
-    if parsed.scheme in ("", "file") or len(parsed.scheme) == 1:  # '', file:, C:\ paths
-        if parsed.scheme == "file":
-            if parsed.netloc not in ("", "localhost") or not parsed.path.startswith("/"):
-                raise errors.RemoteError(
-                    f"malformed remote URL '{url}': a file URL needs an absolute path "
-                    + "(file:///data/cache), or give a plain directory path"
-                )
-            return str(pathlib.Path(urllib.parse.unquote(parsed.path)))
-        return str((project_root / url).resolve())
-    if parsed.scheme not in SCHEMES:
+    if parsed.scheme == "file":
+        path = pathlib.Path(urllib.parse.unquote(parsed.path))
+    elif parsed.scheme == "" or len(parsed.scheme) == 1:
+        expanded = os.path.expanduser(url)
+        if expanded.startswith("~"):
+            raise errors.RemoteError(
+                f"malformed remote URL '{url}': cannot expand '{url.split('/', 1)[0]}' "
+                + "(no such user, or no home directory); give the full path"
+            )
+        path = project_root / expanded
+    else:
+        return url.rstrip("/")
+    where = path.resolve()
+    root = project_root.resolve()
+    if where.is_relative_to(root):
         raise errors.RemoteError(
-            f"malformed remote URL '{url}': unknown scheme '{parsed.scheme}://'; use s3://bucket/"
-            + "prefix, gs://bucket/prefix, az://container/prefix, file:///abs/path or a directory"
+            f"remote '{url}' is the directory {where}, which is inside the project ({root}): "
+            + "its objects would show up as workspace files and in git; use a directory outside "
+            + f"it (../{root.name}-remote, ~/pivot-cache) or a bucket"
         )
-    if len(parsed.netloc) < 3 or parsed.netloc != parsed.netloc.strip():
-        raise errors.RemoteError(
-            f"malformed remote URL '{url}': bucket name '{parsed.netloc}' is missing or too "
-            + f"short (at least 3 characters: {parsed.scheme}://my-bucket/prefix)"
-        )
-    return url.rstrip("/")
+    return str(where)
