@@ -3,7 +3,7 @@ import pathlib
 from collections.abc import Sequence
 
 from pivot.app import artifacts, digests
-from pivot.domain import errors, pipeline
+from pivot.domain import errors, paths, pipeline
 from pivot.ports import content_cache, lock_store, workspace_store
 from pivot.ports import hasher as hasher_port
 from pivot.ports import progress as progress_port
@@ -36,6 +36,8 @@ class Item:
     label: str
     path: pathlib.Path
     digest: str
+    remedy: str
+    """How to get its object back when the cache lacks it or holds it corrupt."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -44,6 +46,22 @@ class CheckoutResult:
     unchanged: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()
     """Artifacts that cannot be checked out, with the reason (never run, not cached)."""
+    kept: tuple[str, ...] = ()
+    """Paths (relative to the project) edited in the workspace and left alone (`only_missing`)."""
+
+
+class IncompleteError(errors.CacheCorruptError):
+    """Some artifacts could not be placed (their objects are missing or corrupt); the rest were.
+
+    `done` is what was placed or left alone; `unplaced` each (label, reason, missing) left out.
+    """
+
+    def __init__(
+        self, message: str, done: CheckoutResult, unplaced: tuple[tuple[str, str, bool], ...]
+    ) -> None:
+        super().__init__(message)
+        self.done = done
+        self.unplaced = unplaced
 
 
 def link_order(mode: LinkMode | None, fallback: Sequence[LinkMode]) -> tuple[LinkMode, ...]:
@@ -88,7 +106,7 @@ class CheckoutService:
         if options.with_deps:
             self._add_deps(pipe, selection, tracked, items, skipped)
         try:
-            plan, unchanged, conflicts = self._plan(items, options)
+            plan, unchanged, kept, conflicts = self._plan(items, options)
         finally:
             self._digests.flush()
         if conflicts:
@@ -118,13 +136,17 @@ class CheckoutService:
                 self._digests.remember_restored(item.path, item.digest, manifest)
         finally:
             self._digests.flush()
+        result = CheckoutResult(tuple(restored), tuple(unchanged), tuple(skipped), tuple(kept))
         if unusable:
-            problems = [f"{i.label}: {unusable[i.digest]}" for i in plan if i.digest in unusable]
+            unplaced = tuple((i.label, *unusable[i.digest]) for i in plan if i.digest in unusable)
             done = f"restored {len(restored)}; " if restored else ""
-            raise errors.CacheCorruptError(
-                f"{done}could not check out {len(problems)}: " + "; ".join(problems)
+            raise IncompleteError(
+                f"{done}could not check out {len(unplaced)}: "
+                + "; ".join(f"{label}: {reason}" for label, reason, _ in unplaced),
+                result,
+                unplaced,
             )
-        return CheckoutResult(tuple(restored), tuple(unchanged), tuple(skipped))
+        return result
 
     def _add_deps(
         self,
@@ -170,15 +192,21 @@ class CheckoutService:
                 if self._digests.digest(path) != recorded["hash"]:
                     skipped.append(f"{label} (not cached: re-run `pivot run {st.name}`)")
                 continue
-            items.append(Item(label, path, recorded["hash"]))
-        items.extend(Item(t.display(self._root), t.path, t.digest) for t in selection.tracked)
+            remedy = f"`pivot pull` it, or re-run its stage: `pivot run --force {st.name}`"
+            items.append(Item(label, path, recorded["hash"], remedy))
+        # Tracked data has no stage that could make it again.
+        remedy = "`pivot pull` it, or `pivot track` it again where you have the file"
+        items.extend(
+            Item(t.display(self._root), t.path, t.digest, remedy) for t in selection.tracked
+        )
         return items, skipped
 
     def _plan(
         self, items: list[Item], options: CheckoutOptions
-    ) -> tuple[list[Item], list[str], list[str]]:
+    ) -> tuple[list[Item], list[str], list[str], list[str]]:
         plan: list[Item] = []
         unchanged: list[str] = []
+        kept: list[str] = []
         conflicts: list[str] = []
         for item in items:
             now = self._digests.digest(item.path)
@@ -186,9 +214,11 @@ class CheckoutService:
                 unchanged.append(item.label)
             elif now is None or options.force or self._only_lost_files(item):
                 plan.append(item)
-            elif not options.only_missing:
+            elif options.only_missing:
+                kept.append(paths.relative(item.path, self._root))
+            else:
                 conflicts.append(f"{item.label} (modified in the workspace)")
-        return plan, unchanged, conflicts
+        return plan, unchanged, kept, conflicts
 
     def _only_lost_files(self, item: Item) -> bool:
         """A directory that lost files but holds nothing new or edited: restoring loses nothing."""
@@ -222,18 +252,20 @@ class CheckoutService:
 
     def _unusable(
         self, plan: list[Item], progress: progress_port.Progress, rehash: bool
-    ) -> dict[str, str]:
-        """Objects that are missing or fail the check (or the re-hash): never placed."""
-        bad: dict[str, str] = {}
-        for digest in dict.fromkeys(i.digest for i in plan):
+    ) -> dict[str, tuple[str, bool]]:
+        """Objects that are missing or fail the check (or the re-hash): never placed, with the
+        reason and whether the object is missing."""
+        bad: dict[str, tuple[str, bool]] = {}
+        for digest, item in {i.digest: i for i in plan}.items():
             try:
                 ok = self._cache.verify(digest, progress, rehash=rehash)
             except errors.CacheMissError:
-                bad[digest] = f"cache object {digest} is missing (run the stage, or `pivot pull`)"
+                bad[digest] = (f"cache object {digest} is missing ({item.remedy})", True)
                 continue
             if not ok:
                 bad[digest] = (
                     f"cache object {digest} is corrupt; run `pivot cache verify` to quarantine "
-                    + "it, then re-run the stage that produces it"
+                    + f"it, then {item.remedy}",
+                    False,
                 )
         return bad

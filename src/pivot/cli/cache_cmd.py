@@ -55,6 +55,8 @@ def verify(
         return 0
     print(
         f"{len(report.corrupt)} corrupt, {len(report.incomplete)} incomplete of "
-        + f"{report.checked} objects; re-run the stages that produce them (`pivot run --force`)."
+        + f"{report.checked} objects; get them back with `pivot pull` (from a remote), "
+        + "`pivot run --force STAGE` (a stage's outputs) or `pivot track PATH` again (tracked "
+        + "data you still have)."
     )
     return 1

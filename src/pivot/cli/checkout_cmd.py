@@ -64,6 +64,7 @@ def checkout(
                     {"target": label, "mode": str(used)} for label, used in result.restored
                 ],
                 "unchanged": list(result.unchanged),
+                "kept": list(result.kept),
                 "skipped": list(result.skipped),
             }
         )
@@ -72,9 +73,12 @@ def checkout(
         output.say(f"restored ({used}): {label}")
     for label in result.skipped:
         output.say(f"skipped: {label}")
+    for path in result.kept:
+        output.say(f"kept (you changed it; --force overwrites it): {path}")
     output.say(
-        f"{len(result.restored)} restored, {len(result.unchanged)} already up to date"
-        + (f", {len(result.skipped)} skipped" if result.skipped else "")
+        f"{len(result.restored):,} restored, {len(result.unchanged):,} already up to date"
+        + (f", {len(result.kept):,} kept" if result.kept else "")
+        + (f", {len(result.skipped):,} skipped" if result.skipped else "")
         + "."
     )
     return 0

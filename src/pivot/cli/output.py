@@ -146,6 +146,11 @@ class _Bar:
         return f"{human_size(int(speed))}/s" if by_bytes else f"{speed:.0f} files/s"
 
 
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """`1 file`, `1,204 files`: thousands separators, the noun agreeing with the number."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
 def print_json(payload: Any) -> None:
     """The one JSON document a `--json` command prints on stdout."""
     import json

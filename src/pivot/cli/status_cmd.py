@@ -1,9 +1,12 @@
 import json as json_mod
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import cyclopts
 
-from pivot.cli import arguments
+from pivot.cli import arguments, output
+
+if TYPE_CHECKING:
+    from pivot.app import transfer
 
 
 def status(
@@ -76,10 +79,11 @@ def status(
         print(f"{item.tracked.display(container.project_root())}: tracked, {item.state}")
     if not reports:
         print(
-            f"No stages; {len(tracked)} tracked path(s)."
+            f"No stages; {output.count(len(tracked), 'tracked path')}."
             if tracked
             else "No stages in this pipeline."
         )
+        _say_remote(counts)
         return 0
     stale = [r for r in reports if r.decision.stale]
     for report in reports:
@@ -107,10 +111,16 @@ def status(
         print(f"All {len(reports)} stages up to date.")
     else:
         print(f"{len(stale)} of {len(reports)} stages stale.")
-    if counts is not None:
-        print(
-            f"remote {counts.remote}: {counts.to_push} to push, {counts.to_pull} to pull, "
-            + f"{counts.in_sync} in sync"
-            + (f", {counts.missing} in neither cache" if counts.missing else "")
-        )
+    _say_remote(counts)
     return 0
+
+
+def _say_remote(counts: "transfer.RemoteStatus | None") -> None:
+    """`remote origin: 0 to push, 1,222 to pull, 0 in sync` (the summary -q leaves out)."""
+    if counts is None:
+        return
+    output.say(
+        f"remote {counts.remote}: {counts.to_push:,} to push, {counts.to_pull:,} to pull, "
+        + f"{counts.in_sync:,} in sync"
+        + (f", {counts.missing:,} in neither cache" if counts.missing else "")
+    )

@@ -1,4 +1,3 @@
-import json as json_mod
 import pathlib
 import sys
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -8,6 +7,7 @@ import cyclopts
 from pivot.cli import arguments, collector, output
 
 if TYPE_CHECKING:
+    from pivot.app import checkout as checkout_app
     from pivot.app import transfer
 
 RemoteName = Annotated[
@@ -172,15 +172,14 @@ def _pull(
     cwd: pathlib.Path,
 ) -> int:
     from pivot.app import checkout as checkout_app
-    from pivot.domain import errors
 
     service = container.transfer_service()
     pipe = container.pipeline_if_any()
     with output.progress_bar(f"pulling from {service.remote_name}") as progress:
         report = service.fetch(pipe, options, cwd=cwd, progress=progress, placing=True)
-    code = _finish(report, json)
     if options.dry_run:
-        return code
+        return _finish(report, json)
+    unplaced: tuple[tuple[str, str, bool], ...] = ()
     try:
         result = container.checkout_service().checkout(
             pipe,
@@ -193,14 +192,56 @@ def _pull(
             ),
             cwd=cwd,
         )
-    except (errors.CacheMissError, errors.CacheCorruptError) as exc:
-        print(f"pivot: error: {exc}", file=sys.stderr)
-        return 1
-    if not json:
-        print(
-            f"checked out {len(result.restored)}, {len(result.unchanged)} already up to date"
-            + (f", {len(result.skipped)} skipped" if result.skipped else "")
+    except checkout_app.IncompleteError as exc:
+        result, unplaced = exc.done, exc.unplaced
+    return _finish_pull(report, result, _explained(unplaced, report), json)
+
+
+def _explained(
+    unplaced: tuple[tuple[str, str, bool], ...], report: "transfer.TransferReport"
+) -> list[tuple[str, str]]:
+    """What was not placed, and why: an object the fetch just failed to bring was named with
+    its reason above (the checkout's advice, `pivot pull`, is what just failed)."""
+    return [
+        (label, "not fetched (see above)" if missing and report.failures else reason)
+        for label, reason, missing in unplaced
+    ]
+
+
+def _finish_pull(
+    report: "transfer.TransferReport",
+    result: "checkout_app.CheckoutResult",
+    unplaced: list[tuple[str, str]],
+    json: bool,
+) -> int:
+    code = 1 if report.failures or unplaced else 0
+    if json:
+        checkout = {
+            "restored": [{"target": label, "mode": str(mode)} for label, mode in result.restored],
+            "unchanged": list(result.unchanged),
+            "kept": list(result.kept),
+            "skipped": list(result.skipped),
+            "failed": [{"target": label, "reason": reason} for label, reason in unplaced],
+        }
+        output.print_json({**report.to_json(), "checkout": checkout, "ok": code == 0})
+        return code
+    _say_failures(report)
+    output.say(summary(report))
+    output.say(
+        f"checked out {len(result.restored):,}, {len(result.unchanged):,} already up to date"
+        + (f", {len(result.kept):,} kept" if result.kept else "")
+        + (f", {len(result.skipped):,} skipped" if result.skipped else "")
+        + (f", {len(unplaced):,} not placed" if unplaced else "")
+    )
+    if result.kept:
+        these = "it" if len(result.kept) == 1 else "them"
+        output.say(
+            f"kept {output.count(len(result.kept), 'file')} you changed: "
+            + ", ".join(result.kept)
+            + f" (pull --force overwrites {these})"
         )
+    for label, reason in unplaced:
+        print(f"not placed: {label}: {reason}", file=sys.stderr)
     return code
 
 
@@ -218,12 +259,17 @@ def _options(
 def _finish(report: "transfer.TransferReport", json: bool) -> int:
     code = 1 if report.failures else 0
     if json:
-        print(json_mod.dumps({**report.to_json(), "ok": not report.failures}, indent=2))
+        output.print_json({**report.to_json(), "ok": not report.failures})
         return code
+    _say_failures(report)
+    output.say(summary(report))
+    return code
+
+
+def _say_failures(report: "transfer.TransferReport") -> None:
+    """Each object that did not move, on stderr (even with -q: they are errors)."""
     for failure in report.failures:
         print(f"failed: {failure.label}: {failure.reason}", file=sys.stderr)
-    print(summary(report))
-    return code
 
 
 def summary(report: "transfer.TransferReport") -> str:
@@ -233,8 +279,12 @@ def summary(report: "transfer.TransferReport") -> str:
         verb = f"would {report.direction}"
     where = "to" if report.direction == "push" else "from"
     size = f" ({output.human_size(report.nbytes)})" if report.nbytes or not report.dry_run else ""
-    runs = f", {report.run_entries} run-cache entries" if report.run_entries else ""
+    runs = (
+        f", {output.count(report.run_entries, 'run-cache entry', 'run-cache entries')}"
+        if report.run_entries
+        else ""
+    )
     return (
-        f"{verb} {report.files:,} files{size} {where} {report.remote}{runs}, "
-        + f"{report.already:,} already there, {len(report.failures)} failed"
+        f"{verb} {output.count(report.files, 'file')}{size} {where} {report.remote}{runs}, "
+        + f"{report.already:,} already there, {len(report.failures):,} failed"
     )

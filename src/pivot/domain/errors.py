@@ -45,6 +45,20 @@ class CacheMissError(PivotError):
     """A content digest that should be in the cache is not."""
 
 
+class ArrivedCorruptError(CacheCorruptError):
+    """Bytes received for an object hash to something else: the sender's copy is bad."""
+
+    def __init__(self, digest: str) -> None:
+        from pivot.domain import layout
+
+        super().__init__(
+            f"object {digest} arrived with different content (corrupt at the source); it was "
+            + "not stored. Fetching it again brings the same bytes: delete "
+            + f"{layout.object_key(digest)} from the remote, then push it again from a clone "
+            + "that has it intact"
+        )
+
+
 class LockFileError(PivotError):
     """A lock file exists but cannot be read."""
 

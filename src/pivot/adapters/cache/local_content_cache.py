@@ -502,7 +502,7 @@ class LocalContentCache:
             data = b"".join([first, *(() if second is None else (second, *stream))])
             manifest = self._checked_manifest(data, digest)
             if manifest is None:
-                raise _arrived_different(digest)
+                raise errors.ArrivedCorruptError(digest)
             stamp: list[tuple[int, int, int]] = []
 
             def write(fd: int) -> None:
@@ -517,7 +517,7 @@ class LocalContentCache:
         if second is None:
             # Whole (every small object): checked before it touches the disk.
             if self.hasher.bytes_digest(first) != digest:
-                raise _arrived_different(digest)
+                raise errors.ArrivedCorruptError(digest)
             whole_file.create(dest, lambda fd: _write_all(fd, first), _READ_ONLY)
             return
 
@@ -529,7 +529,7 @@ class LocalContentCache:
                     yield chunk
 
             if self.hasher.stream_digest(written()) != digest:
-                raise _arrived_different(digest)
+                raise errors.ArrivedCorruptError(digest)
 
         whole_file.create(dest, fill, _READ_ONLY)
 
@@ -579,7 +579,7 @@ class LocalContentCache:
             if actual != digest:
                 if spare is not None:
                     _drop_prepared(spare)
-                raise _arrived_different(digest)
+                raise errors.ArrivedCorruptError(digest)
             _publish(tmp, dest)
             if spare is not None and os.path.exists(spare):
                 self._prepared[digest] = spare
@@ -880,13 +880,6 @@ def _reflink(src: str | pathlib.Path, dest: str | pathlib.Path) -> None:
     with open(src, "rb") as s, open(dest, "xb") as d:
         fcntl.ioctl(d.fileno(), _FICLONE, s.fileno())
     os.chmod(dest, _WRITABLE)
-
-
-def _arrived_different(digest: str) -> errors.CacheCorruptError:
-    return errors.CacheCorruptError(
-        f"object {digest} arrived with different content (corrupt at the source); "
-        + "it was not stored"
-    )
 
 
 def _check_relpath(relpath: str, digest: str) -> None:

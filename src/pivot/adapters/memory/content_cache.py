@@ -164,18 +164,18 @@ class MemoryContentCache:
         data = b"".join(chunks)
         if not digest.endswith(hasher.DIR_SUFFIX):
             if self._hasher.bytes_digest(data) != digest:
-                raise _arrived_corrupt(digest)
+                raise errors.ArrivedCorruptError(digest)
             self._blobs.setdefault(digest, data)
             return
         try:
             manifest = json.loads(data)
         except ValueError:
-            raise _arrived_corrupt(digest) from None
+            raise errors.ArrivedCorruptError(digest) from None
         if (
             not isinstance(manifest, dict)
             or self._hasher.tree_digest(sorted(manifest.items())) != digest  # pyright: ignore[reportUnknownArgumentType, reportUnknownMemberType]
         ):
-            raise _arrived_corrupt(digest)
+            raise errors.ArrivedCorruptError(digest)
         self._trees.setdefault(digest, manifest)  # pyright: ignore[reportUnknownArgumentType]
 
     def quarantine(self, digest: str) -> None:
@@ -205,10 +205,4 @@ def _missing(digest: str, *, within: str | None = None) -> errors.CacheMissError
     return errors.CacheMissError(
         f"cache object {digest}{where} is not in the memory cache: "
         "run `pivot pull` to fetch it, or re-run the stage that produces it"
-    )
-
-
-def _arrived_corrupt(digest: str) -> errors.CacheCorruptError:
-    return errors.CacheCorruptError(
-        f"object {digest} arrived with different content (corrupt at the source); it was not stored"
     )
