@@ -47,7 +47,7 @@ def test_run_pull_fetches_only_the_targets_outputs_and_runs_nothing(
     assert (b.root / "eval.txt").read_bytes() == (shared.root / "eval.txt").read_bytes()
     for rel in ("data/clean.txt", "models/model.txt", "other.txt", "images"):
         assert not (b.root / rel).exists(), rel
-    assert "fetched 1 files" in done.stderr
+    assert "fetched 1 file (" in done.stderr
 
 
 def test_run_pull_after_a_params_change_fetches_inputs_and_runs_only_the_changed_stage(
@@ -84,7 +84,7 @@ def test_run_pull_reuses_a_teammates_run_from_the_remote_run_cache(
     assert done.returncode == 0, done.stderr
     assert b.calls() == []
     assert (b.root / "models/model.txt").read_bytes() == model_02
-    assert "restored (run cache)" in done.stdout
+    assert "train: restored (run cache)" in done.stdout
     assert not (b.root / "data/clean.txt").exists()
 
 
@@ -97,5 +97,68 @@ def test_run_pull_dry_run_says_what_it_would_fetch_and_moves_nothing(
 
     assert done.returncode == 0, done.stderr
     assert "evaluate: up to date on the remote (lock record)" in done.stderr
-    assert "would fetch 1 objects from origin" in done.stderr
+    assert "would fetch 1 file from origin" in done.stderr
     assert team_project.cached_objects(b) == set()
+
+
+def test_run_pull_json_reports_the_fetch_as_an_event(
+    shared: Project, tmp_path: pathlib.Path
+) -> None:
+    b = team_project.clone(shared, tmp_path / "clone-b")
+
+    code, events = b.run_json("--pull", "evaluate")
+
+    assert code == 0
+    pulls = [e for e in events if e["event"] == "pull"]
+    assert len(pulls) == 1
+    assert pulls[0]["transferred"] == 1
+    assert pulls[0]["remote"] == "origin"
+    assert pulls[0]["failed"] == []
+    assert events[-1]["event"] == "summary"
+
+
+def test_run_pull_dry_run_json_prints_the_verdicts_as_events(
+    shared: Project, tmp_path: pathlib.Path
+) -> None:
+    b = team_project.clone(shared, tmp_path / "clone-b")
+
+    code, events = b.run_json("--pull", "--dry-run", "evaluate")
+
+    assert code == 0
+    assert {"event": "verdict", "stage": "evaluate", "verdict": "recorded"} in events
+    pulls = [e for e in events if e["event"] == "pull"]
+    assert [(p["transferred"], p["dry_run"]) for p in pulls] == [(1, True)]
+    assert team_project.cached_objects(b) == set()
+
+
+GALLERY = """
+
+def gallery(
+    images: Annotated[pathlib.Path, outputs.Dep("images", loaders.PathOnly())],
+) -> Annotated[str, outputs.Out("gallery.txt", loaders.Text())]:
+    return str(len(list(images.iterdir())))
+"""
+
+
+def test_run_pull_dry_run_counts_a_directorys_files_as_the_real_run_moves_them(
+    project: Project, tmp_path: pathlib.Path
+) -> None:
+    project.write("stages.py", (project.root / "stages.py").read_text() + GALLERY)
+    project.write(
+        "pipeline.py",
+        (project.root / "pipeline.py").read_text() + "pipeline.register(stages.gallery)\n",
+    )
+    a = team_project.make_team(project)
+    assert a.pivot("remote", "add", "origin", str(tmp_path / "shared-cache")).returncode == 0
+    assert a.pivot("push").returncode == 0
+    team_project.commit(a)
+    b = team_project.clone(a, tmp_path / "clone-b")
+
+    dry = b.pivot("run", "--pull", "--force", "--dry-run", "gallery")
+    real = b.pivot("run", "--pull", "--force", "gallery")
+
+    assert dry.returncode == 0, dry.stderr
+    assert real.returncode == 0, real.stderr
+    assert "would fetch 4 files from origin" in dry.stderr  # images/: 3 files and its manifest
+    assert "fetched 4 files (" in real.stderr
+    assert (b.root / "gallery.txt").read_text() == "3"

@@ -99,12 +99,20 @@ class PullPlanner:
         return self._transfer.on_remote(digests)
 
     def apply(
-        self, plan: PullPlan, *, jobs: int, progress: progress_port.Progress = progress_port.NULL
+        self,
+        plan: PullPlan,
+        *,
+        jobs: int,
+        progress: progress_port.Progress = progress_port.NULL,
+        dry_run: bool = False,
     ) -> transfer.TransferReport:
         """Download the plan's objects; on success keep its run-cache entries and place the
-        tracked inputs. Nothing is placed when an object failed."""
-        report = self._transfer.fetch_objects(plan.fetch, jobs=jobs, progress=progress)
-        if report.failures:
+        tracked inputs. Nothing is placed when an object failed. `dry_run`: only count what
+        would come down (a directory's files included), moving and placing nothing."""
+        report = self._transfer.fetch_objects(
+            plan.fetch, jobs=jobs, progress=progress, dry_run=dry_run
+        )
+        if report.failures or dry_run:
             return report
         for sig, entry in plan.entries.items():
             self._run_cache.adopt(sig, entry)

@@ -279,9 +279,15 @@ class TransferService:
         *,
         jobs: int,
         progress: progress_port.Progress = progress_port.NULL,
+        dry_run: bool = False,
     ) -> TransferReport:
-        """Download these objects (digest → label for messages) the local cache lacks."""
-        return self._fetch(_Wanted(dict(labels), frozenset()), TransferOptions(jobs=jobs), progress)
+        """Download these objects (digest → label for messages) the local cache lacks; a
+        directory counts its files, as a download moves them."""
+        return self._fetch(
+            _Wanted(dict(labels), frozenset()),
+            TransferOptions(jobs=jobs, dry_run=dry_run),
+            progress,
+        )
 
     def run_entry(self, sig: str) -> bytes | None:
         """The run-cache entry another machine pushed for signature `sig`; None when absent."""

@@ -168,7 +168,7 @@ def run(
         scope = None
         try:
             if pull:
-                scope = _pull(container, pipe, options)
+                scope = _pull(container, pipe, options, event_stream)
                 if scope is None:
                     return 1
                 if dry_run:
@@ -189,24 +189,29 @@ def run(
             else:
                 fast.note_noop(container, f"in {summary.duration:.2f}s")
         if push and not dry_run:
-            return _push(container, pipe, options, scope)
+            return _push(container, pipe, options, scope, event_stream)
     return 0
 
 
-def _pull(container: "container_mod.Container", pipe: Any, options: Any) -> "run_app.Scope | None":
-    """Fetch what the run needs (see `pivot run --help`); None when a download failed."""
+def _pull(
+    container: "container_mod.Container", pipe: Any, options: Any, events: TextIO | None
+) -> "run_app.Scope | None":
+    """Fetch what the run needs (see `pivot run --help`); None when a download failed.
+    With `events` (--json) the verdicts and the fetch are JSON Lines events there."""
     planner = container.pull_planner()
     plan = planner.plan(pipe, options)
     if options.dry_run:
         for name, verdict in plan.verdicts.items():
-            print(f"{name}: {_VERDICT_TEXT[verdict]}", file=sys.stderr)
-        print(
-            f"would fetch {len(plan.fetch):,} objects from {planner.remote_name}", file=sys.stderr
-        )
+            if events is not None:
+                _event(events, {"event": "verdict", "stage": name, "verdict": str(verdict)})
+            else:
+                print(f"{name}: {_VERDICT_TEXT[verdict]}", file=sys.stderr)
+        preview = planner.apply(plan, jobs=container.transfer_jobs(), dry_run=True)
+        _say(preview, events, "pull")
         return plan.scope
     with output.progress_bar(f"pulling from {planner.remote_name}") as progress:
         report = planner.apply(plan, jobs=container.transfer_jobs(), progress=progress)
-    _say(report)
+    _say(report, events, "pull")
     if report.failures:
         print("pivot: error: not running: some inputs could not be fetched", file=sys.stderr)
         return None
@@ -218,6 +223,7 @@ def _push(
     pipe: Any,
     options: "run_app.RunOptions",
     scope: "run_app.Scope | None",
+    events: TextIO | None,
 ) -> int:
     """Upload the outputs of the stages the run covered, the tracked data they read and their
     run-cache entries."""
@@ -239,18 +245,27 @@ def _push(
             cwd=container.config.cwd(),
             progress=progress,
         )
-    _say(report)
+    _say(report, events, "push")
     return 1 if report.failures else 0
 
 
-def _say(report: Any) -> None:
-    """Failures and the one summary line on stderr (stdout belongs to the run's events)."""
+def _say(report: Any, events: TextIO | None, name: Literal["pull", "push"]) -> None:
+    """Failures and the one summary line on stderr (stdout belongs to the run's events); with
+    --json also an event (`pull` or `push`) carrying the counts and failures."""
     from pivot.cli import transfer_cmd
 
     for failure in report.failures:
         print(f"failed: {failure.label}: {failure.reason}", file=sys.stderr)
-    if not output.Verbosity.quiet or report.failures:
+    if events is not None:
+        _event(events, {"event": name, **report.to_json(), "ok": not report.failures})
+    elif not output.Verbosity.quiet or report.failures:
         print(transfer_cmd.summary(report), file=sys.stderr)
+
+
+def _event(events: TextIO, data: dict[str, Any]) -> None:
+    """One JSON Lines event, written as the run's sink writes its own."""
+    events.write(json_mod.dumps(data, sort_keys=True) + "\n")
+    events.flush()
 
 
 _VERDICT_TEXT = {

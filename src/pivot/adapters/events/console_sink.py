@@ -83,7 +83,8 @@ class ConsoleSink:
             case Status.SKIPPED:
                 line = f"{head}skipped ({event.message or 'up to date'})"
             case Status.RESTORED:
-                line = head + "restored" + (f" ({event.message})" if event.message else "")
+                # The message already says how ("restored (run cache)").
+                line = head + (event.message or "restored")
             case Status.WOULD_RUN:
                 why = "; ".join(r.describe() for r in event.reasons)
                 line = f"{head}would run ({why})"
