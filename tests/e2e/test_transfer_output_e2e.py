@@ -179,3 +179,24 @@ def test_push_json_that_fails_before_any_transfer_prints_one_error_line(
     assert done.stdout == ""
     assert done.stderr.count("\n") == 1
     assert "did you mean 'origin'?" in done.stderr
+
+
+def test_missing_tracked_data_is_not_sent_to_a_stage_that_does_not_exist(
+    tmp_path: pathlib.Path,
+) -> None:
+    project = Project(tmp_path / "data")
+    project.root.mkdir()
+    assert project.pivot("init").returncode == 0
+    project.write("notes.txt", "n\n")
+    assert project.pivot("track", "notes.txt").returncode == 0
+    for obj in (project.root / ".pivot/cache/files").glob("*/*"):
+        os.chmod(obj, 0o644)
+        obj.unlink()
+    (project.root / "notes.txt").unlink()
+
+    done = project.pivot("checkout")
+
+    assert done.returncode == 1
+    assert "notes.txt: cache object" in done.stderr
+    assert "`pivot pull` it, or `pivot track` it again where you have the file" in done.stderr
+    assert "pivot run" not in done.stderr

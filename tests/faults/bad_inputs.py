@@ -432,7 +432,8 @@ CASES: list[Case] = [
         _all(_drop_object("models/model.txt"), _remove("models/model.txt")),
         ("checkout",),
         1,
-        r"models/model\.txt: cache object \w+ is missing \(run the stage, or `pivot pull`\)",
+        r"models/model\.txt: cache object \w+ is missing \(`pivot pull` it, or re-run its stage: "
+        + r"`pivot run --force train`\)",
     ),
     Case(
         "cache-object-missing-verify",
