@@ -162,3 +162,16 @@ def test_run_pull_dry_run_counts_a_directorys_files_as_the_real_run_moves_them(
     assert "would fetch 4 files from origin" in dry.stderr  # images/: 3 files and its manifest
     assert "fetched 4 files (" in real.stderr
     assert (b.root / "gallery.txt").read_text() == "3"
+
+
+def test_run_push_json_reports_the_push_as_an_event(shared: Project) -> None:
+    shared.edit("stages.py", "lr: float = 0.1", "lr: float = 0.4")
+
+    code, events = shared.run_json("--push", "train")
+
+    assert code == 0
+    pushes = [e for e in events if e["event"] == "push"]
+    assert len(pushes) == 1
+    assert pushes[0]["transferred"] == 1  # the new model; metrics.json is already there
+    assert pushes[0]["ok"] is True
+    assert events[-1] == pushes[0]
