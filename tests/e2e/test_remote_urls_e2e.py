@@ -136,3 +136,38 @@ def test_a_relative_url_outside_the_project_resolves_against_the_project_root(
     assert added.returncode == 0, added.stderr
     assert pushed.returncode == 0, pushed.stderr
     assert any((tmp_path / "shared/files").rglob("*"))
+
+
+def test_remote_remove_clears_a_hand_edited_bad_remote(
+    project: Project, tmp_path: pathlib.Path
+) -> None:
+    config = project.root / ".pivot/config.yaml"
+    config.write_text(
+        "# team\nremotes:\n  bad:\n    url: s3://Bad_Bucket/x\n    jobs: 3\n"
+        + f"  good:\n    url: {tmp_path / 'shared'}\ncore:\n  remote: bad\n"
+    )
+
+    removed = project.pivot("remote", "remove", "bad")
+    listed = project.pivot("remote", "list")
+    unknown = project.pivot("remote", "remove", "god")
+
+    assert removed.returncode == 0, removed.stderr
+    assert listed.returncode == 0, listed.stderr
+    assert "bad" not in listed.stdout
+    assert "good" in listed.stdout
+    assert config.read_text().startswith("# team\nremotes:\n  good:")
+    _one_line_failure(unknown, "unknown remote 'god' (did you mean 'good'?)")
+
+
+def test_remote_remove_names_the_file_that_holds_the_remote(
+    project: Project, tmp_path: pathlib.Path
+) -> None:
+    assert project.pivot("remote", "add", "mine", str(tmp_path / "s"), "--local").returncode == 0
+    before = _config_bytes(project)
+
+    done = project.pivot("remote", "remove", "mine")
+
+    _one_line_failure(
+        done, "remote 'mine' is set in config.local.yaml, not config.yaml: add --local"
+    )
+    assert _config_bytes(project) == before

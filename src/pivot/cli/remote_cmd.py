@@ -113,15 +113,24 @@ def list_remotes(
 @remote_app.command(name="remove")
 def remove(name: Name, /, *, local: Local = False, session: arguments.Injected) -> int:
     """Remove remote NAME from the config file (its data stays where it is)."""
-    from pivot.domain import config
+    from pivot.domain import config, errors
 
     files = session.container().config_files()
-    settings = files.load()
-    config.pick_remote(settings, name)
+    # From the files as written, not validated settings: removing is how a bad remote is fixed.
+    everywhere = sorted(files.raw().get("remotes", {}))
+    if name not in everywhere:
+        listed = ", ".join(everywhere) or "none"
+        raise errors.RemoteError(
+            f"unknown remote '{name}'{config.suggest(name, everywhere)}; remotes: {listed}"
+        )
     raw = files.raw(local=local)
-    options = sorted(raw.get("remotes", {}).get(name, {}))
-    for option in options:
-        files.unset(("remotes", name, option), local=local)
+    if name not in raw.get("remotes", {}):
+        here, there = (files.local, files.shared) if local else (files.shared, files.local)
+        raise errors.ConfigError(
+            f"remote '{name}' is set in {there.name}, not {here.name}: "
+            + ("drop --local" if local else "add --local")
+        )
+    files.unset(("remotes", name), local=local)
     if raw.get("core", {}).get("remote") == name:
         files.unset(("core", "remote"), local=local)
     print(f"removed remote '{name}'")
