@@ -58,7 +58,7 @@ def test_remote_add_refuses_a_bad_url_in_one_line_and_writes_nothing(
     ("url", "message"),
     [
         ("ftp://x", "remotes.origin.url: malformed remote URL 'ftp://x': unknown scheme"),
-        ("''", "remotes.origin.url: remote URL is empty"),
+        ("", "remotes.origin.url: remote URL is empty"),
         ("relative/dir", "remotes.origin.url: remote 'relative/dir' is the directory"),
         ("s3://Bad_Bucket!/x", "remotes.origin.url: malformed remote URL 's3://Bad_Bucket!/x'"),
     ],
@@ -124,16 +124,19 @@ def test_a_tilde_url_pushes_into_the_home_directory(
     assert not (project.root / "~").exists()
 
 
-def test_a_relative_url_outside_the_project_resolves_against_the_project_root(
+def test_a_relative_url_is_typed_from_the_current_directory_and_kept_from_the_root(
     project: Project, tmp_path: pathlib.Path
 ) -> None:
     assert project.pivot("run").returncode == 0
     sub = project.root / "models"
 
-    added = project.pivot("remote", "add", "origin", "../shared", cwd=sub)
+    added = project.pivot("remote", "add", "origin", "../../shared", cwd=sub)
+    inside = project.pivot("remote", "add", "other", "../shared", cwd=sub)  # proj/shared
     pushed = project.pivot("push", cwd=sub)
 
     assert added.returncode == 0, added.stderr
+    assert "url: ../shared\n" in (project.root / ".pivot/config.yaml").read_text()
+    _one_line_failure(inside, "is inside the project")
     assert pushed.returncode == 0, pushed.stderr
     assert any((tmp_path / "shared/files").rglob("*"))
 

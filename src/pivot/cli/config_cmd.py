@@ -85,12 +85,19 @@ def get(key: str, /, *, json_output: Json = False, session: arguments.Injected) 
 @config_app.command(name="set")
 def set_value(key: str, value: str, /, *, local: Local = False, session: arguments.Injected) -> int:
     """Set KEY to VALUE (YAML: `copy`, `true`, `[hardlink, copy]`), validated, comments kept."""
-    from pivot.domain import config
+    from pivot.domain import config, remote_url
 
     parts = config.parse_key(key)
-    files = session.container().config_files()
+    container = session.container()
+    files = container.config_files()
     config.check_settable(files.load(), parts)
-    files.set(parts, _parse(value), local=local)
+    if parts[0] == "remotes" and parts[-1] == "url":
+        # A URL is text, never YAML (`~` alone would be null); a relative path is typed here.
+        value = remote_url.from_cwd(value, session.cwd, container.project_root())
+        parsed: Any = value
+    else:
+        parsed = _parse(value)
+    files.set(parts, parsed, local=local)
     print(f"{key}={value} ({files.local if local else files.shared})")
     return 0
 

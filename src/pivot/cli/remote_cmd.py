@@ -13,9 +13,10 @@ remote_app = cyclopts.App(
         [
             "Configure remote caches: where push, fetch and pull send and get data.",
             "A remote keeps the local cache's layout (files/ab/cdef…), so it is itself a cache. "
-            + f"URLs: {remote_url.FORMS}. A relative path is taken from the project root (where "
-            + ".pivot/ is), and ~ is your home directory; a directory inside the project is "
-            + "refused (git and Pivot would see its objects as data).",
+            + f"URLs: {remote_url.FORMS}. ~ is your home directory. A relative path is taken from "
+            + "where you run the command and kept relative to the project root (where .pivot/ "
+            + "is). A directory inside the project is refused (git and Pivot would see its "
+            + "objects as data).",
             "Credentials come from the environment (AWS_ACCESS_KEY_ID, …) or the provider's own "
             + "configuration, never from Pivot's files. S3-compatible servers need `pivot config "
             + "set remotes.NAME.endpoint_url URL` (and `.allow_http true` for plain http).",
@@ -68,6 +69,7 @@ def add(
             + f"`pivot remote remove {name}` first, or `pivot config set remotes.{name}.url URL`"
         )
     config.check_remote_name(name)
+    url = remote_url.from_cwd(url, session.cwd, container.project_root())
     container.remote_location(url)
     files.set(("remotes", name, "url"), url, local=local)
     if default or current.core.remote is None:

@@ -1,3 +1,5 @@
+import os
+import pathlib
 import re
 import urllib.parse
 
@@ -56,6 +58,18 @@ def check(url: str) -> None:
             f"malformed remote URL '{url}': {noun} name '{name}' {problem} "
             + f"({parsed.scheme}://{example}/prefix)"
         )
+
+
+def from_cwd(url: str, cwd: pathlib.Path, project_root: pathlib.Path) -> str:
+    """A relative directory path typed in `cwd`, as the config file keeps it: relative to the
+    project root (a shell user in a subdirectory means the path from there). Anything else —
+    object store URLs, absolute paths, `~` — as given."""
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme or not url.strip() or url.startswith("~") or os.path.isabs(url):
+        return url
+    if cwd == project_root:
+        return url
+    return os.path.relpath(os.path.normpath(cwd / url), project_root)
 
 
 def _bucket_problem(scheme: str, name: str) -> str | None:

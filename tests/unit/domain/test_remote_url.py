@@ -1,3 +1,5 @@
+import pathlib
+
 import pytest
 
 from pivot.domain import errors, remote_url
@@ -72,3 +74,22 @@ def test_azure_errors_talk_about_containers_not_buckets() -> None:
 
     assert "bucket" not in str(caught.value)
     assert "az://my-container/prefix" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "cwd", "expected"),
+    [
+        ("../shared", "/w/proj", "../shared"),
+        ("../../shared", "/w/proj/models", "../shared"),
+        ("../shared", "/w/proj/models", "shared"),  # inside: the location check refuses it
+        ("/abs/cache", "/w/proj/models", "/abs/cache"),
+        ("~/cache", "/w/proj/models", "~/cache"),
+        ("s3://my-bucket/p", "/w/proj/models", "s3://my-bucket/p"),
+        ("file:///abs", "/w/proj/models", "file:///abs"),
+        ("", "/w/proj/models", ""),
+    ],
+)
+def test_a_relative_path_typed_in_a_subdirectory_is_kept_relative_to_the_project_root(
+    url: str, cwd: str, expected: str
+) -> None:
+    assert remote_url.from_cwd(url, pathlib.Path(cwd), pathlib.Path("/w/proj")) == expected
