@@ -159,7 +159,7 @@ def test_remote_remove_clears_a_hand_edited_bad_remote(
     assert "bad" not in listed.stdout
     assert "good" in listed.stdout
     assert config.read_text().startswith("# team\nremotes:\n  good:")
-    _one_line_failure(unknown, "unknown remote 'god' (did you mean 'good'?)")
+    _one_line_failure(unknown, "unknown remote 'god'; did you mean 'good'?")
 
 
 def test_remote_remove_names_the_file_that_holds_the_remote(
@@ -174,3 +174,13 @@ def test_remote_remove_names_the_file_that_holds_the_remote(
         done, "remote 'mine' is set in config.local.yaml, not config.yaml: add --local"
     )
     assert _config_bytes(project) == before
+
+
+def test_config_get_of_an_unknown_remote_names_it(project: Project, tmp_path: pathlib.Path) -> None:
+    assert project.pivot("remote", "add", "origin", str(tmp_path / "shared")).returncode == 0
+
+    done = project.pivot("config", "get", "remotes.orign.jobs")
+    known = project.pivot("config", "get", "remotes.origin.jobs")
+
+    _one_line_failure(done, "no remote 'orign' (did you mean 'origin'?); add it with")
+    assert (known.returncode, known.stdout) == (0, "(not set)\n")

@@ -68,10 +68,13 @@ def get(key: str, /, *, json_output: Json = False, session: arguments.Injected) 
     from pivot.domain import config, errors
 
     parts = config.parse_key(key)
-    value: Any = config.dump(session.container().config_files().load())
+    settings = session.container().config_files().load()
+    if parts[0] == "remotes" and parts[1] not in settings.remotes:
+        raise errors.ConfigError(config.no_remote(parts[1], sorted(settings.remotes)))
+    value: Any = config.dump(settings)
     for part in parts:
         if not isinstance(value, dict) or part not in value:
-            raise errors.ConfigError(f"'{key}' is not set (no remote '{parts[1]}')")
+            raise errors.ConfigError(f"'{key}' is not set")
         value = value[part]  # pyright: ignore[reportUnknownVariableType]
     if json_output:
         print(json.dumps(list(value) if isinstance(value, tuple) else value))  # pyright: ignore[reportUnknownArgumentType]

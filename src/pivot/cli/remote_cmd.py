@@ -121,10 +121,7 @@ def remove(name: Name, /, *, local: Local = False, session: arguments.Injected) 
     # From the files as written, not validated settings: removing is how a bad remote is fixed.
     everywhere = sorted(files.raw().get("remotes", {}))
     if name not in everywhere:
-        listed = ", ".join(everywhere) or "none"
-        raise errors.RemoteError(
-            f"unknown remote '{name}'{config.suggest(name, everywhere)}; remotes: {listed}"
-        )
+        raise errors.RemoteError(config.unknown_remote(name, everywhere))
     raw = files.raw(local=local)
     if name not in raw.get("remotes", {}):
         here, there = (files.local, files.shared) if local else (files.shared, files.local)

@@ -326,8 +326,14 @@ def pick_remote(settings: Config, name: str | None) -> tuple[str, RemoteConfig]:
             + "or set one with `pivot remote default NAME`"
         )
     if chosen not in settings.remotes:
-        close = difflib.get_close_matches(chosen, known, n=1)
-        hint = f"did you mean '{close[0]}'?" if close else f"remotes: {', '.join(known)}"
-        where = "" if name else " (core.remote)"
-        raise errors.RemoteError(f"unknown remote '{chosen}'{where}; {hint}")
+        raise errors.RemoteError(
+            unknown_remote(chosen, known, where="" if name else " (core.remote)")
+        )
     return chosen, settings.remotes[chosen]
+
+
+def unknown_remote(name: str, known: list[str], *, where: str = "") -> str:
+    """The message for a remote name that none of `known` is: did-you-mean, else the list."""
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"did you mean '{close[0]}'?" if close else f"remotes: {', '.join(known) or 'none'}"
+    return f"unknown remote '{name}'{where}; {hint}"
