@@ -1,4 +1,5 @@
 import contextlib
+import http.server
 import socket
 import threading
 from collections.abc import Iterator
@@ -33,7 +34,6 @@ def black_hole() -> Iterator[str]:
 def not_found() -> Iterator[str]:
     """An HTTP server on 127.0.0.1 that answers every request `404 Not Found` (as a gateway in
     front of nothing does); yields its endpoint URL."""
-    import http.server
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def _404(self) -> None:
@@ -48,14 +48,8 @@ def not_found() -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _serving(Handler) as url:
+        yield url
 
 
 @contextlib.contextmanager
@@ -63,7 +57,6 @@ def slow_link(bytes_per_second: int) -> Iterator[str]:
     """An HTTP object server on 127.0.0.1 behind a slow link: it takes in an upload's body and
     sends a download's at `bytes_per_second`, answering an upload only once all of it is in (as
     S3 does). Keeps what it is given, by path; yields its endpoint URL."""
-    import http.server
     import time
 
     stored: dict[str, bytes] = {}
@@ -105,7 +98,15 @@ def slow_link(bytes_per_second: int) -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    with _serving(Handler) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _serving(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """`handler` answering on a free port of 127.0.0.1 in a thread, for the block's duration."""
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
