@@ -1,7 +1,8 @@
+import contextlib
 import mmap
 import os
 import pickle
-import select
+import selectors
 import signal
 import sys
 import threading
@@ -51,16 +52,18 @@ def split_map(
     shared = mmap.mmap(-1, 8 * _COUNTS * (len(slices) - 1)) if relaying else None
     counts = memoryview(shared).cast("q") if shared is not None else None
     started: list[tuple[int, int]] = []
+    finished = False
     try:
         for slot, part in enumerate(slices[:-1]):
             relay = _Relay(counts, slot) if counts is not None else progress_port.NULL
-            started.append(_fork(work, part, relay))
+            started.append(_fork(work, part, relay, [pipe for _, pipe in started]))
         merged = _Merged(progress, counts) if counts is not None else None
         mine = work(slices[-1], merged or progress)
         results: list[_R] = _results([pipe for _, pipe in started], merged)
+        finished = True
     finally:
         for pid, pipe in started:
-            _end(pid, pipe)
+            _end(pid, pipe, stop=not finished)
         if counts is not None and shared is not None:
             counts.release()
             shared.close()
@@ -164,19 +167,29 @@ def _fork(
     work: Callable[[Sequence[_T], progress_port.Progress], _R],
     part: Sequence[_T],
     progress: progress_port.Progress,
+    earlier: Sequence[int],
 ) -> tuple[int, int]:
+    """Start a helper on `part`; `earlier`: the read ends of the helpers started before, which
+    this one must not hold (a caller closing one would not make its writer see EPIPE)."""
     read, write = os.pipe()
     parent = os.getpid()
-    with warnings.catch_warnings():
-        # Python 3.12+ warns of any fork beside threads; `_spare_cpus` allowed these.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pid = os.fork()
+    try:
+        with warnings.catch_warnings():
+            # Python 3.12+ warns of any fork beside threads; `_spare_cpus` allowed these.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+    except BaseException:
+        os.close(read)
+        os.close(write)
+        raise
     if pid:
         os.close(write)
         return pid, read
     code = 1
     try:
         os.close(read)
+        for fd in earlier:
+            os.close(fd)
         _die_with(parent)
         try:
             outcome: object = ("ok", work(part, progress))
@@ -219,18 +232,19 @@ def _die_with(parent: int) -> None:
 def _results(pipes: Sequence[int], merged: _Merged | None) -> list[Any]:
     """Every helper's result, in order; read as they come, relaying progress meanwhile."""
     received: dict[int, list[bytes]] = {pipe: [] for pipe in pipes}
-    open_pipes = set(pipes)
     wait = _RELAY_EVERY if merged is not None else None
-    while open_pipes:
-        ready, _, _ = select.select(list(open_pipes), [], [], wait)
-        for pipe in ready:
-            chunk = os.read(pipe, 1 << 20)
-            if chunk:
-                received[pipe].append(chunk)
-            else:
-                open_pipes.discard(pipe)
-        if merged is not None:
-            merged.relay(now=True)
+    with selectors.DefaultSelector() as waiting:
+        for pipe in pipes:
+            waiting.register(pipe, selectors.EVENT_READ)
+        while waiting.get_map():
+            for key, _ in waiting.select(wait):
+                chunk = os.read(key.fd, 1 << 20)
+                if chunk:
+                    received[key.fd].append(chunk)
+                else:
+                    waiting.unregister(key.fd)
+            if merged is not None:
+                merged.relay(now=True)
     outcomes = [_outcome(b"".join(received[pipe])) for pipe in pipes]
     for kind, value in outcomes:
         if kind == "error":
@@ -241,11 +255,18 @@ def _results(pipes: Sequence[int], merged: _Merged | None) -> list[Any]:
 def _outcome(data: bytes) -> tuple[str, Any]:
     if not data:
         return "error", ChildProcessError("a helper process ended without a result")
-    return pickle.loads(data)
+    try:
+        return pickle.loads(data)
+    except Exception as exc:  # cut short (a killed helper), or an object that does not rebuild
+        return "error", ChildProcessError(f"a helper process's result is unreadable: {exc!r}")
 
 
-def _end(pid: int, pipe: int) -> None:
-    # Closing first: a helper still writing gets EPIPE instead of waiting for a reader.
+def _end(pid: int, pipe: int, *, stop: bool) -> None:
+    """Reap a helper. `stop` (the caller failed): its work is of no use, end it first. Closing
+    the pipe makes a helper still writing its result see EPIPE instead of waiting."""
+    if stop:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
     os.close(pipe)
     os.waitpid(pid, 0)
 

@@ -63,6 +63,13 @@ class IncompleteError(errors.CacheCorruptError):
         self.done = done
         self.unplaced = unplaced
 
+    def __reduce__(
+        self,
+    ) -> tuple[
+        type["IncompleteError"], tuple[str, CheckoutResult, tuple[tuple[str, str, bool], ...]]
+    ]:
+        return IncompleteError, (str(self), self.done, self.unplaced)
+
 
 def link_order(mode: LinkMode | None, fallback: Sequence[LinkMode]) -> tuple[LinkMode, ...]:
     """`mode` first, then the configured fallback order without it."""

@@ -172,6 +172,7 @@ def _pull(
     cwd: pathlib.Path,
 ) -> int:
     from pivot.app import checkout as checkout_app
+    from pivot.domain import errors
 
     service = container.transfer_service()
     pipe = container.pipeline_if_any()
@@ -194,6 +195,11 @@ def _pull(
         )
     except checkout_app.IncompleteError as exc:
         result, unplaced = exc.done, exc.unplaced
+    except errors.PivotError:
+        if not json:  # the fetch happened whatever the checkout then hit: say what it did
+            _say_failures(report)
+            output.say(summary(report))
+        raise
     return _finish_pull(report, result, _explained(unplaced, report), json)
 
 

@@ -51,12 +51,17 @@ class ArrivedCorruptError(CacheCorruptError):
     def __init__(self, digest: str) -> None:
         from pivot.domain import layout
 
+        self.digest = digest
         super().__init__(
             f"object {digest} arrived with different content (corrupt at the source); it was "
             + "not stored. Fetching it again brings the same bytes: delete "
             + f"{layout.object_key(digest)} from the remote, then push it again from a clone "
             + "that has it intact"
         )
+
+    def __reduce__(self) -> tuple[type["ArrivedCorruptError"], tuple[str]]:
+        # Rebuilt from the digest: a forked helper's failure comes back pickled (ADR 0024).
+        return ArrivedCorruptError, (self.digest,)
 
 
 class LockFileError(PivotError):

@@ -5,7 +5,7 @@ import urllib.parse
 
 from pivot.domain import errors
 
-SCHEMES = ("s3", "gs", "az", "abfs", "file")
+SCHEMES = ("s3", "gs", "az", "abfs", "abfss", "file")
 """What a remote URL may start with (`file:` and plain paths open a directory remote)."""
 
 FORMS = (
@@ -46,7 +46,7 @@ def check(url: str) -> None:
         ("bucket", "my-bucket") if parsed.scheme in ("s3", "gs") else ("container", "my-container")
     )
     # abfs://container@account.dfs.core.windows.net/path names the container before the '@'.
-    name = parsed.netloc.split("@", 1)[0] if parsed.scheme == "abfs" else parsed.netloc
+    name = parsed.netloc.split("@", 1)[0] if parsed.scheme in ("abfs", "abfss") else parsed.netloc
     if not name:
         raise errors.RemoteError(
             f"malformed remote URL '{url}': the {noun} name is missing "

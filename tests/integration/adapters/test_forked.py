@@ -24,7 +24,7 @@ needs_two_cpus = pytest.mark.skipif(
 def _script(tmp_path: pathlib.Path, body: str) -> dict[str, object]:
     report = tmp_path / "report.json"
     code = "import json, os, sys\nREPORT = sys.argv[1]\n" + textwrap.dedent(body)
-    subprocess.run([sys.executable, "-c", code, str(report)], check=True, cwd=tmp_path)
+    subprocess.run([sys.executable, "-c", code, str(report)], check=True, cwd=tmp_path, timeout=120)
     return json.loads(report.read_text())
 
 
@@ -361,3 +361,71 @@ def test_a_directory_is_placed_by_forked_helpers(tmp_path: pathlib.Path) -> None
     for rel, data in contents.items():
         assert (tmp_path / "out" / rel).read_bytes() == data
         assert (tmp_path / "out" / rel).stat().st_mode & 0o200
+
+
+def test_a_failing_caller_ends_its_helpers_even_with_large_results_pending(
+    tmp_path: pathlib.Path,
+) -> None:
+    # Three helpers (a 2-CPU machine forks one by itself): each earlier helper's pipe must not
+    # be held open by the later ones, or closing it would not release its writer.
+    seen = _script(
+        tmp_path,
+        """
+        from pivot.adapters import forked
+        forked._spare_cpus = lambda: 3
+        me = os.getpid()
+        def work(part, _):
+            if os.getpid() == me:
+                raise LookupError("the caller's own slice")
+            return [("x" * 60, i) for i in range(13000)]  # far more than a pipe holds
+        try:
+            forked.split_map(work, range(400), min_items=10)
+            raised = None
+        except LookupError as exc:
+            raised = str(exc)
+        """
+        + _no_children_left()
+        + """
+        json.dump({"raised": raised, "children_left": children_left}, open(REPORT, "w"))
+        """,
+    )
+
+    assert seen == {"raised": "the caller's own slice", "children_left": False}
+
+
+@needs_two_cpus
+def test_a_helpers_error_comes_back_as_it_was_raised(tmp_path: pathlib.Path) -> None:
+    seen = _script(
+        tmp_path,
+        """
+        from pivot.adapters import forked
+        from pivot.domain import errors
+        me = os.getpid()
+        class Odd(Exception):
+            def __init__(self, a, b):
+                super().__init__(f"{a}-{b}")
+        def corrupt(part, _):
+            if os.getpid() != me:
+                raise errors.ArrivedCorruptError("ab" * 16)
+            return 0
+        def odd(part, _):
+            if os.getpid() != me:
+                raise Odd(1, 2)
+            return 0
+        got = []
+        for work in (corrupt, odd):
+            try:
+                forked.split_map(work, range(100), min_items=10)
+            except Exception as exc:
+                got.append([type(exc).__name__, str(exc)])
+        json.dump(got, open(REPORT, "w"))
+        """,
+    )
+
+    assert isinstance(seen, list)
+    (corrupt_kind, corrupt_text), (odd_kind, odd_text) = seen
+    assert corrupt_kind == "ArrivedCorruptError"
+    assert corrupt_text.startswith("object " + "ab" * 16 + " arrived with different content")
+    assert f"delete files/ab/{'ab' * 15} from the remote" in corrupt_text
+    assert odd_kind == "ChildProcessError"
+    assert "unreadable" in odd_text

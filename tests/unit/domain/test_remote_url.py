@@ -93,3 +93,9 @@ def test_a_relative_path_typed_in_a_subdirectory_is_kept_relative_to_the_project
     url: str, cwd: str, expected: str
 ) -> None:
     assert remote_url.from_cwd(url, pathlib.Path(cwd), pathlib.Path("/w/proj")) == expected
+
+
+def test_abfss_names_its_container_before_the_at() -> None:
+    remote_url.check("abfss://data@account.dfs.core.windows.net/cache")
+    with pytest.raises(errors.RemoteError, match="container name 'Data'"):
+        remote_url.check("abfss://Data@account.dfs.core.windows.net/cache")

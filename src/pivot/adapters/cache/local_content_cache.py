@@ -580,6 +580,9 @@ class LocalContentCache:
                 if spare is not None:
                     _drop_prepared(spare)
                 raise errors.ArrivedCorruptError(digest)
+            # Listed before it is published: a kill in between leaves a needless entry (one
+            # copy later), never a shared object nobody knows of.
+            self._note_shared(digest)
             _publish(tmp, dest)
             if spare is not None and os.path.exists(spare):
                 self._prepared[digest] = spare
@@ -588,7 +591,6 @@ class LocalContentCache:
                 os.unlink(tmp)
         now = os.stat(dest)
         if now.st_ino == st.st_ino:  # not an object another process published first
-            self._note_shared(digest)
             self._adopted[digest] = (now.st_ino, now.st_size, now.st_mtime_ns, now.st_ctime_ns)
         return True
 
