@@ -128,9 +128,13 @@ def run(
         # --force applies to the first run; later runs run what the edit made stale.
         first = ["--force"] if force else []
         return watch_mod.watch(session, repeat, first=first, debounce_ms=debounce, json=json)
-    if not dry_run and (executor or session.executor_name()) == "dask":
+    loading = (
         _preload("distributed")
+        if not dry_run and (executor or session.executor_name()) == "dask"
+        else None
+    )
     with (
+        _joined(loading),
         _stdout_for_events(json) as event_stream,
         _container(
             session,
@@ -284,7 +288,7 @@ def _container(
     return session.writing("pivot run", no_wait=no_wait, **options)
 
 
-def _preload(module: str) -> None:
+def _preload(module: str) -> threading.Thread:
     """Import `module` on a thread while the project loads (the Dask client: ~0.5 s of imports).
 
     Nothing is connected or started: a run with nothing to do still never touches the cluster.
@@ -295,7 +299,20 @@ def _preload(module: str) -> None:
         with contextlib.suppress(ImportError):
             importlib.import_module(module)
 
-    threading.Thread(target=load, name=f"pivot-preload-{module}").start()
+    thread = threading.Thread(target=load, name=f"pivot-preload-{module}")
+    thread.start()
+    return thread
+
+
+@contextlib.contextmanager
+def _joined(thread: threading.Thread | None) -> Iterator[None]:
+    """Wait for `thread` on the way out, error or not: an import still running when the
+    interpreter shuts down printed a traceback (distributed starts work as it is imported)."""
+    try:
+        yield
+    finally:
+        if thread is not None:
+            thread.join()
 
 
 @contextlib.contextmanager
