@@ -568,15 +568,24 @@ def test_adopt_for_a_checkout_prepares_the_copy_the_checkout_takes(
     assert (tmp_path / "again").read_bytes() == data
 
 
-def test_a_prepared_copy_serves_a_directory_member_too(
-    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
-) -> None:
+def _tree_with_adopted(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path, *, placing: bool
+) -> tuple[str, bytes, pathlib.Path, str]:
+    """A directory of a large object adopted from a remote (`big.bin`) and a small one
+    (`small.txt`): its digest, the large bytes, the remote's file, the small object's digest."""
     data = os.urandom(_LARGE)
     digest, lent = _lent(tmp_path, data)
-    cache.adopt(digest, str(lent), placing=True)
+    cache.adopt(digest, str(lent), placing=placing)
     small = _put(cache, tmp_path / "small", b"small")
     tree = HASHER.tree_digest([("big.bin", digest), ("small.txt", small)])
     cache.put_tree({"big.bin": digest, "small.txt": small}, tree)
+    return tree, data, lent, small
+
+
+def test_a_prepared_copy_serves_a_directory_member_too(
+    cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
+) -> None:
+    tree, data, _, _ = _tree_with_adopted(cache, tmp_path, placing=True)
 
     cache.materialize(tree, tmp_path / "dir", (LinkMode.COPY,))
 
@@ -667,12 +676,7 @@ def test_a_copy_keeps_the_adopted_inode_and_a_later_link_unshares_it(
 def test_adopted_members_of_a_directory_are_unshared_before_linking(
     cache: local_content_cache.LocalContentCache, tmp_path: pathlib.Path
 ) -> None:
-    data = os.urandom(_LARGE)
-    digest, lent = _lent(tmp_path, data)
-    cache.adopt(digest, str(lent))
-    small = _put(cache, tmp_path / "small", b"small")
-    tree = HASHER.tree_digest([("big.bin", digest), ("small.txt", small)])
-    cache.put_tree({"big.bin": digest, "small.txt": small}, tree)
+    tree, data, lent, small = _tree_with_adopted(cache, tmp_path, placing=False)
 
     cache.materialize(tree, tmp_path / "dir", (LinkMode.HARDLINK,))
     _edit_through(tmp_path / "dir" / "big.bin")

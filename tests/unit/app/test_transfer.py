@@ -1,8 +1,8 @@
 import io
 import json
 import pathlib
-from collections.abc import Callable, Collection, Sequence
-from typing import BinaryIO, TypeVar
+from collections.abc import Collection
+from typing import BinaryIO
 
 import pytest
 
@@ -14,9 +14,6 @@ from pivot.domain import lock
 from pivot.ports import progress as progress_port
 from tests.fakes import progress as fake_progress
 from tests.unit.app import artifact_world
-
-_T = TypeVar("_T")
-_R = TypeVar("_R")
 
 
 class RecordingRemote(remote.MemoryRemote):
@@ -237,28 +234,6 @@ def test_memory_remote_reads_whole_sources() -> None:
     assert b"".join(rem.get("files/ab/c")) == b"xyz"
 
 
-class RecordingSplitter(splitter.SlicingSplitter):
-    """Runs the slices here and remembers their lengths."""
-
-    def __init__(self) -> None:
-        self.slices: list[int] = []
-
-    def split(
-        self,
-        work: Callable[[Sequence[_T], progress_port.Progress], _R],
-        items: Sequence[_T],
-        *,
-        min_items: int,
-        most: int,
-        progress: progress_port.Progress = progress_port.NULL,
-    ) -> list[_R]:
-        def counted(part: Sequence[_T], prog: progress_port.Progress) -> _R:
-            self.slices.append(len(part))
-            return work(part, prog)
-
-        return super().split(counted, items, min_items=min_items, most=most, progress=progress)
-
-
 def _many_on_remote(shared: RecordingRemote, count: int) -> dict[str, bytes]:
     hasher = xxh3_hasher.Xxh3Hasher()
     blobs = {
@@ -275,7 +250,7 @@ def test_many_objects_move_in_slices_when_there_is_a_splitter(
     blobs = _many_on_remote(shared, 1200)
     bad = next(iter(blobs))
     shared.objects[transfer.object_key(bad)] = b"flipped"
-    cut = RecordingSplitter()
+    cut = splitter.SlicingSplitter()
     service = _service(world, shared)
     service._splitter = cut  # pyright: ignore[reportPrivateUsage]
     progress = fake_progress.RecordingProgress()
@@ -297,7 +272,7 @@ def test_one_job_or_few_objects_use_no_splitter(
     world: artifact_world.World, shared: RecordingRemote
 ) -> None:
     blobs = _many_on_remote(shared, 1200)
-    cut = RecordingSplitter()
+    cut = splitter.SlicingSplitter()
     service = _service(world, shared)
     service._splitter = cut  # pyright: ignore[reportPrivateUsage]
     _fresh_cache(world)

@@ -9,7 +9,11 @@ _R = TypeVar("_R")
 
 class SlicingSplitter:
     """Cuts the work into as many slices as `split` allows and runs them one after the other
-    here (unit tests: the caller's merging of slices runs, nothing is forked)."""
+    here (unit tests: the caller's merging of slices runs, nothing is forked). `slices`: the
+    length of every slice it ran, for a test to see how the work was cut."""
+
+    def __init__(self) -> None:
+        self.slices: list[int] = []
 
     def split(
         self,
@@ -27,6 +31,7 @@ class SlicingSplitter:
         failure: BaseException | None = None
         results: list[_R] = []
         for part in slices:
+            self.slices.append(len(part))
             try:
                 results.append(work(part, progress))
             except BaseException as exc:  # every slice runs, as forked helpers would
